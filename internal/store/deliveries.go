@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+	"gorm.io/gorm"
+)
+
+// PlanDeliveries inserts the deliveries of one hook for one event, skipping
+// any that exist (unique on event, hook and seq), so planning is idempotent.
+func (s *Store) PlanDeliveries(ctx context.Context, ds []models.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Clauses(onConflictDoNothing).CreateInBatches(ds, 500).Error
+	if err != nil {
+		return fmt.Errorf("plan deliveries: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// HookDeliveries returns the deliveries of hook for event in seq order,
+// limit of them from offset.
+func (s *Store) HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error) {
+	var ds []models.Delivery
+	err := s.db.WithContext(ctx).Where("event_pk = ? AND hook_id = ? AND seq >= ?", eventPK, hookID, offset).
+		Order("seq").Limit(limit).Find(&ds).Error
+	if err != nil {
+		return nil, fmt.Errorf("load deliveries: %w", wrapUnavailable(err))
+	}
+	return ds, nil
+}
+
+// Delivery loads a delivery of tenant ("" = any tenant).
+func (s *Store) Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error) {
+	q := s.db.WithContext(ctx).Where("id = ?", id)
+	if tenant != "" {
+		q = q.Where("tenant = ?", tenant)
+	}
+	var d models.Delivery
+	if err := q.Take(&d).Error; err != nil {
+		return nil, notFound(err, "delivery %d", id)
+	}
+	return &d, nil
+}
+
+// Attempts lists the attempts of a delivery, oldest first.
+func (s *Store) Attempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error) {
+	var as []models.Attempt
+	if err := s.db.WithContext(ctx).Where("delivery_id = ?", deliveryID).Order("number").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("load attempts: %w", wrapUnavailable(err))
+	}
+	return as, nil
+}
+
+// DeliveryQuery selects a page of deliveries, newest first.
+type DeliveryQuery struct {
+	Tenant   string // "" = every tenant
+	HookID   int64
+	EventPK  int64
+	Status   models.DeliveryStatus
+	Since    time.Time // created at or after
+	Until    time.Time // created before
+	BeforeID int64     // cursor: ids below this one
+	Limit    int
+}
+
+// Deliveries lists deliveries by descending id.
+func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]models.Delivery, error) {
+	db := s.db.WithContext(ctx).Order("id DESC").Limit(q.Limit)
+	if q.Tenant != "" {
+		db = db.Where("tenant = ?", q.Tenant)
+	}
+	if q.HookID != 0 {
+		db = db.Where("hook_id = ?", q.HookID)
+	}
+	if q.EventPK != 0 {
+		db = db.Where("event_pk = ?", q.EventPK)
+	}
+	if q.Status != "" {
+		db = db.Where("status = ?", q.Status)
+	}
+	if !q.Since.IsZero() {
+		db = db.Where("created_at >= ?", q.Since)
+	}
+	if !q.Until.IsZero() {
+		db = db.Where("created_at < ?", q.Until)
+	}
+	if q.BeforeID != 0 {
+		db = db.Where("id < ?", q.BeforeID)
+	}
+	var ds []models.Delivery
+	if err := db.Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", wrapUnavailable(err))
+	}
+	return ds, nil
+}
+
+// AttemptOutcome is what one try of a delivery came to.
+type AttemptOutcome struct {
+	Attempt models.Attempt        // Number is assigned here
+	Status  models.DeliveryStatus // pending while retries remain
+}
+
+// RecordAttempt stores one try, advances the delivery and keeps the hook's
+// failure count: reset by a success, raised (with failing_since) by a failure.
+// It returns the delivery as updated.
+func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOutcome) (*models.Delivery, error) {
+	var d models.Delivery
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", deliveryID).Take(&d).Error; err != nil {
+			return notFound(err, "delivery %d", deliveryID)
+		}
+		a := o.Attempt
+		a.DeliveryID = deliveryID
+		a.Number = d.Attempts + 1
+		if err := tx.Create(&a).Error; err != nil {
+			return fmt.Errorf("insert attempt: %w", err)
+		}
+		now := a.StartedAt
+		d.Attempts = a.Number
+		d.LastStatusCode = a.StatusCode
+		d.LastError = a.Error
+		d.Status = o.Status
+		d.UpdatedAt = now
+		if o.Status != models.DeliveryPending {
+			d.CompletedAt = &now
+		}
+		if err := tx.Select("attempts", "last_status_code", "last_error", "status", "updated_at", "completed_at").
+			Updates(&d).Error; err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		hook := tx.Model(&models.Hook{}).Where("id = ?", d.HookID)
+		if o.Status == models.DeliverySucceeded {
+			return hook.Updates(map[string]any{"error_count": 0, "failing_since": nil}).Error
+		}
+		return hook.Updates(map[string]any{
+			"error_count":   gorm.Expr("error_count + 1"),
+			"failing_since": gorm.Expr("COALESCE(failing_since, ?)", now),
+			"last_error":    a.Error,
+		}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// FinishDelivery ends a pending delivery as status with a reason (skipped
+// because the hook is off, or failed once retries ran out). A delivery that
+// already ended keeps its status.
+func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
+	err := s.db.WithContext(ctx).Model(&models.Delivery{}).
+		Where("id = ? AND status = ?", id, models.DeliveryPending).
+		Updates(map[string]any{"status": status, "last_error": reason, "updated_at": now, "completed_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("finish delivery %d: %w", id, wrapUnavailable(err))
+	}
+	return nil
+}

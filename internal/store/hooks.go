@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// hookPattern is one indexed event pattern of a hook.
+type hookPattern struct {
+	HookID int64
+	Tenant string
+	Entity string
+	Action string
+}
+
+// CreateHook inserts h and indexes its event patterns; h.ID is set.
+func (s *Store) CreateHook(ctx context.Context, h *models.Hook) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(h).Error; err != nil {
+			return fmt.Errorf("insert hook: %w", err)
+		}
+		return indexPatterns(tx, h)
+	})
+}
+
+// UpdateHook saves every field of h and re-indexes its patterns.
+func (s *Store) UpdateHook(ctx context.Context, h *models.Hook) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select("*").Updates(h)
+		if res.Error != nil {
+			return fmt.Errorf("update hook %d: %w", h.ID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Where("hook_id = ?", h.ID).Delete(&hookPattern{}).Error; err != nil {
+			return fmt.Errorf("clear hook patterns: %w", err)
+		}
+		return indexPatterns(tx, h)
+	})
+}
+
+func indexPatterns(tx *gorm.DB, h *models.Hook) error {
+	var rows []hookPattern
+	seen := map[models.Pattern]bool{}
+	for _, p := range h.Patterns() {
+		if !seen[p] {
+			seen[p] = true
+			rows = append(rows, hookPattern{HookID: h.ID, Tenant: h.Tenant, Entity: p.Entity, Action: p.Action})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("index hook patterns: %w", err)
+	}
+	return nil
+}
+
+// Hook loads a hook of tenant; tenant "" loads it whatever its tenant
+// (workers act for every tenant).
+func (s *Store) Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error) {
+	q := s.db.WithContext(ctx).Where("id = ?", id)
+	if tenant != "" {
+		q = q.Where("tenant = ?", tenant)
+	}
+	var h models.Hook
+	if err := q.Take(&h).Error; err != nil {
+		return nil, notFound(err, "hook %d", id)
+	}
+	return &h, nil
+}
+
+// HookQuery selects a page of hooks.
+type HookQuery struct {
+	Tenant  string // "" = every tenant
+	State   models.HookState
+	AfterID int64
+	Limit   int
+}
+
+// Hooks lists hooks by ascending id.
+func (s *Store) Hooks(ctx context.Context, q HookQuery) ([]models.Hook, error) {
+	db := s.db.WithContext(ctx).Where("id > ?", q.AfterID).Order("id").Limit(q.Limit)
+	if q.Tenant != "" {
+		db = db.Where("tenant = ?", q.Tenant)
+	}
+	if q.State != "" {
+		db = db.Where("state = ?", q.State)
+	}
+	var hs []models.Hook
+	if err := db.Find(&hs).Error; err != nil {
+		return nil, fmt.Errorf("list hooks: %w", wrapUnavailable(err))
+	}
+	return hs, nil
+}
+
+// DeleteHook removes a hook and its pattern index. Its deliveries stay in the
+// log; pending ones end as skipped.
+func (s *Store) DeleteHook(ctx context.Context, tenant string, id int64) error {
+	res := s.db.WithContext(ctx).Where("tenant = ?", tenant).Delete(&models.Hook{ID: id})
+	if res.Error != nil {
+		return fmt.Errorf("delete hook %d: %w", id, wrapUnavailable(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MatchHooks returns the Active hooks of tenant with a pattern covering the
+// event type, registered no later than before, with id > afterID, by id.
+// It reads the pattern index, so its cost follows the matches, not the number of hooks.
+func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Pattern, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
+	var hs []models.Hook
+	err := s.db.WithContext(ctx).
+		Where("id IN (?)", s.db.Model(&hookPattern{}).Select("hook_id").
+			Where("tenant = ? AND entity IN ? AND action IN ?", tenant,
+				[]string{event.Entity, models.Wildcard}, []string{event.Action, models.Wildcard})).
+		Where("state = ? AND registered <= ? AND id > ?", models.StateActive, before, afterID).
+		Order("id").Limit(limit).Find(&hs).Error
+	if err != nil {
+		return nil, fmt.Errorf("match hooks: %w", wrapUnavailable(err))
+	}
+	return hs, nil
+}
+
+// SetHookState moves a hook to state, from any state or, when from is
+// non-empty, only from that one. It reports whether the row changed, so that a
+// transition (and its email) happens once even when many deliveries fail together.
+func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.HookState, now time.Time) (bool, error) {
+	q := s.db.WithContext(ctx).Model(&models.Hook{}).Where("id = ?", id)
+	if from != "" {
+		q = q.Where("state = ?", from)
+	} else {
+		q = q.Where("state <> ?", to)
+	}
+	updates := map[string]any{"state": to, "updated": now}
+	if to == models.StateActive {
+		updates["error_count"] = 0
+		updates["failing_since"] = nil
+	}
+	res := q.Updates(updates)
+	if res.Error != nil {
+		return false, fmt.Errorf("set hook %d state: %w", id, wrapUnavailable(res.Error))
+	}
+	return res.RowsAffected == 1, nil
+}
+
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return wrapUnavailable(s.db.WithContext(ctx).Transaction(fn))
+}
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+	}
+	return fmt.Errorf("load %s: %w", fmt.Sprintf(format, args...), wrapUnavailable(err))
+}
+
+// onConflictDoNothing keeps the first row when an idempotent insert repeats.
+var onConflictDoNothing = clause.OnConflict{DoNothing: true}

@@ -1,0 +1,216 @@
+// Package store keeps hooks, events, deliveries and attempts in PostgreSQL or
+// SQLite through GORM. Every method takes a context and translates "no row" to
+// ErrNotFound.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratedb "github.com/golang-migrate/migrate/v4/database"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/libtnb/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// ErrNotFound is returned when no row matches.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable wraps errors that mean the database cannot be reached, so
+// the API can answer 503 and callers can retry.
+var ErrUnavailable = errors.New("database unavailable")
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is the data layer. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect string // "postgres" or "sqlite"
+	url     string
+}
+
+// IsPostgres reports whether url names a PostgreSQL database; anything else
+// is a SQLite file path.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open connects to the database at url without changing its schema.
+// SQLite runs in WAL mode with a busy timeout, so the API and the worker can
+// write from many goroutines; a path of ":memory:" gives a private in-memory
+// database (one connection, as SQLite memory databases are per connection).
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, PrepareStmt: true}
+	var (
+		db      *gorm.DB
+		err     error
+		dialect string
+	)
+	if IsPostgres(url) {
+		dialect = "postgres"
+		db, err = gorm.Open(postgres.Open(url), cfg)
+	} else {
+		dialect = "sqlite"
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == "sqlite" && url == ":memory:" {
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, dialect, err)
+	}
+	return &Store{db: db, dialect: dialect, url: url}, nil
+}
+
+// sqliteDSN turns a path into a modernc.org/sqlite DSN. WAL lets readers run
+// beside the one writer; synchronous=NORMAL in WAL mode survives a killed
+// process (not a power cut); immediate transactions take the write lock up
+// front so concurrent writers wait on busy_timeout instead of failing.
+func sqliteDSN(path string) string {
+	if path == ":memory:" {
+		return "file::memory:?_pragma=foreign_keys(1)"
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect names the database: "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks the database answers; readiness probes use it.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Migrate applies every pending migration. On PostgreSQL it holds an
+// advisory lock, so several processes starting at once migrate only once.
+func (s *Store) Migrate(ctx context.Context) error {
+	m, done, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate %s: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// ErrSchemaBehind means migrations are pending; run `hookflow migrate`.
+var ErrSchemaBehind = errors.New("database schema is behind this binary: run `hookflow migrate`")
+
+// CheckSchema fails unless every migration this binary knows is applied.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	m, done, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	defer done()
+	have, dirty, err := m.Version()
+	if errors.Is(err, migrate.ErrNilVersion) {
+		return ErrSchemaBehind
+	}
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if dirty {
+		return fmt.Errorf("database schema version %d is dirty: a migration failed half way; fix it by hand", have)
+	}
+	if want := latestMigration(s.dialect); have < want {
+		return fmt.Errorf("%w (have version %d, need %d)", ErrSchemaBehind, have, want)
+	}
+	return nil
+}
+
+// migrator returns a migrate instance and a func that releases it. On
+// PostgreSQL it works on a pool of its own (the driver pins a connection and
+// closes its pool when done); SQLite shares ours, as a ":memory:" database
+// exists only on that one connection.
+func (s *Store) migrator() (*migrate.Migrate, func(), error) {
+	src, err := iofs.New(migrations, "migrations/"+s.dialect)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load migrations: %w", err)
+	}
+	var drv migratedb.Driver
+	if s.dialect == "postgres" {
+		var db *sql.DB
+		if db, err = sql.Open("pgx", s.url); err == nil {
+			drv, err = migratepgx.WithInstance(db, &migratepgx.Config{})
+		}
+	} else {
+		var db *sql.DB
+		if db, err = s.db.DB(); err == nil {
+			drv, err = migratesqlite.WithInstance(db, &migratesqlite.Config{})
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: prepare migrations: %w", ErrUnavailable, err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, s.dialect, drv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	done := func() {
+		if s.dialect == "postgres" {
+			m.Close()
+		}
+	}
+	return m, done, nil
+}
+
+func latestMigration(dialect string) uint {
+	entries, _ := fs.ReadDir(migrations, "migrations/"+dialect)
+	var latest uint
+	for _, e := range entries {
+		var v uint
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest
+}

@@ -1,0 +1,248 @@
+package models
+
+import (
+	"maps"
+	"net/mail"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// HookState is SuperOffice's webhook state.
+type HookState string
+
+// Hook states. Only Active hooks receive deliveries.
+const (
+	StateActive        HookState = "Active"
+	StateStopped       HookState = "Stopped"
+	StateTooManyErrors HookState = "TooManyErrors"
+)
+
+// Valid reports whether s is a known state.
+func (s HookState) Valid() bool {
+	return s == StateActive || s == StateStopped || s == StateTooManyErrors
+}
+
+// Format is a delivery wire format (SPEC §6).
+type Format string
+
+// Wire formats.
+const (
+	FormatStandard    Format = "standard"
+	FormatSuperOffice Format = "superoffice"
+	FormatPipeliner   Format = "pipeliner"
+	FormatOnePage     Format = "onepage"
+	FormatClinchPad   Format = "clinchpad"
+	FormatAgileCRM    Format = "agilecrm"
+)
+
+// Formats lists every wire format, in the order the docs present them.
+var Formats = []Format{FormatStandard, FormatSuperOffice, FormatPipeliner, FormatOnePage, FormatClinchPad, FormatAgileCRM}
+
+// Valid reports whether f is a known format.
+func (f Format) Valid() bool {
+	for _, k := range Formats {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// OneRecordPerRequest reports whether the format carries a single record per
+// request; such formats send one request per record instead of one per chunk.
+func (f Format) OneRecordPerRequest() bool {
+	switch f {
+	case FormatSuperOffice, FormatOnePage, FormatClinchPad, FormatAgileCRM:
+		return true
+	}
+	return false
+}
+
+// HookTypeWebhook is the only hook type: an HTTP POST.
+const HookTypeWebhook = "webhook"
+
+// Hook is a subscription: which events a receiver wants and how to deliver them.
+type Hook struct {
+	ID          int64 `gorm:"primaryKey"`
+	Tenant      string
+	Name        string
+	Events      JSON[[]string]
+	TargetURL   string
+	Secret      string
+	State       HookState
+	Type        string
+	Format      Format
+	Headers     JSON[map[string]string]
+	Properties  JSON[map[string]any]
+	ErrorsEmail string
+	InsecureSSL bool `gorm:"column:insecure_ssl"`
+	Options     JSON[Options]
+
+	// PreviousSecret still signs deliveries until PreviousSecretExpires, so
+	// receivers can roll over to a rotated secret without dropping any.
+	PreviousSecret        string
+	PreviousSecretExpires *time.Time
+
+	Registered   time.Time
+	RegisteredBy string
+	Updated      time.Time
+	UpdatedBy    string
+
+	// ErrorCount counts failed attempts since the last success or activation.
+	ErrorCount   int
+	FailingSince *time.Time
+	LastError    string
+}
+
+// Patterns parses the hook's event patterns; call Validate first.
+func (h *Hook) Patterns() []Pattern {
+	out := make([]Pattern, 0, len(h.Events.V))
+	for _, e := range h.Events.V {
+		if p, err := ParsePattern(e); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Matches reports whether one of the hook's patterns covers the event type.
+func (h *Hook) Matches(eventType Pattern) bool {
+	for _, p := range h.Patterns() {
+		if p.Matches(eventType) {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits on hook fields, generous enough for any CRM and small enough that a
+// hook always fits in one row and one log line.
+const (
+	MaxNameLen     = 255
+	MaxURLLen      = 2048
+	MaxEvents      = 100
+	MaxHeaders     = 50
+	MaxHeaderLen   = 4096
+	MinSecretLen   = 8
+	MaxSecretLen   = 256
+	MaxPropertyLen = 64 << 10
+)
+
+// reservedHeaders are set by hookflow on every request; a custom header may
+// not replace them, or signatures and framing would break.
+var reservedHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "Host": true, "User-Agent": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
+	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
+	"X-Superoffice-Signature": true, "X-Superoffice-Event": true, "X-Superoffice-Eventid": true,
+}
+
+// Validate checks every field a user sets and reports all problems at once.
+func (h *Hook) Validate() error {
+	var v ValidationError
+	if len(h.Name) > MaxNameLen {
+		v.Add("name", "is longer than 255 characters")
+	}
+	validateEvents(&v, h.Events.V)
+	validateTargetURL(&v, h.TargetURL)
+	if h.Secret != "" && (len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen) {
+		v.Add("secret", "must be 8 to 256 characters")
+	}
+	if !h.State.Valid() {
+		v.Add("state", "must be Active, Stopped or TooManyErrors")
+	}
+	if h.Type != HookTypeWebhook {
+		v.Add("type", `must be "webhook" (the only hook type: an HTTP POST)`)
+	}
+	if !h.Format.Valid() {
+		v.Add("format", "must be one of standard, superoffice, pipeliner, onepage, clinchpad, agilecrm")
+	}
+	validateHeaders(&v, h.Headers.V)
+	if h.ErrorsEmail != "" {
+		if a, err := mail.ParseAddress(h.ErrorsEmail); err != nil || a.Name != "" {
+			v.Add("errors_email", "is not an email address")
+		}
+	}
+	h.Options.V.validate(&v)
+	return v.Err()
+}
+
+func validateEvents(v *ValidationError, events []string) {
+	if len(events) == 0 {
+		v.Add("events", "must list at least one pattern such as contact.created, contact.* or *")
+		return
+	}
+	if len(events) > MaxEvents {
+		v.Add("events", "has more than 100 patterns")
+	}
+	for i, e := range events {
+		if _, err := ParsePattern(e); err != nil {
+			v.Add(indexed("events", i), err.Error())
+		}
+	}
+}
+
+func validateTargetURL(v *ValidationError, raw string) {
+	if raw == "" {
+		v.Add("target_url", "is required")
+		return
+	}
+	if len(raw) > MaxURLLen || !utf8.ValidString(raw) {
+		v.Add("target_url", "is longer than 2048 characters or not UTF-8")
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		v.Add("target_url", "is not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.Add("target_url", "must be an http or https URL")
+	case u.Host == "" || u.Hostname() == "":
+		v.Add("target_url", "has no host")
+	case u.User != nil:
+		v.Add("target_url", "must not carry credentials; use headers instead")
+	}
+}
+
+func validateHeaders(v *ValidationError, headers map[string]string) {
+	if len(headers) > MaxHeaders {
+		v.Add("headers", "has more than 50 headers")
+	}
+	for _, name := range slices.Sorted(maps.Keys(headers)) {
+		value := headers[name]
+		field := "headers." + name
+		switch {
+		case !validHeaderName(name):
+			v.Add(field, "is not a valid HTTP header name")
+		case reservedHeaders[textproto.CanonicalMIMEHeaderKey(name)]:
+			v.Add(field, "is set by hookflow and cannot be overridden")
+		case strings.ContainsAny(value, "\r\n\x00"):
+			v.Add(field, "must not contain CR, LF or NUL")
+		case len(value) > MaxHeaderLen:
+			v.Add(field, "is longer than 4096 bytes")
+		}
+	}
+}
+
+// validHeaderName follows RFC 9110's token rule.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= 0x20 || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
