@@ -151,7 +151,7 @@ func (h *Hook) Validate() error {
 	}
 	validateEvents(&v, h.Events.V)
 	validateTargetURL(&v, h.TargetURL)
-	if h.Secret != "" && (len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen) {
+	if len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen {
 		v.Add("secret", "must be 8 to 256 characters")
 	}
 	if !h.State.Valid() {

@@ -1,0 +1,18 @@
+// Package activities holds hookflow's side effects, run by Temporal: planning
+// deliveries in the database, sending them over HTTP, recording outcomes and
+// telling hook owners. Workflows reference them through nil receivers.
+package activities
+
+// Error types of the ApplicationErrors activities return. Workflows and retry
+// policies branch on them; the non-retryable ones never heal by retrying.
+const (
+	ErrTypeHTTPStatus = "HTTPStatus"    // the receiver answered non-2xx: retried
+	ErrTypeNetwork    = "Network"       // connect, TLS or timeout: retried
+	ErrTypeGone       = "Gone"          // 410: not retried, the hook is turned off at once
+	ErrTypeRefused    = "TargetRefused" // the SSRF policy refused the address: not retried
+	ErrTypeNotFound   = "NotFound"      // the delivery, event or hook row is gone: not retried
+	ErrTypeBadPayload = "BadPayload"    // the stored event cannot be rendered: not retried
+)
+
+// NonRetryable lists the error types a delivery's retry policy must not retry.
+var NonRetryable = []string{ErrTypeGone, ErrTypeRefused, ErrTypeNotFound, ErrTypeBadPayload}

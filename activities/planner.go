@@ -1,0 +1,205 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookflow/hookflow/internal/filter"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/models"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Planner finds the hooks an event reaches and turns each into deliveries:
+// one per chunk of records, or one per record for one-record formats.
+type Planner struct {
+	Store  planStore
+	Retry  RetryPolicy
+	Now    func() time.Time
+	events *eventCache
+}
+
+type planStore interface {
+	eventLoader
+	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
+	MatchHooks(ctx context.Context, tenant string, event models.Pattern, before time.Time, afterID int64, limit int) ([]models.Hook, error)
+	PlanDeliveries(ctx context.Context, ds []models.Delivery) error
+	HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error)
+}
+
+// NewPlanner returns a Planner over s that hands out retry policy r.
+func NewPlanner(s planStore, r RetryPolicy) *Planner {
+	return &Planner{Store: s, Retry: r, Now: time.Now, events: newEventCache()}
+}
+
+// RetryPolicy is the delivery retry schedule from configuration. It travels
+// in plans (recorded in history) because workflows may not read configuration.
+type RetryPolicy struct {
+	InitialInterval time.Duration
+	Backoff         float64
+	MaxInterval     time.Duration
+	MaxAttempts     int
+}
+
+// Fan-out limits that keep every workflow history small.
+const (
+	// FanoutPage is how many hooks one run of the event workflow handles
+	// before it continues as new.
+	FanoutPage = 500
+	// InlineHooks and InlineDeliveries bound the deliveries the event workflow
+	// sends itself; larger fan-outs get one child workflow per hook.
+	InlineHooks      = 10
+	InlineDeliveries = 100
+	// DeliveryPage is how many deliveries one hook workflow run sends before it
+	// continues as new (only one-record formats with thousands of records get there).
+	DeliveryPage = 500
+)
+
+// PlanEventInput names an event and where fan-out resumes.
+type PlanEventInput struct {
+	EventPK     int64
+	WorkflowID  string
+	AfterHookID int64
+}
+
+// EventPlan is what the event workflow must do.
+type EventPlan struct {
+	Hooks []HookPlan
+	// NextAfterHookID, when non-zero, is where the next run resumes: more hooks matched.
+	NextAfterHookID int64
+}
+
+// HookPlan is one matched hook. Planned hooks come with their deliveries;
+// the others are planned by a child workflow of their own.
+type HookPlan struct {
+	HookID     int64
+	Planned    bool
+	Deliveries []int64 // in seq order
+	Total      int     // deliveries this hook has for the event
+	ChunkDelay time.Duration
+	Retry      RetryPolicy
+}
+
+// PlanEvent matches hooks for an event and, when the fan-out is small, plans
+// their deliveries too, so the common case needs one workflow and no children.
+func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, error) {
+	ev, err := p.events.load(ctx, p.Store, in.EventPK)
+	if err != nil {
+		return EventPlan{}, err
+	}
+	et, err := models.ParseEventType(ev.Type)
+	if err != nil {
+		return EventPlan{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
+	}
+	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
+	if err != nil {
+		return EventPlan{}, err
+	}
+	plan := EventPlan{}
+	if len(hooks) > FanoutPage {
+		hooks = hooks[:FanoutPage]
+		plan.NextAfterHookID = hooks[len(hooks)-1].ID
+	}
+	inline := in.AfterHookID == 0 && plan.NextAfterHookID == 0 && len(hooks) <= InlineHooks
+	planned := 0
+	for i := range hooks {
+		h := &hooks[i]
+		if !filter.Accepts(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.SkipKey) {
+			continue
+		}
+		hp := HookPlan{HookID: h.ID, Retry: p.Retry}
+		if inline {
+			// A hook whose deliveries do not fit goes to a child workflow,
+			// which plans it and pages through them.
+			if hp, err = p.planHook(ctx, ev, h, in.WorkflowID, 0, InlineDeliveries-planned, true); err != nil {
+				return EventPlan{}, err
+			}
+			planned += len(hp.Deliveries)
+		}
+		plan.Hooks = append(plan.Hooks, hp)
+	}
+	return plan, nil
+}
+
+// PlanHookInput names one hook of one event and the page of its deliveries wanted.
+type PlanHookInput struct {
+	EventPK    int64
+	HookID     int64
+	WorkflowID string
+	Offset     int
+}
+
+// PlanHook plans one hook's deliveries for an event (idempotently) and
+// returns the page of them from in.Offset.
+func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (HookPlan, error) {
+	ev, err := p.events.load(ctx, p.Store, in.EventPK)
+	if err != nil {
+		return HookPlan{}, err
+	}
+	h, err := p.Store.Hook(ctx, "", in.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return HookPlan{HookID: in.HookID, Planned: true}, nil // deleted since it matched: nothing to send
+	}
+	if err != nil {
+		return HookPlan{}, err
+	}
+	return p.planHook(ctx, ev, h, in.WorkflowID, in.Offset, DeliveryPage, false)
+}
+
+// planHook creates the hook's deliveries for the event, unless they exist,
+// and returns limit of them from offset. With onlyIfFits it plans nothing
+// when there are more than limit, and returns a plan with Planned false.
+func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
+	records := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
+	per := h.Options.V.EffectiveChunkSize()
+	if h.Format.OneRecordPerRequest() {
+		per = 1
+	}
+	count := (len(records) + per - 1) / per
+	hp := HookPlan{HookID: h.ID, Total: count, ChunkDelay: time.Duration(h.Options.V.ChunkDelay) * time.Second, Retry: p.Retry}
+	if onlyIfFits && count > limit {
+		return HookPlan{HookID: h.ID, Retry: p.Retry}, nil
+	}
+	hp.Planned = true
+	if count == 0 {
+		return hp, nil
+	}
+	if offset == 0 {
+		now := p.Now().UTC()
+		ds := make([]models.Delivery, count)
+		for seq := range ds {
+			chunk := records[seq*per : min((seq+1)*per, len(records))]
+			idx := make([]int, len(chunk))
+			for i, r := range chunk {
+				idx[i] = r.Index
+			}
+			ds[seq] = models.Delivery{
+				Tenant: ev.Tenant, EventPK: ev.PK, EventID: ev.ID, HookID: h.ID, Seq: seq, Count: count,
+				Records: models.JSON[[]int]{V: idx}, Status: models.DeliveryPending,
+				WorkflowID: workflowID, CreatedAt: now, UpdatedAt: now,
+			}
+		}
+		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
+			return HookPlan{}, err
+		}
+	}
+	ds, err := p.Store.HookDeliveries(ctx, ev.PK, h.ID, offset, limit)
+	if err != nil {
+		return HookPlan{}, err
+	}
+	for _, d := range ds {
+		hp.Deliveries = append(hp.Deliveries, d.ID)
+	}
+	return hp, nil
+}
+
+// entityOf returns the entity of an event name as sent: "Contact" of "Contact.Update".
+func entityOf(eventType string) string {
+	for i := 0; i < len(eventType); i++ {
+		if eventType[i] == '.' {
+			return eventType[:i]
+		}
+	}
+	return eventType
+}

@@ -1,0 +1,220 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/version"
+	"github.com/hookflow/hookflow/models"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Sender makes delivery attempts: one signed HTTP request per activity
+// attempt, recorded before it returns. Temporal's retry policy schedules the
+// next attempt. It is safe for concurrent use.
+type Sender struct {
+	Store   sendStore
+	Clients *egress.Clients
+	// MaxRetryAfter caps how long a receiver's Retry-After may delay the next attempt.
+	MaxRetryAfter time.Duration
+	Now           func() time.Time
+	events        *eventCache
+}
+
+type sendStore interface {
+	eventLoader
+	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
+	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
+	RecordAttempt(ctx context.Context, deliveryID int64, o store.AttemptOutcome) (*models.Delivery, error)
+	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
+}
+
+// NewSender returns a Sender over s sending through clients.
+func NewSender(s sendStore, clients *egress.Clients, maxRetryAfter time.Duration) *Sender {
+	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now, events: newEventCache()}
+}
+
+// SendInput names the delivery to attempt.
+type SendInput struct {
+	DeliveryID int64
+}
+
+// SendResult is how a delivery ended when the activity succeeded.
+type SendResult struct {
+	Status     models.DeliveryStatus // succeeded or skipped
+	StatusCode int
+	Attempt    int
+}
+
+// SendWebhook makes one attempt of a delivery. A delivery whose hook is no
+// longer Active ends as skipped without a request. A non-2xx answer or a
+// network error is returned as a retryable error (with the receiver's
+// Retry-After as the next delay); 410 Gone and refused targets are not retryable.
+func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, error) {
+	d, err := s.Store.Delivery(ctx, "", in.DeliveryID)
+	if err != nil {
+		return SendResult{}, notFoundIsFinal(err)
+	}
+	if d.Status != models.DeliveryPending {
+		// Already ended (a duplicate run after a crash): at-least-once is kept.
+		return SendResult{Status: d.Status, StatusCode: d.LastStatusCode, Attempt: d.Attempts}, nil
+	}
+	h, err := s.Store.Hook(ctx, "", d.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.skip(ctx, d, "hook was deleted")
+	}
+	if err != nil {
+		return SendResult{}, err
+	}
+	if h.State != models.StateActive {
+		return s.skip(ctx, d, "hook is "+string(h.State))
+	}
+	req, err := s.render(ctx, d, h)
+	if err != nil {
+		return SendResult{}, err
+	}
+	return s.attempt(ctx, d, h, req)
+}
+
+func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (SendResult, error) {
+	if err := s.Store.FinishDelivery(ctx, d.ID, models.DeliverySkipped, reason, s.Now().UTC()); err != nil {
+		return SendResult{}, err
+	}
+	return SendResult{Status: models.DeliverySkipped, Attempt: d.Attempts}, nil
+}
+
+// render builds the request body and signature headers from the stored event.
+func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook) (*payload.Request, error) {
+	ev, err := s.events.load(ctx, s.Store, d.EventPK)
+	if err != nil {
+		return nil, err
+	}
+	records := make([]models.Record, 0, len(d.Records.V))
+	for _, i := range d.Records.V {
+		if i < 0 || i >= len(ev.Body.Records) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("record %d is not in event %s", i, ev.ID), ErrTypeBadPayload, nil)
+		}
+		records = append(records, ev.Body.At(i))
+	}
+	msg := &payload.Message{
+		DeliveryID: d.ID, Tenant: ev.Tenant, EventID: ev.ID, EventType: ev.Type, OccurredAt: ev.OccurredAt,
+		Actor: ev.Actor, CustomEntity: ev.CustomEntity, Records: records,
+		Chunk: payload.Chunk{Index: d.Seq, Count: d.Count},
+		Hook:  payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
+	}
+	req, err := payload.Encode(h.Format, msg, secrets(h, s.Now()), s.Now())
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("render delivery", ErrTypeBadPayload, err)
+	}
+	return req, nil
+}
+
+// secrets returns the hook's signing secrets: the current one, and the
+// previous one while its rotation grace period lasts.
+func secrets(h *models.Hook, now time.Time) []string {
+	if h.PreviousSecret != "" && h.PreviousSecretExpires != nil && now.Before(*h.PreviousSecretExpires) {
+		return []string{h.Secret, h.PreviousSecret}
+	}
+	return []string{h.Secret}
+}
+
+// attempt sends req once, records the attempt and classifies the outcome.
+func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook, p *payload.Request) (SendResult, error) {
+	started := s.Now()
+	status, excerpt, retryAfter, sendErr := s.post(ctx, h, p)
+	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: s.Now().Sub(started).Milliseconds(), ResponseExcerpt: excerpt}
+	outcome := models.DeliverySucceeded
+	var result error
+	switch {
+	case errors.Is(sendErr, egress.ErrRefused):
+		a.Error = sendErr.Error()
+		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
+	case sendErr != nil:
+		a.Error = sendErr.Error()
+		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
+	case status == http.StatusGone:
+		a.Error = "target answered 410 Gone: the receiver asks for no more deliveries"
+		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeGone, nil)
+	case status < 200 || status > 299:
+		a.Error = "target answered " + strconv.Itoa(status) + " " + http.StatusText(status)
+		result = temporal.NewApplicationErrorWithOptions(a.Error, ErrTypeHTTPStatus,
+			temporal.ApplicationErrorOptions{NextRetryDelay: min(retryAfter, s.MaxRetryAfter)})
+	}
+	if result != nil {
+		outcome = models.DeliveryPending // the workflow ends it as failed when retries run out
+	}
+	if _, err := s.Store.RecordAttempt(ctx, d.ID, store.AttemptOutcome{Attempt: a, Status: outcome}); err != nil {
+		return SendResult{}, fmt.Errorf("record attempt: %w", err)
+	}
+	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "hook_id", h.ID,
+		"attempt", activity.GetInfo(ctx).Attempt, "status", status, "err", a.Error)
+	if result != nil {
+		return SendResult{}, result
+	}
+	return SendResult{Status: models.DeliverySucceeded, StatusCode: status, Attempt: d.Attempts + 1}, nil
+}
+
+// Response bodies are read this far: enough for the excerpt and to reuse the
+// connection, never so much that a hostile receiver can exhaust memory.
+const maxDrain = 64 << 10
+
+// post sends one request. It returns the status code, an excerpt of the
+// response, the Retry-After delay for 429/503, and a transport error.
+func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.TargetURL, bytes.NewReader(p.Body))
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
+	}
+	for k, v := range h.Headers.V {
+		req.Header.Set(k, v)
+	}
+	for k, vs := range p.Header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", p.ContentType)
+	req.Header.Set("User-Agent", version.UserAgent())
+	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxDrain))
+	excerpt := string(body[:min(len(body), models.MaxResponseExcerpt)])
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+	}
+	return resp.StatusCode, strings.ToValidUTF8(excerpt, "\uFFFD"), retryAfter, nil
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func notFoundIsFinal(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, err)
+	}
+	return err
+}

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/models"
+)
+
+// maxJSONBody bounds every JSON body but triggers, which have their own limit.
+const maxJSONBody = 1 << 20
+
+// maxDepth bounds nesting, so a hostile body cannot make encoding/json recurse deeply.
+const maxDepth = 64
+
+// readBody reads the request body up to limit bytes; past it the answer is 413.
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, tooLarge(fmt.Sprintf("request body is larger than %d bytes", limit))
+	}
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "bad_request", "could not read the request body")
+	}
+	return b, nil
+}
+
+// decodeJSON reads a JSON body into v strictly: unknown fields are rejected
+// so typos surface, numbers stay exact, and every problem names its field.
+func decodeJSON(c *gin.Context, limit int64, v any) error {
+	b, err := readBody(c, limit)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(b, v)
+}
+
+func unmarshalStrict(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return malformed("", "request body is empty; send a JSON object")
+	}
+	if !utf8.Valid(b) {
+		return malformed("", "request body is not valid UTF-8")
+	}
+	if depth(b) > maxDepth {
+		return malformed("", fmt.Sprintf("JSON is nested deeper than %d levels", maxDepth))
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if d.More() {
+		return malformed("", "request body has data after the JSON object")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a 400 naming the field.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return malformed("", fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error()))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return malformed(field, fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return malformed(name, "is not a known field")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return malformed("", "malformed JSON: the body ends too early")
+	default:
+		return malformed("", "malformed JSON: "+err.Error())
+	}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "a list"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return k
+}
+
+func malformed(field, problem string) error {
+	if field == "" {
+		return newError(http.StatusBadRequest, "malformed_json", problem)
+	}
+	return newError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
+}
+
+// depth returns how deeply arrays and objects nest in b, ignoring brackets in strings.
+func depth(b []byte) int {
+	d, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}

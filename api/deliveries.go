@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/models"
+)
+
+type deliveryStore interface {
+	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
+	Deliveries(ctx context.Context, q store.DeliveryQuery) ([]models.Delivery, error)
+	Attempts(ctx context.Context, deliveryID int64) ([]models.Attempt, error)
+}
+
+type deliveryResponse struct {
+	ID             int64                 `json:"id"`
+	EventID        string                `json:"event_id"`
+	HookID         int64                 `json:"hook_id"`
+	Chunk          chunkResponse         `json:"chunk"`
+	Records        int                   `json:"records"`
+	Status         models.DeliveryStatus `json:"status"`
+	Attempts       int                   `json:"attempts"`
+	LastStatusCode int                   `json:"last_status_code,omitempty"`
+	LastError      string                `json:"last_error,omitempty"`
+	WorkflowID     string                `json:"workflow_id"`
+	CreatedAt      time.Time             `json:"created_at"`
+	UpdatedAt      time.Time             `json:"updated_at"`
+	CompletedAt    *time.Time            `json:"completed_at"`
+	AttemptLog     []attemptResponse     `json:"attempt_log,omitempty"`
+}
+
+type chunkResponse struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+type attemptResponse struct {
+	Number     int       `json:"number"`
+	StartedAt  time.Time `json:"started_at"`
+	StatusCode int       `json:"status_code,omitempty"`
+	LatencyMS  int64     `json:"latency_ms"`
+	Error      string    `json:"error,omitempty"`
+	Response   string    `json:"response,omitempty"`
+}
+
+func newDeliveryResponse(d *models.Delivery) deliveryResponse {
+	return deliveryResponse{
+		ID: d.ID, EventID: d.EventID, HookID: d.HookID, Chunk: chunkResponse{d.Seq, d.Count}, Records: len(d.Records.V),
+		Status: d.Status, Attempts: d.Attempts, LastStatusCode: d.LastStatusCode, LastError: d.LastError,
+		WorkflowID: d.WorkflowID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, CompletedAt: d.CompletedAt,
+	}
+}
+
+func (a *app) getDelivery(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	t, err := tenant(c, "")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	d, err := a.store.Delivery(c.Request.Context(), t, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	as, err := a.store.Attempts(c.Request.Context(), d.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := newDeliveryResponse(d)
+	out.AttemptLog = make([]attemptResponse, len(as))
+	for i, at := range as {
+		out.AttemptLog[i] = attemptResponse{at.Number, at.StartedAt, at.StatusCode, at.LatencyMS, at.Error, at.ResponseExcerpt}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// listHookDeliveries pages a hook's deliveries, newest first, filtered by
+// ?status= and ?since= / ?until= (RFC 3339, on creation time).
+func (a *app) listHookDeliveries(c *gin.Context) {
+	h, ok := a.loadHook(c)
+	if !ok {
+		return
+	}
+	pg, err := page(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	q := store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID, BeforeID: pg.cursor, Limit: pg.limit + 1}
+	if s := c.Query("status"); s != "" {
+		if q.Status = models.DeliveryStatus(s); !q.Status.Valid() {
+			a.fail(c, invalidQuery("status", "must be pending, succeeded, failed or skipped"))
+			return
+		}
+	}
+	if q.Since, err = timeQuery(c, "since"); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if q.Until, err = timeQuery(c, "until"); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ds, err := a.store.Deliveries(c.Request.Context(), q)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]deliveryResponse, len(ds))
+	for i := range ds {
+		out[i] = newDeliveryResponse(&ds[i])
+	}
+	c.JSON(http.StatusOK, pageOf(out, pg.limit, func(d deliveryResponse) int64 { return d.ID }))
+}

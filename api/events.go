@@ -1,0 +1,251 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/models"
+	"github.com/hookflow/hookflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+type eventStore interface {
+	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
+	Event(ctx context.Context, tenant, id string) (*models.Event, error)
+}
+
+// workflowStarter is the part of the Temporal client the API uses.
+type workflowStarter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+}
+
+// startTimeout bounds how long a trigger waits for Temporal to record its workflow.
+const startTimeout = 10 * time.Second
+
+// errTemporalDown marks a failure to reach Temporal: the API answers 503.
+var errTemporalDown = errors.New("temporal unavailable")
+
+// SkipKeyHeader carries the trigger's skip key (loop prevention, SPEC §4).
+const SkipKeyHeader = "Webhook-Skip-Key"
+
+// triggerRequest is the body of POST /v1/events (SPEC §4).
+type triggerRequest struct {
+	ID           string           `json:"id"`
+	Event        string           `json:"event"`
+	OccurredAt   *time.Time       `json:"occurred_at"`
+	Records      []map[string]any `json:"records"`
+	Data         map[string]any   `json:"data"`
+	Changes      [][]string       `json:"changes"`
+	Previous     []map[string]any `json:"previous"`
+	Actor        string           `json:"actor"`
+	CustomEntity string           `json:"custom_entity"`
+	Tenant       string           `json:"tenant"`
+}
+
+// triggerAnswer is the 202 body.
+type triggerAnswer struct {
+	EventID    string `json:"event_id"`
+	WorkflowID string `json:"workflow_id"`
+	Duplicate  bool   `json:"duplicate"`
+}
+
+func (a *app) createEvent(c *gin.Context) {
+	body, err := readBody(c, a.maxBody)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	var req triggerRequest
+	if err := unmarshalStrict(body, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	t, err := tenant(c, req.Tenant)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ev, err := a.eventFrom(&req, t, c.GetHeader(SkipKeyHeader))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ans, err := a.accept(c.Request.Context(), ev)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, ans)
+}
+
+// accept stores the event and starts its workflow; both are durable when it
+// returns. A repeated id finds the stored event and its (already started,
+// or now started) workflow: at most one workflow per event.
+func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, error) {
+	created, err := a.store.CreateEvent(ctx, ev)
+	if err != nil {
+		return triggerAnswer{}, err
+	}
+	// Bounded: the SDK retries an unreachable Temporal until the context ends,
+	// and a trigger must get 503 rather than hang.
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	_, err = a.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       ev.WorkflowID,
+		TaskQueue:                a.taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)),
+		StaticSummary: ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
+	}, workflows.Fanout, workflows.FanoutInput{Tenant: ev.Tenant, EventID: ev.ID, EventPK: ev.PK})
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return triggerAnswer{}, fmt.Errorf("%w: start workflow %s: %w", errTemporalDown, ev.WorkflowID, err)
+	}
+	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created}, nil
+}
+
+// eventFrom validates a trigger and builds the event to store.
+func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Event, error) {
+	var v models.ValidationError
+	if _, err := models.ParseEventType(req.Event); err != nil {
+		v.Add("event", "must name an entity and an action such as Contact.Update: "+err.Error())
+	}
+	records := req.Records
+	switch {
+	case req.Data != nil && records != nil:
+		v.Add("data", "give records or data, not both")
+	case req.Data != nil:
+		records = []map[string]any{req.Data}
+	case len(records) == 0:
+		v.Add("records", "must hold at least one record (or give data for one)")
+	}
+	if len(records) > a.maxRecords {
+		return nil, tooLarge(fmt.Sprintf("records: %d records is more than the limit of %d", len(records), a.maxRecords))
+	}
+	for i, r := range records {
+		if r == nil {
+			v.Add("records["+strconv.Itoa(i)+"]", "must be an object")
+		}
+	}
+	if req.Changes != nil && len(req.Changes) != len(records) {
+		v.Add("changes", "must have one entry per record")
+	}
+	if req.Previous != nil && len(req.Previous) != len(records) {
+		v.Add("previous", "must have one entry per record")
+	}
+	id := req.ID
+	if id == "" {
+		id = newEventID()
+	} else if !validEventID(id) {
+		v.Add("id", "must be 1 to 255 printable characters")
+	}
+	if len(req.Actor) > 255 {
+		v.Add("actor", "is longer than 255 characters")
+	}
+	if req.CustomEntity != "" && !validEventID(req.CustomEntity) {
+		v.Add("custom_entity", "must be 1 to 255 printable characters")
+	}
+	if len(skipKey) > 255 {
+		v.Add(SkipKeyHeader, "is longer than 255 characters")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(models.EventBody{Records: records, Changes: req.Changes, Previous: req.Previous})
+	if err != nil {
+		return nil, fmt.Errorf("encode event body: %w", err)
+	}
+	now := a.now()
+	occurred := now
+	if req.OccurredAt != nil {
+		occurred = req.OccurredAt.UTC()
+	}
+	return &models.Event{
+		ID: id, Tenant: tenant, Type: req.Event, OccurredAt: occurred, ReceivedAt: now,
+		Actor: req.Actor, CustomEntity: req.CustomEntity, SkipKey: skipKey,
+		RecordCount: len(records), Body: body, WorkflowID: workflows.FanoutWorkflowID(tenant, id),
+	}, nil
+}
+
+func newEventID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "evt_" + hex.EncodeToString(b)
+}
+
+func validEventID(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+}
+
+// eventResponse is GET /v1/events/{id}: the event, the hooks it reached and
+// where each delivery stands.
+type eventResponse struct {
+	ID           string             `json:"id"`
+	Tenant       string             `json:"tenant"`
+	Event        string             `json:"event"`
+	OccurredAt   time.Time          `json:"occurred_at"`
+	ReceivedAt   time.Time          `json:"received_at"`
+	Actor        string             `json:"actor,omitempty"`
+	CustomEntity string             `json:"custom_entity,omitempty"`
+	RecordCount  int                `json:"record_count"`
+	WorkflowID   string             `json:"workflow_id"`
+	Hooks        []int64            `json:"hooks"`
+	Deliveries   []deliveryResponse `json:"deliveries"`
+	// DeliveriesTruncated says the list stops at maxEventDeliveries; page
+	// through GET /v1/hooks/{id}/deliveries for the rest.
+	DeliveriesTruncated bool `json:"deliveries_truncated,omitempty"`
+}
+
+const maxEventDeliveries = 1000
+
+func (a *app) getEvent(c *gin.Context) {
+	t, err := tenant(c, "")
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	ev, err := a.store.Event(ctx, t, c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ds, err := a.store.Deliveries(ctx, store.DeliveryQuery{Tenant: t, EventPK: ev.PK, Limit: maxEventDeliveries + 1})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := eventResponse{
+		ID: ev.ID, Tenant: ev.Tenant, Event: ev.Type, OccurredAt: ev.OccurredAt, ReceivedAt: ev.ReceivedAt,
+		Actor: ev.Actor, CustomEntity: ev.CustomEntity, RecordCount: ev.RecordCount, WorkflowID: ev.WorkflowID,
+		Hooks: []int64{}, Deliveries: []deliveryResponse{}, DeliveriesTruncated: len(ds) > maxEventDeliveries,
+	}
+	ds = ds[:min(len(ds), maxEventDeliveries)]
+	seen := map[int64]bool{}
+	for i := len(ds) - 1; i >= 0; i-- { // oldest first reads naturally for one event
+		d := &ds[i]
+		out.Deliveries = append(out.Deliveries, newDeliveryResponse(d))
+		if !seen[d.HookID] {
+			seen[d.HookID] = true
+			out.Hooks = append(out.Hooks, d.HookID)
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}

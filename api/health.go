@@ -1,0 +1,33 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+)
+
+// healthz answers while the process runs; it checks nothing else.
+func (a *app) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz answers 200 only when the database and Temporal both answer, so a
+// load balancer sends triggers only where they can be accepted.
+func (a *app) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"database": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := a.store.Ping(ctx); err != nil {
+		a.log.Warn("readiness: database unavailable", "err", err)
+		checks["database"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		a.log.Warn("readiness: temporal unavailable", "err", err)
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"status": map[bool]string{true: "ready", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+}

@@ -1,0 +1,92 @@
+// Package api is hookflow's HTTP API (Gin): hooks, triggers, deliveries and
+// health. Handlers validate, call the store or Temporal, and map errors in
+// one place (fail); the rules live in models.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/config"
+	"go.temporal.io/sdk/client"
+)
+
+// Store is what the API needs of the data layer; *store.Store has it all.
+type Store interface {
+	hookStore
+	eventStore
+	deliveryStore
+	Ping(ctx context.Context) error
+}
+
+// Temporal is what the API needs of the Temporal client.
+type Temporal interface {
+	workflowStarter
+	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Deps configure the API.
+type Deps struct {
+	Store      Store
+	Temporal   Temporal
+	TaskQueue  string
+	Keys       []config.APIKey // none: open (dev on loopback, or --insecure-no-auth)
+	MaxBody    int64
+	MaxRecords int
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+type app struct {
+	store      Store
+	temporal   Temporal
+	taskQueue  string
+	maxBody    int64
+	maxRecords int
+	log        *slog.Logger
+	clock      func() time.Time
+}
+
+func (a *app) now() time.Time                 { return a.clock().UTC() }
+func (a *app) fail(c *gin.Context, err error) { fail(c, a.log, err) }
+
+// NewRouter returns the API's HTTP handler.
+func NewRouter(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	a := &app{store: d.Store, temporal: d.Temporal, taskQueue: d.TaskQueue, maxBody: d.MaxBody,
+		maxRecords: d.MaxRecords, log: d.Logger, clock: d.Now}
+	if a.clock == nil {
+		a.clock = time.Now
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
+		a.log.Error("panic serving request", "path", c.FullPath(), "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{apiError{Code: "internal", Message: "internal error; it has been logged"}})
+	}))
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, errorBody{apiError{Code: "not_found", Message: "no route " + c.Request.Method + " " + c.Request.URL.Path}})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.JSON(http.StatusMethodNotAllowed, errorBody{apiError{Code: "method_not_allowed", Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
+	})
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.readyz)
+
+	v1 := r.Group("/v1", authenticate(d.Keys))
+	v1.POST("/hooks", a.createHook)
+	v1.GET("/hooks", a.listHooks)
+	v1.GET("/hooks/:id", a.getHook)
+	v1.PUT("/hooks/:id", a.updateHook)
+	v1.PATCH("/hooks/:id", a.updateHook)
+	v1.DELETE("/hooks/:id", a.deleteHook)
+	v1.GET("/hooks/:id/secret", a.getHookSecret)
+	v1.GET("/hooks/:id/deliveries", a.listHookDeliveries)
+	v1.POST("/events", a.createEvent)
+	v1.GET("/events/:id", a.getEvent)
+	v1.GET("/deliveries/:id", a.getDelivery)
+	return r
+}

@@ -1,0 +1,38 @@
+// Package worker is the one place that registers hookflow's workflows and
+// activities on a Temporal worker.
+package worker
+
+import (
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/workflows"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// Deps are the long-lived dependencies of the activities.
+type Deps struct {
+	Store   *store.Store
+	Clients *egress.Clients
+	Retry   activities.RetryPolicy
+}
+
+// New returns a worker on taskQueue with every workflow and activity registered.
+func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		// Deliveries wait on receivers, not on CPU: many may be in flight at once.
+		MaxConcurrentActivityExecutionSize:      500,
+		MaxConcurrentLocalActivityExecutionSize: 100,
+		// On shutdown, requests in flight get this long to finish.
+		WorkerStopTimeout: 30 * time.Second,
+	})
+	w.RegisterWorkflow(workflows.Fanout)
+	w.RegisterWorkflow(workflows.HookDelivery)
+	w.RegisterActivity(activities.NewPlanner(d.Store, d.Retry))
+	w.RegisterActivity(activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval))
+	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now})
+	return w
+}

@@ -1,0 +1,131 @@
+// Package workflows orchestrates deliveries on Temporal. Fanout runs once per
+// event; HookDelivery once per (event, hook) when a fan-out is too large for
+// one history. Both are deterministic: every side effect is an activity.
+package workflows
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Search attributes registered on the namespace, so the Temporal UI can find
+// every workflow of a tenant, an event type or a hook.
+var (
+	AttrTenant    = temporal.NewSearchAttributeKeyKeyword("HookflowTenant")
+	AttrEventType = temporal.NewSearchAttributeKeyKeyword("HookflowEventType")
+	AttrHookIDs   = temporal.NewSearchAttributeKeyKeywordList("HookflowHookIds")
+)
+
+// SearchAttributes lists the custom search attributes and their types, for
+// registration at start.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	AttrTenant.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AttrEventType.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	AttrHookIDs.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+}
+
+// FanoutWorkflowID is the workflow id of an event: the same trigger twice
+// maps to the same workflow, so Temporal starts it only once.
+func FanoutWorkflowID(tenant, eventID string) string {
+	return "event/" + tenant + "/" + eventID
+}
+
+// HookDeliveryWorkflowID is the workflow id of one hook's deliveries of an event.
+func HookDeliveryWorkflowID(tenant, eventID string, hookID int64) string {
+	return FanoutWorkflowID(tenant, eventID) + "/hook/" + strconv.FormatInt(hookID, 10)
+}
+
+// FanoutInput names an event; AfterHookID is where a continued run resumes.
+type FanoutInput struct {
+	Tenant      string
+	EventID     string
+	EventPK     int64
+	AfterHookID int64
+}
+
+// planOptions: planning reads and writes our own database, so it runs as a
+// local activity (no task round trip) and retries until the database is back.
+var planOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeNotFound, activities.ErrTypeBadPayload},
+	},
+}
+
+// Fanout delivers one event to every hook it matches. Small fan-outs are
+// sent from this workflow; larger ones start one HookDelivery child per hook
+// (abandoned: they outlive this run) and continue as new every page of hooks,
+// so no history grows with the number of hooks or chunks.
+func Fanout(ctx workflow.Context, in FanoutInput) error {
+	var p *activities.Planner
+	var plan activities.EventPlan
+	lctx := workflow.WithLocalActivityOptions(ctx, planOptions)
+	err := workflow.ExecuteLocalActivity(lctx, p.PlanEvent, activities.PlanEventInput{
+		EventPK: in.EventPK, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, AfterHookID: in.AfterHookID,
+	}).Get(ctx, &plan)
+	if err != nil {
+		return err
+	}
+	var inline []string
+	for _, h := range plan.Hooks {
+		if h.Planned {
+			inline = append(inline, strconv.FormatInt(h.HookID, 10))
+		}
+	}
+	if len(inline) > 0 {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, AttrHookIDs.ValueSet(inline)); err != nil {
+			return err
+		}
+	}
+	firstAt := workflow.Now(ctx)
+	wg := workflow.NewWaitGroup(ctx)
+	for _, h := range plan.Hooks {
+		if h.Planned {
+			wg.Add(1)
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer wg.Done()
+				sendAll(ctx, h, 0, firstAt)
+			})
+			continue
+		}
+		if err := startHookDelivery(ctx, in, h.HookID); err != nil {
+			return err
+		}
+	}
+	wg.Wait(ctx)
+	if plan.NextAfterHookID != 0 {
+		in.AfterHookID = plan.NextAfterHookID
+		return workflow.NewContinueAsNewError(ctx, Fanout, in)
+	}
+	return nil
+}
+
+// startHookDelivery starts a child for one hook and waits until it runs, so
+// the start is durable before this run moves on or completes.
+func startHookDelivery(ctx workflow.Context, in FanoutInput, hookID int64) error {
+	id := HookDeliveryWorkflowID(in.Tenant, in.EventID, hookID)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            id,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			AttrHookIDs.ValueSet([]string{strconv.FormatInt(hookID, 10)}),
+		),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, HookDelivery, HookDeliveryInput{
+		Tenant: in.Tenant, EventID: in.EventID, EventPK: in.EventPK, HookID: hookID,
+	})
+	err := child.GetChildWorkflowExecution().Get(ctx, nil)
+	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+	if errors.As(err, &started) {
+		return nil // an earlier run of this fan-out started it
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/workflows"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+var retry = activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 4}
+
+// newEnv returns a test environment with every activity registered, so
+// local activities resolve to the mocks.
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Planner{})
+	env.RegisterActivity(&activities.Sender{})
+	env.RegisterActivity(&activities.Recorder{})
+	env.RegisterWorkflow(workflows.HookDelivery)
+	t.Cleanup(func() { env.AssertExpectations(t) })
+	return env
+}
+
+func planned(hookID int64, delay time.Duration, deliveries ...int64) activities.HookPlan {
+	return activities.HookPlan{HookID: hookID, Planned: true, Deliveries: deliveries, Total: len(deliveries), ChunkDelay: delay, Retry: retry}
+}
+
+func TestFanoutSendsSmallFanoutItself(t *testing.T) {
+	tests := []struct {
+		name      string
+		sends     []error // what successive SendWebhook calls of delivery 1 return
+		wantCalls int
+		wantFail  bool
+	}{
+		{"first try", []error{nil}, 1, false},
+		{"retries then succeeds", []error{temporal.NewApplicationError("503", activities.ErrTypeHTTPStatus), temporal.NewApplicationError("503", activities.ErrTypeHTTPStatus), nil}, 3, false},
+		{"410 is not retried", []error{temporal.NewNonRetryableApplicationError("gone", activities.ErrTypeGone, nil)}, 1, true},
+		{"refused target is not retried", []error{temporal.NewApplicationError("refused", activities.ErrTypeRefused)}, 1, true},
+		{"retries run out", []error{
+			temporal.NewApplicationError("a", activities.ErrTypeNetwork), temporal.NewApplicationError("b", activities.ErrTypeNetwork),
+			temporal.NewApplicationError("c", activities.ErrTypeNetwork), temporal.NewApplicationError("d", activities.ErrTypeNetwork),
+		}, 4, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t)
+			var p *activities.Planner
+			var s *activities.Sender
+			var r *activities.Recorder
+			env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
+				Hooks: []activities.HookPlan{planned(7, 0, 1), planned(8, 0, 2)},
+			}, nil).Once()
+			calls := map[int64]int{}
+			env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
+				func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+					calls[in.DeliveryID]++
+					if in.DeliveryID == 1 {
+						return activities.SendResult{}, tt.sends[calls[1]-1]
+					}
+					return activities.SendResult{}, nil
+				})
+			var failed []int64
+			env.OnActivity(r.FailDelivery, mock.Anything, mock.Anything).Return(
+				func(_ context.Context, in activities.FailInput) (activities.FailResult, error) {
+					failed = append(failed, in.DeliveryID)
+					if in.Reason == "" {
+						t.Error("FailDelivery got no reason")
+					}
+					return activities.FailResult{HookID: 7, Disabled: true}, nil
+				}).Maybe()
+			env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatalf("Fanout: %v", err)
+			}
+			if calls[1] != tt.wantCalls || calls[2] != 1 {
+				t.Errorf("sends = %v, want delivery 1 sent %d times and delivery 2 once", calls, tt.wantCalls)
+			}
+			if got := len(failed) == 1 && failed[0] == 1; got != tt.wantFail || (!tt.wantFail && len(failed) != 0) {
+				t.Errorf("FailDelivery calls = %v, want failure of delivery 1: %v", failed, tt.wantFail)
+			}
+		})
+	}
+}
+
+// Chunk N goes out N × chunk_delay after the first, on timers.
+func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
+	env := newEnv(t)
+	var p *activities.Planner
+	var s *activities.Sender
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
+		Hooks: []activities.HookPlan{planned(7, 5*time.Minute, 10, 11, 12)},
+	}, nil)
+	start := env.Now()
+	sentAt := map[int64]time.Duration{}
+	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+			sentAt[in.DeliveryID] = env.Now().Sub(start)
+			return activities.SendResult{}, nil
+		})
+	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]time.Duration{10: 0, 11: 5 * time.Minute, 12: 10 * time.Minute}
+	for id, at := range want {
+		if got := sentAt[id]; got.Round(time.Second) != at {
+			t.Errorf("delivery %d sent at +%s, want +%s", id, got, at)
+		}
+	}
+}
+
+// A large fan-out starts one child per hook and continues as new per page.
+func TestLargeFanoutStartsChildrenAndContinuesAsNew(t *testing.T) {
+	env := newEnv(t)
+	var p *activities.Planner
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
+		Hooks:           []activities.HookPlan{{HookID: 7, Retry: retry}, {HookID: 9, Retry: retry}},
+		NextAfterHookID: 9,
+	}, nil)
+	var children []workflows.HookDeliveryInput
+	env.OnWorkflow(workflows.HookDelivery, mock.Anything, mock.Anything).Return(
+		func(ctx workflow.Context, in workflows.HookDeliveryInput) error {
+			children = append(children, in)
+			if want := workflows.HookDeliveryWorkflowID("t1", "e1", in.HookID); workflow.GetInfo(ctx).WorkflowExecution.ID != want {
+				t.Errorf("child id = %s, want %s", workflow.GetInfo(ctx).WorkflowExecution.ID, want)
+			}
+			return nil
+		})
+	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+	var cont *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &cont) {
+		t.Fatalf("Fanout error = %v, want continue-as-new", err)
+	}
+	if len(children) != 2 || children[0].HookID != 7 || children[1].HookID != 9 {
+		t.Errorf("children = %+v, want hooks 7 and 9", children)
+	}
+}
+
+// A hook's run pages through its deliveries, continuing as new between pages
+// with the first chunk's time, so spacing holds across pages.
+func TestHookDeliveryPages(t *testing.T) {
+	env := newEnv(t)
+	var p *activities.Planner
+	var s *activities.Sender
+	env.OnActivity(p.PlanHook, mock.Anything, mock.Anything).Return(
+		activities.HookPlan{HookID: 7, Planned: true, Deliveries: []int64{1, 2}, Total: 5, Retry: retry}, nil)
+	sent := 0
+	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.SendInput) (activities.SendResult, error) { sent++; return activities.SendResult{}, nil })
+	env.ExecuteWorkflow(workflows.HookDelivery, workflows.HookDeliveryInput{Tenant: "t1", EventID: "e1", EventPK: 1, HookID: 7})
+	var cont *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &cont) {
+		t.Fatalf("HookDelivery error = %v, want continue-as-new", err)
+	}
+	if sent != 2 {
+		t.Errorf("sent %d deliveries before continuing, want 2", sent)
+	}
+}
+
+func TestWorkflowIDsAreStablePerTrigger(t *testing.T) {
+	if a, b := workflows.FanoutWorkflowID("t1", "e1"), workflows.FanoutWorkflowID("t1", "e1"); a != b || a != "event/t1/e1" {
+		t.Errorf("FanoutWorkflowID = %q, %q", a, b)
+	}
+	if workflows.FanoutWorkflowID("t1", "e1") == workflows.FanoutWorkflowID("t2", "e1") {
+		t.Error("two tenants' events share a workflow id")
+	}
+	if got := workflows.HookDeliveryWorkflowID("t1", "e1", 42); got != "event/t1/e1/hook/42" {
+		t.Errorf("HookDeliveryWorkflowID = %q", got)
+	}
+}
