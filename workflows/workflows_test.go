@@ -154,7 +154,10 @@ func TestHookDeliveryPages(t *testing.T) {
 		activities.HookPlan{HookID: 7, Planned: true, Deliveries: []int64{1, 2}, Total: 5, Retry: retry}, nil)
 	sent := 0
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.SendInput) (activities.SendResult, error) { sent++; return activities.SendResult{}, nil })
+		func(context.Context, activities.SendInput) (activities.SendResult, error) {
+			sent++
+			return activities.SendResult{}, nil
+		})
 	env.ExecuteWorkflow(workflows.HookDelivery, workflows.HookDeliveryInput{Tenant: "t1", EventID: "e1", EventPK: 1, HookID: 7})
 	var cont *workflow.ContinueAsNewError
 	if err := env.GetWorkflowError(); !errors.As(err, &cont) {
