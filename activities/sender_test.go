@@ -1,0 +1,225 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/signature"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/models"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+var ctx = context.Background()
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// fixture stores one Active hook pointing at url and one event with two
+// records, plans the hook's deliveries, and returns the store and delivery ids.
+func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store, *models.Hook, []int64) {
+	t.Helper()
+	st := storetest.Open(t, storetest.Backends(t)[0])
+	now := time.Now().UTC().Add(-time.Second)
+	h := &models.Hook{Tenant: "t1", Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url, Secret: secret,
+		State: models.StateActive, Type: models.HookTypeWebhook, Format: models.FormatStandard, Registered: now, Updated: now,
+		Headers: models.JSON[map[string]string]{V: map[string]string{"X-Tenant-Token": "abc"}}}
+	if edit != nil {
+		edit(h)
+	}
+	if err := st.CreateHook(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	e := &models.Event{ID: "e1", Tenant: "t1", Type: "Contact.Update", OccurredAt: now, ReceivedAt: now, RecordCount: 2,
+		Body: []byte(`{"records":[{"id":1,"email1":"a@example.com"},{"id":2,"email1":"b@example.com"}]}`), WorkflowID: "event/t1/e1"}
+	if _, err := st.CreateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	p := activities.NewPlanner(st, activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
+	plan, err := p.PlanHook(ctx, activities.PlanHookInput{EventPK: e.PK, HookID: h.ID, WorkflowID: "w"})
+	if err != nil || len(plan.Deliveries) != 1 {
+		t.Fatalf("PlanHook = %+v, %v", plan, err)
+	}
+	return st, h, plan.Deliveries
+}
+
+func send(t *testing.T, st *store.Store, allowPrivate bool, id int64) (activities.SendResult, error) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	clients := egress.New(egress.Options{AllowPrivate: allowPrivate, Timeout: 500 * time.Millisecond, ConnectTimeout: time.Second, TLSTimeout: time.Second})
+	env.RegisterActivity(activities.NewSender(st, clients, time.Hour))
+	v, err := env.ExecuteActivity("SendWebhook", activities.SendInput{DeliveryID: id})
+	var res activities.SendResult
+	if err == nil {
+		_ = v.Get(&res)
+	}
+	return res, err
+}
+
+func errType(err error) (string, bool, time.Duration) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return "", false, 0
+	}
+	return appErr.Type(), appErr.NonRetryable(), appErr.NextRetryDelay()
+}
+
+func TestSendWebhookClassifiesAnswers(t *testing.T) {
+	tests := []struct {
+		name          string
+		handler       http.HandlerFunc
+		wantType      string // "" = success
+		wantRetryable bool
+		wantDelay     time.Duration
+	}{
+		{"200 succeeds", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "thanks") }, "", false, 0},
+		{"204 succeeds", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }, "", false, 0},
+		{"410 is final", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(410) }, activities.ErrTypeGone, false, 0},
+		{"503 is retried", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }, activities.ErrTypeHTTPStatus, true, 0},
+		{"429 Retry-After sets the delay", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(429)
+		}, activities.ErrTypeHTTPStatus, true, 2 * time.Minute},
+		{"400 is retried", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(400) }, activities.ErrTypeHTTPStatus, true, 0},
+		{"redirect is not followed", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://example.invalid/", http.StatusFound)
+		}, activities.ErrTypeHTTPStatus, true, 0},
+		{"timeout is retried", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		}, activities.ErrTypeNetwork, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got atomic.Pointer[http.Request]
+			var body atomic.Value
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				body.Store(b)
+				got.Store(r)
+				tt.handler(w, r)
+			}))
+			defer srv.Close()
+			st, h, ids := fixture(t, srv.URL, nil)
+			res, err := send(t, st, true, ids[0])
+			typ, nonRetryable, delay := errType(err)
+			if typ != tt.wantType || (err != nil && nonRetryable == tt.wantRetryable) || delay != tt.wantDelay {
+				t.Fatalf("SendWebhook err = %v (type %q, non-retryable %v, delay %s); want type %q retryable %v delay %s",
+					err, typ, nonRetryable, delay, tt.wantType, tt.wantRetryable, tt.wantDelay)
+			}
+			r := got.Load()
+			if r == nil {
+				t.Fatal("receiver got no request")
+			}
+			// Every request is signed per Standard Webhooks and carries the hook's headers.
+			b := body.Load().([]byte)
+			if !signature.VerifyStandard(secret, r.Header.Get("Webhook-Id"), r.Header.Get("Webhook-Timestamp"), r.Header.Get("Webhook-Signature"), b, time.Now(), 5*time.Minute) {
+				t.Errorf("signature does not verify: %v", r.Header)
+			}
+			if r.Header.Get("Webhook-Id") != "1" || r.Header.Get("X-Tenant-Token") != "abc" || !strings.HasPrefix(r.Header.Get("User-Agent"), "hookflow/") {
+				t.Errorf("headers = %v", r.Header)
+			}
+			d, _ := st.Delivery(ctx, "", ids[0])
+			as, _ := st.Attempts(ctx, ids[0])
+			if len(as) != 1 || d.Attempts != 1 {
+				t.Fatalf("attempts = %+v, delivery attempts %d; want one recorded", as, d.Attempts)
+			}
+			wantStatus := models.DeliveryPending
+			if tt.wantType == "" {
+				wantStatus = models.DeliverySucceeded
+				if res.Status != models.DeliverySucceeded {
+					t.Errorf("result = %+v", res)
+				}
+			}
+			if d.Status != wantStatus {
+				t.Errorf("delivery status = %s, want %s", d.Status, wantStatus)
+			}
+			if tt.name == "200 succeeds" && as[0].ResponseExcerpt != "thanks" {
+				t.Errorf("response excerpt = %q", as[0].ResponseExcerpt)
+			}
+			if tt.wantType != "" && as[0].Error == "" {
+				t.Errorf("failed attempt recorded no error")
+			}
+			hh, _ := st.Hook(ctx, "", h.ID)
+			if (tt.wantType != "") != (hh.ErrorCount == 1) {
+				t.Errorf("hook error count = %d", hh.ErrorCount)
+			}
+		})
+	}
+}
+
+func TestSendWebhookSkipsInactiveHooks(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	for _, state := range []models.HookState{models.StateStopped, models.StateTooManyErrors} {
+		t.Run(string(state), func(t *testing.T) {
+			st, _, ids := fixture(t, srv.URL, func(h *models.Hook) { h.State = state })
+			res, err := send(t, st, true, ids[0])
+			if err != nil || res.Status != models.DeliverySkipped {
+				t.Fatalf("SendWebhook = %+v, %v; want skipped", res, err)
+			}
+			d, _ := st.Delivery(ctx, "", ids[0])
+			if d.Status != models.DeliverySkipped || !strings.Contains(d.LastError, string(state)) {
+				t.Errorf("delivery = %s %q", d.Status, d.LastError)
+			}
+		})
+	}
+	if hits.Load() != 0 {
+		t.Errorf("receiver got %d requests for inactive hooks", hits.Load())
+	}
+}
+
+func TestSendWebhookRefusesPrivateTargets(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	st, _, ids := fixture(t, srv.URL, nil)
+	_, err := send(t, st, false, ids[0])
+	typ, nonRetryable, _ := errType(err)
+	if typ != activities.ErrTypeRefused || !nonRetryable {
+		t.Fatalf("err = %v, want non-retryable %s", err, activities.ErrTypeRefused)
+	}
+	if hits.Load() != 0 {
+		t.Error("a refused target got the request")
+	}
+	as, _ := st.Attempts(ctx, ids[0])
+	if len(as) != 1 || !strings.Contains(as[0].Error, "not a public address") {
+		t.Errorf("attempts = %+v", as)
+	}
+}
+
+func TestFailDeliveryTurnsTheHookOffOnce(t *testing.T) {
+	st, h, ids := fixture(t, "http://127.0.0.1:1/", nil)
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Recorder{Store: st, Now: time.Now})
+	for i, wantDisabled := range []bool{true, false} {
+		v, err := env.ExecuteActivity("FailDelivery", activities.FailInput{DeliveryID: ids[0], Reason: "target answered 503"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.FailResult
+		_ = v.Get(&res)
+		if res.Disabled != wantDisabled || res.HookID != h.ID {
+			t.Errorf("call %d: FailDelivery = %+v, want disabled %v", i, res, wantDisabled)
+		}
+	}
+	hh, _ := st.Hook(ctx, "", h.ID)
+	d, _ := st.Delivery(ctx, "", ids[0])
+	if hh.State != models.StateTooManyErrors || d.Status != models.DeliveryFailed || d.LastError != "target answered 503" {
+		t.Errorf("hook %s, delivery %s %q", hh.State, d.Status, d.LastError)
+	}
+}
