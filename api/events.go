@@ -45,7 +45,7 @@ const SkipKeyHeader = "Webhook-Skip-Key"
 type triggerRequest struct {
 	ID           string           `json:"id"`
 	Event        string           `json:"event"`
-	OccurredAt   *time.Time       `json:"occurred_at"`
+	OccurredAt   string           `json:"occurred_at"`
 	Records      []map[string]any `json:"records"`
 	Data         map[string]any   `json:"data"`
 	Changes      [][]string       `json:"changes"`
@@ -162,17 +162,21 @@ func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Ev
 	if len(skipKey) > 255 {
 		v.Add(SkipKeyHeader, "is longer than 255 characters")
 	}
+	now := a.now()
+	occurred := now
+	if req.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, req.OccurredAt)
+		if err != nil {
+			v.Add("occurred_at", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+		}
+		occurred = t.UTC()
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(models.EventBody{Records: records, Changes: req.Changes, Previous: req.Previous})
 	if err != nil {
 		return nil, fmt.Errorf("encode event body: %w", err)
-	}
-	now := a.now()
-	occurred := now
-	if req.OccurredAt != nil {
-		occurred = req.OccurredAt.UTC()
 	}
 	return &models.Event{
 		ID: id, Tenant: tenant, Type: req.Event, OccurredAt: occurred, ReceivedAt: now,

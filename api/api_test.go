@@ -1,0 +1,335 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/workflows"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// fakeTemporal records workflow starts; the real server is exercised by the
+// end-to-end tests.
+type fakeTemporal struct {
+	mu     sync.Mutex
+	starts []client.StartWorkflowOptions
+	inputs []workflows.FanoutInput
+	down   bool
+}
+
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, serviceerror.NewUnavailable("connection refused")
+	}
+	f.starts = append(f.starts, o)
+	f.inputs = append(f.inputs, args[0].(workflows.FanoutInput))
+	return nil, nil
+}
+
+func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	if f.down {
+		return nil, serviceerror.NewUnavailable("connection refused")
+	}
+	return &client.CheckHealthResponse{}, nil
+}
+
+type harness struct {
+	t        *testing.T
+	h        http.Handler
+	temporal *fakeTemporal
+	key      string
+}
+
+func newHarness(t *testing.T, keys ...config.APIKey) *harness {
+	st := storetest.Open(t, storetest.Backends(t)[0])
+	ft := &fakeTemporal{}
+	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	k := ""
+	if len(keys) > 0 {
+		k = keys[0].Key
+	}
+	return &harness{t: t, h: h, temporal: ft, key: k}
+}
+
+type answer struct {
+	Code int
+	Body map[string]any
+	Raw  string
+}
+
+func (h *harness) do(method, path, body string, headers ...string) answer {
+	h.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if h.key != "" {
+		req.Header.Set("Authorization", "Bearer "+h.key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, req)
+	a := answer{Code: rec.Code, Raw: rec.Body.String()}
+	_ = json.Unmarshal(rec.Body.Bytes(), &a.Body)
+	return a
+}
+
+func (a answer) errorField() string {
+	e, _ := a.Body["error"].(map[string]any)
+	ds, _ := e["details"].([]any)
+	if len(ds) == 0 {
+		return ""
+	}
+	return ds[0].(map[string]any)["field"].(string)
+}
+
+func (a answer) errorCode() string {
+	e, _ := a.Body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+const hookJSON = `{"name":"CRM sync","events":["contact.*"],"target_url":"https://receiver.example.com/hooks"}`
+
+func TestHookCRUD(t *testing.T) {
+	h := newHarness(t)
+	created := h.do("POST", "/v1/hooks", hookJSON)
+	if created.Code != 201 {
+		t.Fatalf("create = %d %s", created.Code, created.Raw)
+	}
+	secret, _ := created.Body["secret"].(string)
+	if !strings.HasPrefix(secret, "whsec_") || len(secret) < 30 {
+		t.Errorf("create returned secret %q, want a full whsec_ secret", secret)
+	}
+	if created.Body["state"] != "Active" || created.Body["format"] != "standard" || created.Body["type"] != "webhook" || created.Body["tenant"] != "default" {
+		t.Errorf("defaults = %v", created.Body)
+	}
+	id := jsonID(created.Body)
+	got := h.do("GET", "/v1/hooks/"+id, "")
+	if got.Code != 200 || got.Body["secret"] != "whsec_********" || got.Body["name"] != "CRM sync" {
+		t.Errorf("get = %d %v", got.Code, got.Body)
+	}
+	if s := h.do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
+		t.Errorf("get secret = %v", s.Body)
+	}
+	patched := h.do("PATCH", "/v1/hooks/"+id, `{"state":"Stopped","headers":{"X-Api-Key":"k"}}`)
+	if patched.Code != 200 || patched.Body["state"] != "Stopped" || patched.Body["name"] != "CRM sync" {
+		t.Errorf("patch = %d %v", patched.Code, patched.Body)
+	}
+	put := h.do("PUT", "/v1/hooks/"+id, `{"events":["*"],"target_url":"https://other.example.com/"}`)
+	if put.Code != 200 || put.Body["name"] != "" || put.Body["state"] != "Active" || len(put.Body["headers"].(map[string]any)) != 0 {
+		t.Errorf("put = %d %v", put.Code, put.Body)
+	}
+	if s := h.do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
+		t.Errorf("PUT without a secret changed it: %v", s.Body)
+	}
+	list := h.do("GET", "/v1/hooks", "")
+	if data := list.Body["data"].([]any); list.Code != 200 || len(data) != 1 {
+		t.Errorf("list = %d %v", list.Code, list.Body)
+	}
+	if d := h.do("DELETE", "/v1/hooks/"+id, ""); d.Code != 204 {
+		t.Errorf("delete = %d", d.Code)
+	}
+	if g := h.do("GET", "/v1/hooks/"+id, ""); g.Code != 404 || g.errorCode() != "not_found" {
+		t.Errorf("get deleted = %d %s", g.Code, g.Raw)
+	}
+}
+
+func jsonID(body map[string]any) string {
+	b, _ := json.Marshal(body["id"])
+	return string(b)
+}
+
+func TestHookListPages(t *testing.T) {
+	h := newHarness(t)
+	for range 5 {
+		if a := h.do("POST", "/v1/hooks", hookJSON); a.Code != 201 {
+			t.Fatal(a.Raw)
+		}
+	}
+	var seen []string
+	cursor := ""
+	for page := 0; page < 5; page++ {
+		a := h.do("GET", "/v1/hooks?limit=2&cursor="+cursor, "")
+		for _, d := range a.Body["data"].([]any) {
+			seen = append(seen, jsonID(d.(map[string]any)))
+		}
+		next, _ := a.Body["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if strings.Join(seen, ",") != "1,2,3,4,5" {
+		t.Errorf("paged ids = %v, want 1..5 once each", seen)
+	}
+}
+
+func TestBadHookInput(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		body  string
+		code  int
+		field string
+	}{
+		{`{`, 400, ""},
+		{`{"events":["*"],"target_url":"https://x.example"} trailing`, 400, ""},
+		{`{"events":"*","target_url":"https://x.example"}`, 400, "events"},
+		{`{"events":["*"],"target_url":"https://x.example","colour":"red"}`, 400, "colour"},
+		{`{"events":[],"target_url":"https://x.example"}`, 400, "events"},
+		{`{"events":["contact"],"target_url":"https://x.example"}`, 400, "events[0]"},
+		{`{"events":["*"]}`, 400, "target_url"},
+		{`{"events":["*"],"target_url":"ftp://x.example"}`, 400, "target_url"},
+		{`{"events":["*"],"target_url":"https://x.example","type":"email"}`, 400, "type"},
+		{`{"events":["*"],"target_url":"https://x.example","format":"xml"}`, 400, "format"},
+		{`{"events":["*"],"target_url":"https://x.example","state":"On"}`, 400, "state"},
+		{`{"events":["*"],"target_url":"https://x.example","secret":"short"}`, 400, "secret"},
+		{`{"events":["*"],"target_url":"https://x.example","headers":{"Content-Type":"text/plain"}}`, 400, "headers.Content-Type"},
+		{`{"events":["*"],"target_url":"https://x.example","headers":{"X-A":"a\r\nb"}}`, 400, "headers.X-A"},
+		{`{"events":["*"],"target_url":"https://x.example","errors_email":"nobody"}`, 400, "errors_email"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":500}}`, 400, "options.chunk_size"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_delay":-1}}`, 400, "options.chunk_delay"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"a":1},"filter-op":{"a":"near"}}}}}`, 400, "options.entity.Contact.filter-op.a"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter-op":{"a":"eq"}}}}}`, 400, "options.entity.Contact.filter-op.a"},
+	}
+	for _, tt := range tests {
+		a := h.do("POST", "/v1/hooks", tt.body)
+		if a.Code != tt.code || a.errorField() != tt.field || a.errorCode() == "" {
+			t.Errorf("POST %s = %d field %q (%s); want %d field %q", tt.body, a.Code, a.errorField(), a.Raw, tt.code, tt.field)
+		}
+	}
+	if a := h.do("GET", "/v1/hooks/abc", ""); a.Code != 400 || a.errorField() != "id" {
+		t.Errorf("GET /v1/hooks/abc = %d %s", a.Code, a.Raw)
+	}
+}
+
+func TestTriggerAcceptsOnceAndStartsOneWorkflow(t *testing.T) {
+	h := newHarness(t)
+	body := `{"id":"evt-1","event":"Contact.Update","records":[{"id":1,"email1":"a@example.com"}],"changes":[["email1"]]}`
+	first := h.do("POST", "/v1/events", body, "Webhook-Skip-Key", "gmail_sync")
+	if first.Code != 202 || first.Body["event_id"] != "evt-1" || first.Body["workflow_id"] != "event/default/evt-1" || first.Body["duplicate"] != false {
+		t.Fatalf("first trigger = %d %s", first.Code, first.Raw)
+	}
+	again := h.do("POST", "/v1/events", body)
+	if again.Code != 202 || again.Body["duplicate"] != true || again.Body["workflow_id"] != "event/default/evt-1" {
+		t.Fatalf("repeated trigger = %d %s", again.Code, again.Raw)
+	}
+	// The start is re-requested (in case the first answer was lost before it),
+	// always under the same id: Temporal keeps one workflow.
+	for _, s := range h.temporal.starts {
+		if s.ID != "event/default/evt-1" || s.TaskQueue != "hookflow" {
+			t.Errorf("start options = %+v", s)
+		}
+	}
+	if in := h.temporal.inputs[0]; in.EventID != "evt-1" || in.EventPK == 0 || in.Tenant != "default" {
+		t.Errorf("workflow input = %+v: want ids only", in)
+	}
+	ev := h.do("GET", "/v1/events/evt-1", "")
+	if ev.Code != 200 || ev.Body["event"] != "Contact.Update" || ev.Body["record_count"] != float64(1) {
+		t.Errorf("GET event = %d %s", ev.Code, ev.Raw)
+	}
+	gen := h.do("POST", "/v1/events", `{"event":"deal.created","data":{"id":5}}`)
+	if id, _ := gen.Body["event_id"].(string); gen.Code != 202 || !strings.HasPrefix(id, "evt_") {
+		t.Errorf("trigger without id = %d %s", gen.Code, gen.Raw)
+	}
+}
+
+func TestBadTriggers(t *testing.T) {
+	h := newHarness(t)
+	many := `{"event":"Contact.Update","records":[` + strings.Repeat(`{"id":1},`, 100) + `{"id":1}]}`
+	huge := `{"event":"Contact.Update","records":[{"note":"` + strings.Repeat("x", 1<<20) + `"}]}`
+	tests := []struct {
+		body  string
+		code  int
+		field string
+	}{
+		{`not json`, 400, ""},
+		{`{"event":"Contact.Update"}`, 400, "records"},
+		{`{"event":"Contact","records":[{"id":1}]}`, 400, "event"},
+		{`{"event":"Contact.*","records":[{"id":1}]}`, 400, "event"},
+		{`{"event":"Contact.Update","records":[1]}`, 400, "records"},
+		{`{"event":"Contact.Update","records":[null]}`, 400, "records[0]"},
+		{`{"event":"Contact.Update","records":[{"id":1}],"changes":[]}`, 400, "changes"},
+		{`{"event":"Contact.Update","records":[{"id":1}],"occurred_at":"yesterday"}`, 400, "occurred_at"},
+		{`{"event":"Contact.Update","records":[{"id":1}],"data":{"id":2}}`, 400, "data"},
+		{`{"event":"Contact.Update","records":[{"id":1}],"recrods":[]}`, 400, "recrods"},
+		{many, 413, ""},
+		{huge, 413, ""},
+		{`{"event":"Contact.Update","records":[{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, 400, ""},
+	}
+	for _, tt := range tests {
+		a := h.do("POST", "/v1/events", tt.body)
+		if a.Code != tt.code || a.errorField() != tt.field {
+			short := tt.body[:min(len(tt.body), 80)]
+			t.Errorf("POST %s = %d field %q (%s); want %d field %q", short, a.Code, a.errorField(), a.Raw[:min(len(a.Raw), 200)], tt.code, tt.field)
+		}
+	}
+	if n := len(h.temporal.starts); n != 0 {
+		t.Errorf("%d workflows started for bad triggers", n)
+	}
+}
+
+func TestTemporalDownAnswers503(t *testing.T) {
+	h := newHarness(t)
+	h.temporal.down = true
+	a := h.do("POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1}}`)
+	if a.Code != 503 || a.errorCode() != "unavailable" {
+		t.Errorf("trigger with Temporal down = %d %s", a.Code, a.Raw)
+	}
+	if r := h.do("GET", "/readyz", ""); r.Code != 503 {
+		t.Errorf("readyz with Temporal down = %d %s", r.Code, r.Raw)
+	}
+	if r := h.do("GET", "/healthz", ""); r.Code != 200 {
+		t.Errorf("healthz = %d", r.Code)
+	}
+}
+
+func TestAuthAndTenants(t *testing.T) {
+	h := newHarness(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
+	h.key = ""
+	if a := h.do("GET", "/v1/hooks", ""); a.Code != 401 || a.errorCode() != "unauthorized" {
+		t.Errorf("no key = %d %s", a.Code, a.Raw)
+	}
+	h.key = "wrong-key-0123456789"
+	if a := h.do("GET", "/v1/hooks", ""); a.Code != 401 {
+		t.Errorf("wrong key = %d", a.Code)
+	}
+	h.key = "acme-key-0123456789"
+	acme := h.do("POST", "/v1/hooks", hookJSON)
+	if acme.Code != 201 || acme.Body["tenant"] != "acme" {
+		t.Fatalf("scoped create = %d %s", acme.Code, acme.Raw)
+	}
+	if a := h.do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","tenant":"globex"}`); a.Code != 403 {
+		t.Errorf("scoped key naming another tenant = %d", a.Code)
+	}
+	h.key = "admin-key-0123456789"
+	globex := h.do("POST", "/v1/hooks", hookJSON, api.TenantHeader, "globex")
+	if globex.Code != 201 || globex.Body["tenant"] != "globex" {
+		t.Fatalf("admin create for globex = %d %s", globex.Code, globex.Raw)
+	}
+	h.key = "acme-key-0123456789"
+	if a := h.do("GET", "/v1/hooks/"+jsonID(globex.Body), ""); a.Code != 404 {
+		t.Errorf("acme reading globex's hook = %d, want 404", a.Code)
+	}
+	if a := h.do("GET", "/v1/hooks", ""); len(a.Body["data"].([]any)) != 1 {
+		t.Errorf("acme lists %v", a.Body)
+	}
+	if r := h.do("GET", "/healthz", ""); r.Code != 200 {
+		t.Errorf("healthz needs no key: %d", r.Code)
+	}
+}
