@@ -114,7 +114,7 @@ var Settings = []Setting{
 		func(c *Config, v string) error { c.Addr = v; return hostPort(v) }},
 	{"HOOKFLOW_API_KEYS", "api-keys", "", "comma list of key (all tenants) or key:tenant (one tenant)", serving,
 		func(c *Config, v string) (err error) { c.APIKeys, err = parseKeys(v); return err }},
-	{"HOOKFLOW_INSECURE_NO_AUTH", "insecure-no-auth", "false", "serve the API without keys (serve, api)", serving,
+	{"HOOKFLOW_INSECURE_NO_AUTH", "insecure-no-auth", "false", "serve the API without keys", []string{CmdServe, CmdAPI},
 		func(c *Config, v string) (err error) { c.InsecureNoAuth, err = parseBool(v); return err }},
 	{"HOOKFLOW_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port (STARTTLS when offered) or smtps://…; empty: mails are logged and kept", sending,
 		func(c *Config, v string) error { c.SMTPURL = v; return smtpURL(v) }},
@@ -137,7 +137,7 @@ var Settings = []Setting{
 	{"HOOKFLOW_MAX_RECORDS", "max-records", "10000", "most records in one trigger (413 past it)", serving,
 		func(c *Config, v string) (err error) { c.MaxRecords, err = positiveInt(v); return err }},
 	{"HOOKFLOW_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", all,
-		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		func(c *Config, v string) error { return logLevel(&c.LogLevel, v) }},
 	{"HOOKFLOW_DATA_DIR", "data-dir", "./.hookflow", "where dev keeps its SQLite databases", []string{CmdDev},
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{"HOOKFLOW_EPHEMERAL", "ephemeral", "false", "dev keeps everything in memory", []string{CmdDev},
@@ -173,8 +173,8 @@ func Bind(fs *pflag.FlagSet, cmd string) {
 	for _, s := range Settings {
 		if slices.Contains(s.Commands, cmd) {
 			help := s.Help + " [" + s.Env + "]"
-			if s.Default == "false" {
-				fs.Bool(s.Flag, false, help)
+			if s.Default == "false" || s.Default == "true" {
+				fs.Bool(s.Flag, s.defaultFor(cmd) == "true", help)
 			} else {
 				fs.String(s.Flag, s.defaultFor(cmd), help)
 			}
@@ -188,6 +188,7 @@ func Bind(fs *pflag.FlagSet, cmd string) {
 func Load(cmd string, fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 	var c Config
 	var errs []error
+	bad := map[string]bool{}
 	for _, s := range Settings {
 		if !slices.Contains(s.Commands, cmd) {
 			continue
@@ -203,14 +204,16 @@ func Load(cmd string, fs *pflag.FlagSet, getenv func(string) string) (Config, er
 		}
 		if err := s.set(&c, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w (got %q)", from, err, redact(s.Env, v)))
+			bad[s.Env] = true
 		}
 	}
-	errs = append(errs, c.check(cmd)...)
+	errs = append(errs, c.check(cmd, bad)...)
 	return c, errors.Join(errs...)
 }
 
-// check validates settings against each other and fills dev's defaults.
-func (c *Config) check(cmd string) []error {
+// check validates settings against each other and fills dev's defaults;
+// bad lists settings already reported.
+func (c *Config) check(cmd string, bad map[string]bool) []error {
 	var errs []error
 	switch {
 	case cmd == CmdDev && c.DatabaseURL == "" && !c.Ephemeral:
@@ -220,7 +223,7 @@ func (c *Config) check(cmd string) []error {
 	case c.DatabaseURL == "":
 		errs = append(errs, errors.New("HOOKFLOW_DATABASE_URL: is required (postgres://user:pass@host:5432/db, or a SQLite file path)"))
 	}
-	if (cmd == CmdServe || cmd == CmdAPI) && len(c.APIKeys) == 0 && !c.InsecureNoAuth {
+	if (cmd == CmdServe || cmd == CmdAPI) && len(c.APIKeys) == 0 && !c.InsecureNoAuth && !bad["HOOKFLOW_API_KEYS"] {
 		errs = append(errs, errors.New("HOOKFLOW_API_KEYS: is required to serve the API (or pass --insecure-no-auth to run it open)"))
 	}
 	if c.Retry.MaxInterval != 0 && c.Retry.MaxInterval < c.Retry.InitialInterval {
@@ -243,6 +246,13 @@ func redact(env, v string) string {
 		}
 	}
 	return v
+}
+
+func logLevel(l *slog.Level, v string) error {
+	if l.UnmarshalText([]byte(v)) != nil {
+		return errors.New("must be debug, info, warn or error")
+	}
+	return nil
 }
 
 func nonEmpty(v string) error {

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func load(t *testing.T, cmd string, vars map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+	Bind(fs, cmd)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(cmd, fs, env(vars))
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, CmdDev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || !c.AllowPrivate || c.DatabaseURL != ".hookflow/hookflow.db" || c.UIPort != 8233 || c.TemporalPort != 7233 {
+		t.Errorf("dev defaults = %+v", c)
+	}
+	want := Retry{InitialInterval: 5 * time.Second, Backoff: 3, MaxInterval: 2 * time.Hour, MaxAttempts: 19}
+	if c.Retry != want || c.TaskQueue != "hookflow" || c.TemporalNamespace != "default" || c.MaxBodyBytes != 5<<20 || c.MaxRecords != 10000 {
+		t.Errorf("defaults = %+v", c)
+	}
+	c, _ = load(t, CmdDev, nil, "--ephemeral")
+	if c.DatabaseURL != ":memory:" {
+		t.Errorf("ephemeral database = %q", c.DatabaseURL)
+	}
+	c, err = load(t, CmdServe, map[string]string{"HOOKFLOW_DATABASE_URL": "postgres://x/y", "HOOKFLOW_API_KEYS": "0123456789abcdef"})
+	if err != nil || c.Addr != ":8080" || c.AllowPrivate {
+		t.Errorf("serve defaults = %+v, %v", c, err)
+	}
+}
+
+func TestFlagsWinOverEnvironment(t *testing.T) {
+	vars := map[string]string{"HOOKFLOW_RETRY_MAX_ATTEMPTS": "3", "HOOKFLOW_ADDR": "127.0.0.1:1", "TEMPORAL_ADDRESS": "temporal:7233",
+		"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_API_KEYS": "all-tenants-key-01, acme-key-0123456789:acme"}
+	c, err := load(t, CmdServe, vars, "--retry-max-attempts=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retry.MaxAttempts != 5 || c.Addr != "127.0.0.1:1" || c.TemporalAddress != "temporal:7233" {
+		t.Errorf("config = %+v", c)
+	}
+	if len(c.APIKeys) != 2 || c.APIKeys[0].Tenant != "" || c.APIKeys[1] != (APIKey{"acme-key-0123456789", "acme"}) {
+		t.Errorf("keys = %+v", c.APIKeys)
+	}
+	if k, ok := Match(c.APIKeys, "acme-key-0123456789"); !ok || k.Tenant != "acme" {
+		t.Errorf("Match = %+v %v", k, ok)
+	}
+	if _, ok := Match(c.APIKeys, "acme-key-012345678"); ok {
+		t.Error("Match accepted a prefix of a key")
+	}
+}
+
+// Each bad setting is reported on its own line naming the variable, and
+// secrets in values are not echoed.
+func TestBadSettingsNameTheVariable(t *testing.T) {
+	vars := map[string]string{
+		"HOOKFLOW_RETRY_BACKOFF":          "fast",
+		"HOOKFLOW_RETRY_INITIAL_INTERVAL": "5",
+		"HOOKFLOW_ADDR":                   "localhost",
+		"HOOKFLOW_API_KEYS":               "short",
+		"HOOKFLOW_SMTP_URL":               "http://user:hunter2@mail",
+		"HOOKFLOW_LOG_LEVEL":              "loud",
+	}
+	_, err := load(t, CmdServe, vars)
+	if err == nil {
+		t.Fatal("Load accepted bad settings")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for _, want := range []string{"HOOKFLOW_RETRY_BACKOFF", "HOOKFLOW_RETRY_INITIAL_INTERVAL", "HOOKFLOW_ADDR", "HOOKFLOW_API_KEYS", "HOOKFLOW_SMTP_URL", "HOOKFLOW_LOG_LEVEL", "HOOKFLOW_DATABASE_URL"} {
+		n := 0
+		for _, l := range lines {
+			if strings.HasPrefix(l, want+":") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d lines name %s, want 1:\n%s", n, want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "short") {
+		t.Errorf("error echoes a secret:\n%s", err)
+	}
+	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db"}); err == nil || !strings.Contains(err.Error(), "HOOKFLOW_API_KEYS: is required") {
+		t.Errorf("api without keys: %v", err)
+	}
+	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db"}, "--insecure-no-auth"); err != nil {
+		t.Errorf("api --insecure-no-auth: %v", err)
+	}
+}
+
+func TestREADMEListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(b), "`"+s.Env+"`") || !strings.Contains(string(b), "`--"+s.Flag+"`") {
+			t.Errorf("README does not list %s / --%s", s.Env, s.Flag)
+		}
+	}
+}
