@@ -64,6 +64,7 @@ type encoder func(m *Message, secrets []string, now time.Time) (*Request, error)
 var encoders = map[models.Format]encoder{
 	models.FormatStandard:    encodeStandard,
 	models.FormatSuperOffice: encodeSuperOffice,
+	models.FormatPipeliner:   encodePipeliner,
 }
 
 // Encode renders m in format f. secrets sign it: the current secret first and,
