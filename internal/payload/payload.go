@@ -65,6 +65,7 @@ var encoders = map[models.Format]encoder{
 	models.FormatStandard:    encodeStandard,
 	models.FormatSuperOffice: encodeSuperOffice,
 	models.FormatPipeliner:   encodePipeliner,
+	models.FormatOnePage:     encodeOnePage,
 }
 
 // Encode renders m in format f. secrets sign it: the current secret first and,
