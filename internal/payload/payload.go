@@ -66,6 +66,7 @@ var encoders = map[models.Format]encoder{
 	models.FormatSuperOffice: encodeSuperOffice,
 	models.FormatPipeliner:   encodePipeliner,
 	models.FormatOnePage:     encodeOnePage,
+	models.FormatClinchPad:   encodeClinchPad,
 }
 
 // Encode renders m in format f. secrets sign it: the current secret first and,
