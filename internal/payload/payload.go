@@ -67,6 +67,7 @@ var encoders = map[models.Format]encoder{
 	models.FormatPipeliner:   encodePipeliner,
 	models.FormatOnePage:     encodeOnePage,
 	models.FormatClinchPad:   encodeClinchPad,
+	models.FormatAgileCRM:    encodeAgileCRM,
 }
 
 // Encode renders m in format f. secrets sign it: the current secret first and,
