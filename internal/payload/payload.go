@@ -186,8 +186,8 @@ func integer(v any) any {
 		if v == "" {
 			return 0
 		}
-		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return json.Number(v)
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n // not json.Number(v): "007" and "+7" are not JSON numbers
 		}
 	}
 	return v

@@ -367,6 +367,7 @@ func TestSuperOfficeTypedFields(t *testing.T) {
 		{"id and numeric actor", `{"id": 18}`, "5", "18", "5"},
 		{"SuperOffice column name", `{"contact_id": 18}`, "5", "18", "5"},
 		{"numeric string id", `{"id": "18"}`, "", "18", "0"},
+		{"zero-padded actor", `{"id": 18}`, "007", "18", "7"},
 		{"no id, named actor", `{"name": "x"}`, "jdoe", "0", `"jdoe"`},
 		{"uuid id passes through", `{"id": "6f1c"}`, "5", `"6f1c"`, "5"},
 	}
