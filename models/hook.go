@@ -133,14 +133,29 @@ const (
 	MaxPropertyLen = 64 << 10
 )
 
-// reservedHeaders are set by hookflow on every request; a custom header may
-// not replace them, or signatures and framing would break.
+// reservedHeaders are set by hookflow or by the transport; a custom header
+// may not replace them, or framing would break (Content-*, Host, hop-by-hop
+// headers) or a receiver could be handed a forged signature.
 var reservedHeaders = map[string]bool{
-	"Content-Type": true, "Content-Length": true, "Host": true, "User-Agent": true,
+	"Content-Type": true, "Content-Length": true, "Content-Encoding": true, "Host": true, "User-Agent": true,
 	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
 	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Webhook-Id": true, "Webhook-Timestamp": true, "Webhook-Signature": true,
-	"X-Superoffice-Signature": true, "X-Superoffice-Event": true, "X-Superoffice-Eventid": true,
+	"Expect": true, "Http2-Settings": true,
+}
+
+// reservedHeaderPrefixes cover the authentication headers of every wire
+// format, present and future: Standard Webhooks' webhook-id, -timestamp and
+// -signature, Pipeliner's WebHook-Signature, and SuperOffice's
+// X-SuperOffice-Signature, -Event, -EventId and -Retry.
+var reservedHeaderPrefixes = []string{"Webhook-", "X-Superoffice-"}
+
+// reservedHeader reports whether a custom header named name would override
+// one that hookflow sets; name is compared case-insensitively.
+func reservedHeader(name string) bool {
+	name = textproto.CanonicalMIMEHeaderKey(name)
+	return reservedHeaders[name] || slices.ContainsFunc(reservedHeaderPrefixes, func(p string) bool {
+		return strings.HasPrefix(name, p)
+	})
 }
 
 // Validate checks every field a user sets and reports all problems at once.
@@ -220,7 +235,7 @@ func validateHeaders(v *ValidationError, headers map[string]string) {
 		switch {
 		case !validHeaderName(name):
 			v.Add(field, "is not a valid HTTP header name")
-		case reservedHeaders[textproto.CanonicalMIMEHeaderKey(name)]:
+		case reservedHeader(name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
 		case strings.ContainsAny(value, "\r\n\x00"):
 			v.Add(field, "must not contain CR, LF or NUL")

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -72,4 +73,18 @@ func VerifyStandard(secret, id, timestamp, header string, body []byte, now time.
 		}
 	}
 	return false
+}
+
+// SuperOffice returns the X-SuperOffice-Signature of body: base64 HMAC-SHA256
+// keyed with the secret's UTF-8 bytes, exactly as SuperOffice's receiver
+// samples compute it (a whsec_ secret is not decoded).
+func SuperOffice(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(HMAC([]byte(secret), body))
+}
+
+// Pipeliner returns the WebHook-Signature of body: lower-case hex HMAC-SHA256
+// keyed with the hook's signature (a UUID in Pipeliner, any secret here) as
+// text.
+func Pipeliner(secret string, body []byte) string {
+	return hex.EncodeToString(HMAC([]byte(secret), body))
 }
