@@ -57,6 +57,7 @@ func validHook() *Hook {
 		Name:      "crm sync",
 		Events:    JSON[[]string]{V: []string{"contact.*"}},
 		TargetURL: "https://example.com/hook",
+		Secret:    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		State:     StateActive,
 		Type:      HookTypeWebhook,
 		Format:    FormatStandard,
