@@ -1,0 +1,171 @@
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	enums "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+)
+
+const (
+	clusterName = "active"
+	storeName   = "sqlite"
+)
+
+// memoryDBSeq makes in-memory database names unique within the process: with
+// cache=shared, SQLite connections that use the same name share one database.
+var memoryDBSeq atomic.Int64
+
+// sqlConfig returns the SQLite persistence config for o.DatabaseFile (an
+// absolute path) or, when it is empty, for a new in-memory database.
+func sqlConfig(dbFile string) *config.SQL {
+	if dbFile == "" {
+		// The Temporal SQLite plugin creates the schema itself when it opens a
+		// database in memory mode, and keeps the connection open for the life
+		// of the process, so the data survives while the server runs.
+		return &config.SQL{
+			PluginName:   sqliteplugin.PluginName,
+			DatabaseName: fmt.Sprintf("hookflow-dev-%d-%d", os.Getpid(), memoryDBSeq.Add(1)),
+			ConnectAttributes: map[string]string{
+				"mode":  "memory",
+				"cache": "shared",
+			},
+		}
+	}
+	return &config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: dbFile,
+		ConnectAttributes: map[string]string{
+			"mode": "rwc",
+			// WAL with synchronous=NORMAL commits without an fsync per
+			// transaction, which is what makes a file-backed dev server keep up
+			// with a benchmark. A crash of the machine may lose the last
+			// commits, never corrupt the file: fine for dev state.
+			"journal_mode": "wal",
+			"synchronous":  "normal",
+		},
+	}
+}
+
+// prepareDatabase creates the schema when the database file is new or empty,
+// and the namespace (with its search attributes) when it does not exist yet.
+// It runs before the server starts, so the namespace is there from the first
+// request on.
+func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string]enums.IndexedValueType) error {
+	if dbFile != "" {
+		fi, err := os.Stat(dbFile)
+		switch {
+		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0:
+			if err := sqliteschema.SetupSchema(cfg); err != nil {
+				return fmt.Errorf("devserver: create schema in %s: %w", dbFile, err)
+			}
+		case err != nil:
+			return fmt.Errorf("devserver: database file: %w", err)
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, attrs)
+	if err != nil {
+		return fmt.Errorf("devserver: namespace %q: %w", namespace, err)
+	}
+	// A no-op when the namespace exists: search attributes added to Options
+	// later are registered through the API once the server runs.
+	if err := sqliteschema.CreateNamespaces(cfg, ns); err != nil {
+		return fmt.Errorf("devserver: create namespace %q: %w", namespace, err)
+	}
+	return nil
+}
+
+// ports are the gRPC ports of the four Temporal services.
+type ports struct {
+	frontend, history, matching, worker int
+}
+
+// serverConfig is the static Temporal config: one process running all
+// services on ip, SQLite for both persistence and visibility.
+func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
+	frontendAddr := hostPort(ip, p.frontend)
+	service := func(port int) config.Service {
+		var s config.Service
+		s.RPC.GRPCPort = port
+		s.RPC.BindOnIP = ip
+		return s
+	}
+	var c config.Config
+	c.Global.Membership.BroadcastAddress = ip
+	c.Persistence = config.Persistence{
+		DefaultStore:    storeName,
+		VisibilityStore: storeName,
+		// The shard count is fixed when a database is first used; one shard
+		// is plenty for one SQLite writer.
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{storeName: {SQL: sql}},
+	}
+	c.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontendAddr},
+		},
+	}
+	c.DCRedirectionPolicy.Policy = "noop"
+	c.Services = map[string]config.Service{
+		"frontend": service(p.frontend),
+		"history":  service(p.history),
+		"matching": service(p.matching),
+		"worker":   service(p.worker),
+	}
+	c.Archival.History.State = "disabled"
+	c.Archival.Visibility.State = "disabled"
+	c.NamespaceDefaults.Archival.History.State = "disabled"
+	c.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	// The worker service (system workflows) reaches the frontend through this.
+	c.PublicClient.HostPort = frontendAddr
+	return &c
+}
+
+// dynamicConfig holds the dev server's settings that differ from Temporal's
+// defaults. UpdateWorkflowExecution (and its async "accepted" stage) and
+// CHASM are on by default in server v1.32, so they are not set here.
+func dynamicConfig() dynamicconfig.StaticClient {
+	// The default limits (frontend 2400 rps, matching 1200 rps, history
+	// 3000 rps, persistence 2000-9000 qps per host) are sized for one host of
+	// a cluster. Here one process runs every service, and each workflow costs
+	// about ten calls to each of frontend, matching and history, so a 300
+	// workflows/s benchmark would be throttled. SQLite is the real limit.
+	const unlimited = 1_000_000
+	return dynamicconfig.StaticClient{
+		// The server otherwise calls home periodically to check for updates.
+		dynamicconfig.EnableServerVersionCheck.Key(): false,
+
+		dynamicconfig.FrontendRPS.Key():                        unlimited,
+		dynamicconfig.FrontendMaxNamespaceRPSPerInstance.Key(): unlimited,
+		dynamicconfig.FrontendPersistenceMaxQPS.Key():          unlimited,
+		dynamicconfig.MatchingRPS.Key():                        unlimited,
+		dynamicconfig.MatchingPersistenceMaxQPS.Key():          unlimited,
+		dynamicconfig.HistoryRPS.Key():                         unlimited,
+		dynamicconfig.HistoryPersistenceMaxQPS.Key():           unlimited,
+		dynamicconfig.WorkerPersistenceMaxQPS.Key():            unlimited,
+		// Visibility (ListWorkflow, the Web UI's lists and counts) defaults to
+		// 10 rps per namespace: a UI tab plus a test polling a query hit it.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): unlimited,
+
+		// The mutable-state cache holds up to 128k workflows by default; a
+		// long-running dev server after a benchmark would keep gigabytes.
+		// Like the temporal CLI's dev server, keep it small.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+	}
+}
+
+func hostPort(ip string, port int) string {
+	return net.JoinHostPort(ip, strconv.Itoa(port))
+}
