@@ -40,6 +40,10 @@ type RetryPolicy struct {
 	Backoff         float64
 	MaxInterval     time.Duration
 	MaxAttempts     int
+	// AttemptTimeout bounds one attempt: the request timeout plus recording
+	// it. It is also how long Temporal waits before retrying an attempt whose
+	// worker died, so it should stay close to the request timeout.
+	AttemptTimeout time.Duration
 }
 
 // Fan-out limits that keep every workflow history small.

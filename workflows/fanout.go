@@ -86,6 +86,7 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 	}
 	firstAt := workflow.Now(ctx)
 	wg := workflow.NewWaitGroup(ctx)
+	var children []workflow.ChildWorkflowFuture
 	for _, h := range plan.Hooks {
 		if h.Planned {
 			wg.Add(1)
@@ -95,7 +96,14 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 			})
 			continue
 		}
-		if err := startHookDelivery(ctx, in, h.HookID); err != nil {
+		children = append(children, startHookDelivery(ctx, in, h.HookID))
+	}
+	// All children are requested in one workflow task; waiting for each start
+	// afterwards makes the starts durable before this run completes.
+	for _, child := range children {
+		err := child.GetChildWorkflowExecution().Get(ctx, nil)
+		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+		if err != nil && !errors.As(err, &started) { // already started: by an earlier run of this fan-out
 			return err
 		}
 	}
@@ -107,9 +115,8 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 	return nil
 }
 
-// startHookDelivery starts a child for one hook and waits until it runs, so
-// the start is durable before this run moves on or completes.
-func startHookDelivery(ctx workflow.Context, in FanoutInput, hookID int64) error {
+// startHookDelivery requests a child workflow for one hook; it outlives this run.
+func startHookDelivery(ctx workflow.Context, in FanoutInput, hookID int64) workflow.ChildWorkflowFuture {
 	id := HookDeliveryWorkflowID(in.Tenant, in.EventID, hookID)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            id,
@@ -119,13 +126,7 @@ func startHookDelivery(ctx workflow.Context, in FanoutInput, hookID int64) error
 			AttrHookIDs.ValueSet([]string{strconv.FormatInt(hookID, 10)}),
 		),
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, HookDelivery, HookDeliveryInput{
+	return workflow.ExecuteChildWorkflow(cctx, HookDelivery, HookDeliveryInput{
 		Tenant: in.Tenant, EventID: in.EventID, EventPK: in.EventPK, HookID: hookID,
 	})
-	err := child.GetChildWorkflowExecution().Get(ctx, nil)
-	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-	if errors.As(err, &started) {
-		return nil // an earlier run of this fan-out started it
-	}
-	return err
 }

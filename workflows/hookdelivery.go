@@ -91,11 +91,10 @@ func send(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) 
 }
 
 // sendOptions turn the configured schedule into the send activity's retry
-// policy. One activity attempt is one HTTP request; the timeout covers the
-// request timeout plus recording it.
+// policy. One activity attempt is one HTTP request.
 func sendOptions(r activities.RetryPolicy) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout: r.AttemptTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        r.InitialInterval,
 			BackoffCoefficient:     r.Backoff,

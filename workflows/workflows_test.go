@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-var retry = activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 4}
+var retry = activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
 
 // newEnv returns a test environment with every activity registered, so
 // local activities resolve to the mocks.

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/version"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+)
+
+// signalContext ends on Ctrl-C or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// roleCommand builds serve, api and worker: they differ only in which of the
+// API and the worker they run.
+func roleCommand(name, short string, runAPI, runWorker bool) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, name)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			return runRoles(ctx, cfg, name, runAPI, runWorker)
+		},
+	}
+	config.Bind(cmd.Flags(), name)
+	return cmd
+}
+
+func serveCommand() *cobra.Command {
+	return roleCommand(config.CmdServe, "Run the API and the worker against PostgreSQL and an external Temporal", true, true)
+}
+
+func apiCommand() *cobra.Command {
+	return roleCommand(config.CmdAPI, "Run only the API (scale out horizontally)", true, false)
+}
+
+func workerCommand() *cobra.Command {
+	return roleCommand(config.CmdWorker, "Run only the delivery worker (scale out horizontally)", false, true)
+}
+
+// runRoles runs the API and/or the worker until ctx ends, then stops them:
+// the API drains its requests, the worker lets in-flight deliveries finish.
+func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWorker bool) error {
+	logger := newLogger(cfg, false)
+	st, err := openStore(ctx, cfg, name == config.CmdServe)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := dialTemporal(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := registerSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	if len(cfg.APIKeys) == 0 && runAPI {
+		logger.Warn("API runs without authentication (--insecure-no-auth)")
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	if runWorker {
+		w := newWorker(c, cfg, st)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer w.Stop()
+		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	}
+	if runAPI {
+		srv := apiServer(cfg, st, c, logger)
+		g.Go(func() error {
+			return serveUntilDone(ctx, srv, func(addr string) { logger.Info("API listening", "addr", addr) })
+		})
+	}
+	g.Go(func() error { <-ctx.Done(); return nil })
+	return g.Wait()
+}
+
+func migrateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   config.CmdMigrate,
+		Short: "Apply database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, config.CmdMigrate)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), cfg, true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "migrations applied (%s)\n", st.Dialect())
+			return nil
+		},
+	}
+	config.Bind(cmd.Flags(), config.CmdMigrate)
+	return cmd
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "hookflow", version.String())
+		},
+	}
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/worker"
+	"github.com/hookflow/hookflow/workflows"
+	"github.com/spf13/cobra"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// loadConfig reads cmd's settings; a bad one ends the process with one line each.
+func loadConfig(cmd *cobra.Command, name string) (config.Config, error) {
+	cfg, err := config.Load(name, cmd.Flags(), os.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("bad configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// newLogger returns a JSON logger, or readable text for dev.
+func newLogger(cfg config.Config, text bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if text {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// openStore connects to the database; migrate applies pending migrations,
+// otherwise the schema must already be current.
+func openStore(ctx context.Context, cfg config.Config, migrate bool) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		err = st.Migrate(ctx)
+	} else {
+		err = st.CheckSchema(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// dialTemporal connects to Temporal, logging through ours at warn and up
+// (the SDK's info lines are per poller and per worker start).
+func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// registerSearchAttributes adds hookflow's search attributes to the namespace
+// of an external Temporal; ones that exist are left alone.
+func registerSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: workflows.SearchAttributes,
+	})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) && !strings.Contains(err.Error(), "already exists") {
+		return fmt.Errorf("register search attributes on namespace %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// newWorker builds the delivery worker from the configuration.
+func newWorker(c client.Client, cfg config.Config, st *store.Store) sdkworker.Worker {
+	return worker.New(c, cfg.TaskQueue, worker.Deps{
+		Store: st,
+		Clients: egress.New(egress.Options{
+			AllowPrivate: cfg.AllowPrivate, Timeout: cfg.DeliveryTimeout,
+			ConnectTimeout: min(cfg.DeliveryTimeout, 10*time.Second), TLSTimeout: min(cfg.DeliveryTimeout, 10*time.Second),
+		}),
+		Retry: activities.RetryPolicy{
+			InitialInterval: cfg.Retry.InitialInterval, Backoff: cfg.Retry.Backoff,
+			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
+			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,
+		},
+	})
+}
+
+// apiServer is the API's HTTP server with every timeout set, so slow or
+// stalled clients cannot hold connections open.
+func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr: cfg.Addr,
+		Handler: api.NewRouter(api.Deps{
+			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
+			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone listens, serves until ctx ends, then drains in-flight
+// requests (bounded) before returning. ready is told the bound address.
+func serveUntilDone(ctx context.Context, srv *http.Server, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("API listen on %s: %w", srv.Addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("API: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,235 @@
+// Package e2e runs hookflow end to end: a real embedded Temporal server, a
+// real database (SQLite, and PostgreSQL when HOOKFLOW_TEST_DATABASE_URL is
+// set), the real worker and API, and httptest receivers.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/devserver"
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/worker"
+	"github.com/hookflow/hookflow/workflows"
+	"go.temporal.io/sdk/client"
+)
+
+// temporalAddr is the one embedded Temporal server every test here shares;
+// tests keep apart by task queue and database.
+var temporalAddr string
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	srv, err := devserver.Start(ctx, devserver.Options{SearchAttributes: workflows.SearchAttributes})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start embedded Temporal:", err)
+		os.Exit(1)
+	}
+	temporalAddr = srv.FrontendAddress()
+	code := m.Run()
+	srv.Stop()
+	os.Exit(code)
+}
+
+// fastRetry keeps retry tests short: 200ms, ×2, capped at 1s, 4 attempts.
+var fastRetry = activities.RetryPolicy{InitialInterval: 200 * time.Millisecond, Backoff: 2, MaxInterval: time.Second, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
+
+// env is one running hookflow: its own database, task queue, worker and API.
+type env struct {
+	t      *testing.T
+	store  *store.Store
+	client client.Client
+	api    *httptest.Server
+	queue  string
+}
+
+func newEnv(t *testing.T, b storetest.Backend) *env {
+	t.Helper()
+	st := storetest.Open(t, b)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: nil})
+	if err != nil {
+		t.Fatalf("dial Temporal: %v", err)
+	}
+	t.Cleanup(c.Close)
+	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	w := worker.New(c, queue, worker.Deps{
+		Store:   st,
+		Clients: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}),
+		Retry:   fastRetry,
+	})
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000, Logger: logger, Now: time.Now}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, store: st, client: c, api: srv, queue: queue}
+}
+
+// call sends a JSON request to the API and decodes the answer into out.
+func (e *env) call(method, path string, body any, out any) int {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, e.api.URL+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			e.t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type hookAnswer struct {
+	ID     int64  `json:"id"`
+	Secret string `json:"secret"`
+	State  string `json:"state"`
+}
+
+func (e *env) createHook(body map[string]any) hookAnswer {
+	e.t.Helper()
+	var h hookAnswer
+	if code := e.call("POST", "/v1/hooks", body, &h); code != 201 {
+		e.t.Fatalf("create hook = %d", code)
+	}
+	return h
+}
+
+type triggerAnswer struct {
+	EventID    string `json:"event_id"`
+	WorkflowID string `json:"workflow_id"`
+	Duplicate  bool   `json:"duplicate"`
+}
+
+func (e *env) trigger(body map[string]any) triggerAnswer {
+	e.t.Helper()
+	var a triggerAnswer
+	if code := e.call("POST", "/v1/events", body, &a); code != 202 {
+		e.t.Fatalf("trigger = %d", code)
+	}
+	return a
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// received is one request a receiver got.
+type received struct {
+	At     time.Time
+	Header http.Header
+	Body   []byte
+	Err    error // signature verification by the Standard Webhooks reference library
+}
+
+// receiver is an httptest server that records requests and answers with the
+// next status of a script (200 once the script runs out).
+type receiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	got      []received
+	script   []int
+	secret   atomic.Value // string: verify signatures when set
+	hits     atomic.Int32
+	delay    time.Duration
+	retryHdr string
+}
+
+func newReceiver(t *testing.T, script ...int) *receiver {
+	r := &receiver{script: script}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	rec := received{At: time.Now(), Header: req.Header.Clone(), Body: body}
+	if s, _ := r.secret.Load().(string); s != "" {
+		wh, err := standardwebhooks.NewWebhook(s)
+		if err == nil {
+			err = wh.Verify(body, req.Header)
+		}
+		rec.Err = err
+	}
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+	}
+	r.mu.Lock()
+	n := len(r.got)
+	r.got = append(r.got, rec)
+	status := 200
+	if n < len(r.script) {
+		status = r.script[n]
+	}
+	r.mu.Unlock()
+	r.hits.Add(1)
+	if r.retryHdr != "" && status >= 400 {
+		w.Header().Set("Retry-After", r.retryHdr)
+	}
+	w.WriteHeader(status)
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// standardBody is the body of a standard-format delivery.
+type standardBody struct {
+	ID        string           `json:"id"`
+	Type      string           `json:"type"`
+	Timestamp string           `json:"timestamp"`
+	Data      []map[string]any `json:"data"`
+	Chunk     struct {
+		Index int `json:"index"`
+		Count int `json:"count"`
+	} `json:"chunk"`
+}
+
+func decodeStandard(t *testing.T, b []byte) standardBody {
+	t.Helper()
+	var s standardBody
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("delivery body %s: %v", b, err)
+	}
+	return s
+}
