@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hookflow/hookflow/models"
@@ -383,5 +384,16 @@ func TestAccepts(t *testing.T) {
 				t.Errorf("Accepts(%q, %q, %q) = %v; want %v", tt.entity, tt.customEntity, tt.skipKey, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestApplyDeepNesting guards against comparisons that grow exponentially
+// with nesting: at depth 60 such a diff would never finish.
+func TestApplyDeepNesting(t *testing.T) {
+	nested := strings.Repeat(`[{"a": `, 60) + `1` + strings.Repeat(`}]`, 60)
+	b := decodeBody(t, `{"records": [{"a": `+nested+`}], "previous": [{"a": `+nested+`}]}`)
+	o := decodeOptions(t, `{"entity": {"Contact": {"on-field-change": ["a"], "filter": {"a": "x"}, "filter-op": {"a": "ne"}}}}`)
+	if got := Apply(o, "Contact", "", b); len(got) != 0 {
+		t.Errorf("Apply() passed %v; want nothing, a did not change", indexes(got))
 	}
 }

@@ -96,7 +96,24 @@ func same(a, b any) bool {
 		}
 		return true
 	case kindObject:
-		return !differs(a, b) && !differs(b, a)
+		am, aok := a.(map[string]any)
+		bm, bok := b.(map[string]any)
+		if !aok || !bok {
+			return false
+		}
+		// Visit each value once: comparing both ways with differs would
+		// double the work at every level and explode on deep nesting.
+		for k, v := range am {
+			if !same(v, bm[k]) {
+				return false
+			}
+		}
+		for k, v := range bm {
+			if _, ok := am[k]; !ok && v != nil {
+				return false
+			}
+		}
+		return true
 	}
 	return equal(va, vb)
 }
