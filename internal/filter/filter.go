@@ -166,8 +166,7 @@ func (p *program) match(r models.Record) bool {
 }
 
 func (c *condition) match(data map[string]any) bool {
-	x, _ := lookup(data, c.path) // a missing field reads as null
-	got := classify(x)
+	got := classify(lookup(data, c.path))
 	hit := false
 	for _, want := range c.values {
 		if test(c.op, got, want) {

@@ -11,20 +11,18 @@ type path struct {
 
 func parsePath(s string) path { return path{raw: s, segs: strings.Split(s, ".")} }
 
-// lookup walks segs through nested objects. It reports false when a segment is
-// missing or the value on the way is not an object: paths do not index arrays.
-func lookup(data map[string]any, segs []string) (any, bool) {
+// lookup walks segs through nested objects. A missing segment, or a value on
+// the way that is not an object (paths do not index arrays), reads as null.
+func lookup(data map[string]any, segs []string) any {
 	var x any = data
 	for _, k := range segs {
 		m, ok := x.(map[string]any)
 		if !ok {
-			return nil, false
+			return nil
 		}
-		if x, ok = m[k]; !ok {
-			return nil, false
-		}
+		x = m[k]
 	}
-	return x, true
+	return x
 }
 
 // related reports whether a change of field a is a change of field b: they are
