@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Options are Pipeliner's webhook options (SPEC §5): which records a hook
@@ -50,6 +51,11 @@ const (
 	MaxChunkDelay    = 86400
 )
 
+// MaxOptionPaths bounds the fields of one filter, on-field-change or load-only
+// list: far more than any CRM entity has, and small enough that options never
+// slow down the fan-out of a 10,000-record event.
+const MaxOptionPaths = 1000
+
 // EffectiveChunkSize is the chunk size with the default applied.
 func (o Options) EffectiveChunkSize() int {
 	if o.ChunkSize == 0 {
@@ -81,19 +87,44 @@ func (o Options) validate(v *ValidationError) {
 			v.Add("options.custom_entity_api_name["+strconv.Itoa(i)+"]", "is not an entity API name")
 		}
 	}
+	// Entities match case-insensitively, so "Contact" and "contact" would
+	// both claim Contact events; refuse the second rather than pick one.
+	seen := map[string]string{}
 	for _, entity := range slices.Sorted(maps.Keys(o.Entity)) {
-		o.Entity[entity].validate(v, "options.entity."+entity)
+		field := "options.entity." + entity
+		folded := strings.ToLower(entity)
+		switch first, dup := seen[folded]; {
+		case !namePart.MatchString(entity):
+			v.Add(field, "is not an entity name such as Contact or a custom entity's API name")
+		case dup:
+			v.Add(field, "repeats "+first+" (entity names are case-insensitive)")
+		default:
+			seen[folded] = entity
+		}
+		o.Entity[entity].validate(v, field)
 	}
 }
 
 func (e EntityOptions) validate(v *ValidationError, prefix string) {
-	for _, path := range slices.Sorted(maps.Keys(e.Filter)) {
-		if !ValidPath(path) {
-			v.Add(prefix+".filter."+path, "is not a field path such as email1 or primary_account.name")
-			continue
+	for _, list := range []struct {
+		name string
+		n    int
+	}{{"filter", len(e.Filter)}, {"on-field-change", len(e.OnFieldChange)}, {"load-only", len(e.LoadOnly)}} {
+		if list.n > MaxOptionPaths {
+			v.Add(prefix+"."+list.name, "has more than "+strconv.Itoa(MaxOptionPaths)+" fields")
 		}
-		if !validFilterValue(e.Filter[path]) {
-			v.Add(prefix+".filter."+path, "must be a string, number, boolean, null or a list of those")
+	}
+	for _, path := range slices.Sorted(maps.Keys(e.Filter)) {
+		field := prefix + ".filter." + path
+		switch {
+		case !ValidPath(path):
+			v.Add(field, "is not a field path such as email1 or primary_account.name")
+		case !validFilterValue(e.Filter[path]):
+			v.Add(field, "must be a string, number, boolean, null or a list of those")
+		default:
+			if problem := opValueProblem(e.FilterOp[path], e.Filter[path]); problem != "" {
+				v.Add(field, problem)
+			}
 		}
 	}
 	for _, path := range slices.Sorted(maps.Keys(e.FilterOp)) {
@@ -120,6 +151,29 @@ func (e EntityOptions) validate(v *ValidationError, prefix string) {
 func hasKey[V any](m map[string]V, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// opValueProblem explains why a filter value, or an item of its list, can
+// never match under op, or returns "": such a value is a mistake the user
+// would otherwise only notice as records that never arrive.
+func opValueProblem(op FilterOp, x any) string {
+	values, ok := x.([]any)
+	if !ok {
+		values = []any{x}
+	}
+	for _, x := range values {
+		_, isString := x.(string)
+		_, isBool := x.(bool)
+		switch {
+		case op == OpLike && !isString:
+			return `like compares text: give a pattern string such as "%@example.com"`
+		case (op == OpLt || op == OpLte || op == OpGt || op == OpGte) && (x == nil || isBool):
+			return string(op) + " orders numbers or text: give a number or a string"
+		case op == OpContains && x == nil:
+			return "contains needs a string, number or boolean to look for, not null"
+		}
+	}
+	return ""
 }
 
 func validFilterValue(x any) bool {
