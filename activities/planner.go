@@ -82,7 +82,16 @@ type HookPlan struct {
 	Deliveries []int64 // in seq order
 	Total      int     // deliveries this hook has for the event
 	ChunkDelay time.Duration
-	Retry      RetryPolicy
+	// RequestsPerChunk is how many requests share one chunk's send time:
+	// chunk_size for one-record formats, else 1. Zero means 1.
+	RequestsPerChunk int
+	Retry            RetryPolicy
+}
+
+// Due returns when the delivery at seq goes out: chunk N of the hook,
+// N × chunk delay after the first.
+func (hp HookPlan) Due(first time.Time, seq int) time.Time {
+	return first.Add(time.Duration(seq/max(hp.RequestsPerChunk, 1)) * hp.ChunkDelay)
 }
 
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
@@ -156,12 +165,13 @@ func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (HookPlan, err
 // when there are more than limit, and returns a plan with Planned false.
 func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
 	records := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
-	per := h.Options.V.EffectiveChunkSize()
+	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
 	if h.Format.OneRecordPerRequest() {
-		per = 1
+		per, perChunk = 1, per
 	}
 	count := (len(records) + per - 1) / per
-	hp := HookPlan{HookID: h.ID, Total: count, ChunkDelay: time.Duration(h.Options.V.ChunkDelay) * time.Second, Retry: p.Retry}
+	hp := HookPlan{HookID: h.ID, Total: count, ChunkDelay: time.Duration(h.Options.V.ChunkDelay) * time.Second,
+		RequestsPerChunk: perChunk, Retry: p.Retry}
 	if onlyIfFits && count > limit {
 		return HookPlan{HookID: h.ID, Retry: p.Retry}, nil
 	}

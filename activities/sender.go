@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/version"
@@ -107,6 +108,7 @@ func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook)
 		}
 		records = append(records, ev.Body.At(i))
 	}
+	records = filter.Trim(h.Options.V, entityOf(ev.Type), ev.CustomEntity, records)
 	msg := &payload.Message{
 		DeliveryID: d.ID, Tenant: ev.Tenant, EventID: ev.ID, EventType: ev.Type, OccurredAt: ev.OccurredAt,
 		Actor: ev.Actor, CustomEntity: ev.CustomEntity, Records: records,

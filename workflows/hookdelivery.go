@@ -43,12 +43,12 @@ func HookDelivery(ctx workflow.Context, in HookDeliveryInput) error {
 	return nil
 }
 
-// sendAll sends a hook's deliveries concurrently, delivery seq N no earlier
-// than firstAt + N × the hook's chunk delay, on durable timers.
+// sendAll sends a hook's deliveries concurrently, each no earlier than its
+// chunk's due time, on durable timers.
 func sendAll(ctx workflow.Context, h activities.HookPlan, offset int, firstAt time.Time) {
 	wg := workflow.NewWaitGroup(ctx)
 	for i, id := range h.Deliveries {
-		due := firstAt.Add(time.Duration(offset+i) * h.ChunkDelay)
+		due := h.Due(firstAt, offset+i)
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()

@@ -179,3 +179,31 @@ func TestWorkflowIDsAreStablePerTrigger(t *testing.T) {
 		t.Errorf("HookDeliveryWorkflowID = %q", got)
 	}
 }
+
+// One-record formats send each record of chunk N as its own request, all at
+// chunk N's time.
+func TestOneRecordRequestsKeepTheChunkPace(t *testing.T) {
+	env := newEnv(t)
+	var p *activities.Planner
+	var s *activities.Sender
+	plan := planned(7, time.Minute, 1, 2, 3, 4, 5)
+	plan.RequestsPerChunk = 2
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{Hooks: []activities.HookPlan{plan}}, nil)
+	start := env.Now()
+	sentAt := map[int64]time.Duration{}
+	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+			sentAt[in.DeliveryID] = env.Now().Sub(start).Round(time.Second)
+			return activities.SendResult{}, nil
+		})
+	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]time.Duration{1: 0, 2: 0, 3: time.Minute, 4: time.Minute, 5: 2 * time.Minute}
+	for id, at := range want {
+		if sentAt[id] != at {
+			t.Errorf("delivery %d sent at +%s, want +%s", id, sentAt[id], at)
+		}
+	}
+}

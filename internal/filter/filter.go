@@ -69,6 +69,22 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 	return out
 }
 
+// Trim applies only load-only to records chosen earlier by Apply: a delivery
+// carries the records it was planned with, trimmed by the hook's load-only
+// at send time. Like Apply it never modifies the records it is given.
+func Trim(o models.Options, entity, customEntity string, records []models.Record) []models.Record {
+	proj := newProjection(entityOptions(o.Entity, entity, customEntity).LoadOnly)
+	if proj == nil {
+		return records
+	}
+	out := make([]models.Record, len(records))
+	for i, r := range records {
+		r.Data = proj.apply(r.Data)
+		out[i] = r
+	}
+	return out
+}
+
 func isCustom(entity string) bool { return strings.EqualFold(entity, customEntityType) }
 
 // entityOptions finds the options for an event's entity: for custom-entity

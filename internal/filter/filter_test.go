@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -395,5 +396,27 @@ func TestApplyDeepNesting(t *testing.T) {
 	o := decodeOptions(t, `{"entity": {"Contact": {"on-field-change": ["a"], "filter": {"a": "x"}, "filter-op": {"a": "ne"}}}}`)
 	if got := Apply(o, "Contact", "", b); len(got) != 0 {
 		t.Errorf("Apply() passed %v; want nothing, a did not change", indexes(got))
+	}
+}
+
+func TestTrimAppliesOnlyLoadOnly(t *testing.T) {
+	o := models.Options{Entity: map[string]models.EntityOptions{"contact": {
+		Filter:   map[string]any{"score": float64(90)},
+		LoadOnly: []string{"id", "owner.name"},
+	}}}
+	in := []models.Record{{Index: 3, Data: map[string]any{"id": 1, "score": 10, "owner": map[string]any{"name": "Ada", "id": 7}}}}
+	got := Trim(o, "Contact", "", in)
+	if len(got) != 1 || got[0].Index != 3 {
+		t.Fatalf("Trim = %+v: it must keep every record given, filters or not", got)
+	}
+	want := map[string]any{"id": 1, "owner": map[string]any{"name": "Ada"}}
+	if !reflect.DeepEqual(got[0].Data, want) {
+		t.Errorf("Trim data = %v, want %v", got[0].Data, want)
+	}
+	if _, ok := in[0].Data["score"]; !ok {
+		t.Error("Trim modified its input")
+	}
+	if same := Trim(models.Options{}, "Contact", "", in); &same[0] != &in[0] {
+		t.Error("Trim without load-only should return the records as they are")
 	}
 }

@@ -88,6 +88,12 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 // call sends a JSON request to the API and decodes the answer into out.
 func (e *env) call(method, path string, body any, out any) int {
 	e.t.Helper()
+	return e.callWithHeader(method, path, body, out)
+}
+
+// callWithHeader is call with extra headers, given as name, value pairs.
+func (e *env) callWithHeader(method, path string, body any, out any, header ...string) int {
+	e.t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -95,6 +101,9 @@ func (e *env) call(method, path string, body any, out any) int {
 	}
 	req, _ := http.NewRequest(method, e.api.URL+path, r)
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
