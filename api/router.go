@@ -99,5 +99,10 @@ func NewRouter(d Deps) http.Handler {
 	agent.POST("/GetAllWebhooks", so.getAllWebhooks)
 	agent.POST("/DeleteWebhook", so.deleteWebhook)
 	agent.POST("/TestWebhook", so.testWebhook)
+	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", authenticate(d.Keys))
+	pipeliner.POST("", a.createPipelinerWebhook)
+	pipeliner.GET("", a.listPipelinerWebhooks)
+	pipeliner.GET("/:id", a.getPipelinerWebhook)
+	pipeliner.DELETE("/:id", a.deletePipelinerWebhook)
 	return r
 }
