@@ -91,6 +91,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.GET("/deliveries/:id", a.getDelivery)
 
 	// The event-type catalog and the vendor-compatible hook APIs (SPEC §9, docs/vendor-apis.md).
+	v1.GET("/event-types", a.listEventTypes)
 	so := &superOffice{app: a, tester: d.Tester}
 	agent := r.Group("/api/v1/Agents/Webhook", authenticate(d.Keys))
 	agent.POST("/CreateDefaultWebhook", so.createDefaultWebhook)
