@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
-	"github.com/hookflow/hookflow/internal/version"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -174,18 +172,10 @@ const maxDrain = 64 << 10
 // post sends one request. It returns the status code, an excerpt of the
 // response, the Retry-After delay for 429/503, and a transport error.
 func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.TargetURL, bytes.NewReader(p.Body))
+	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
 	if err != nil {
 		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
 	}
-	for k, v := range h.Headers.V {
-		req.Header.Set(k, v)
-	}
-	for k, vs := range p.Header {
-		req.Header[k] = vs
-	}
-	req.Header.Set("Content-Type", p.ContentType)
-	req.Header.Set("User-Agent", version.UserAgent())
 	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
 	if err != nil {
 		return 0, "", 0, err

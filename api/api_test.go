@@ -14,6 +14,8 @@ import (
 
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/api/serviceerror"
@@ -58,7 +60,8 @@ func newHarness(t *testing.T, keys ...config.APIKey) *harness {
 	st := storetest.Open(t, storetest.Backends(t)[0])
 	ft := &fakeTemporal{}
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+		Tester: probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))})
 	k := ""
 	if len(keys) > 0 {
 		k = keys[0].Key

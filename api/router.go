@@ -38,6 +38,7 @@ type Deps struct {
 	MaxRecords int
 	Logger     *slog.Logger
 	Now        func() time.Time
+	Tester     Tester // sends SuperOffice's TestWebhook; nil answers 501
 }
 
 type app struct {
@@ -88,5 +89,21 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/events", a.createEvent)
 	v1.GET("/events/:id", a.getEvent)
 	v1.GET("/deliveries/:id", a.getDelivery)
+
+	// The event-type catalog and the vendor-compatible hook APIs (SPEC §9, docs/vendor-apis.md).
+	v1.GET("/event-types", a.listEventTypes)
+	so := &superOffice{app: a, tester: d.Tester}
+	agent := r.Group("/api/v1/Agents/Webhook", authenticate(d.Keys))
+	agent.POST("/CreateDefaultWebhook", so.createDefaultWebhook)
+	agent.POST("/SaveWebhook", so.saveWebhook)
+	agent.POST("/GetWebhook", so.getWebhook)
+	agent.POST("/GetAllWebhooks", so.getAllWebhooks)
+	agent.POST("/DeleteWebhook", so.deleteWebhook)
+	agent.POST("/TestWebhook", so.testWebhook)
+	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", authenticate(d.Keys))
+	pipeliner.POST("", a.createPipelinerWebhook)
+	pipeliner.GET("", a.listPipelinerWebhooks)
+	pipeliner.GET("/:id", a.getPipelinerWebhook)
+	pipeliner.DELETE("/:id", a.deletePipelinerWebhook)
 	return r
 }

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/catalog"
+)
+
+// eventType is one entry of GET /v1/event-types.
+type eventType struct {
+	Event       string `json:"event"`
+	Entity      string `json:"entity"`
+	Action      string `json:"action"`
+	Source      string `json:"source"`
+	Description string `json:"description"`
+}
+
+// eventSource says where the entries of one source come from.
+type eventSource struct {
+	Source string `json:"source"`
+	Doc    string `json:"doc"`
+	Note   string `json:"note"`
+}
+
+type eventTypesBody struct {
+	Data    []eventType   `json:"data"`
+	Sources []eventSource `json:"sources"`
+}
+
+// listEventTypes answers the catalog of event types the CRM docs define, all
+// or one ?source=. It informs: hooks and triggers accept any entity.action.
+func (a *app) listEventTypes(c *gin.Context) {
+	want := c.Query("source")
+	body := eventTypesBody{Data: []eventType{}, Sources: []eventSource{}}
+	var names []string
+	for _, s := range catalog.Sources() {
+		names = append(names, s.Name)
+		if want != "" && want != s.Name {
+			continue
+		}
+		body.Sources = append(body.Sources, eventSource{Source: s.Name, Doc: s.Doc, Note: s.Note})
+		for _, e := range s.Events {
+			entity, action, _ := strings.Cut(e.Event, ".")
+			body.Data = append(body.Data, eventType{Event: e.Event, Entity: entity, Action: action, Source: s.Name, Description: e.Description})
+		}
+	}
+	if len(body.Sources) == 0 {
+		a.fail(c, invalidQuery("source", "must be one of "+strings.Join(names, ", ")))
+		return
+	}
+	c.JSON(http.StatusOK, body)
+}

@@ -1,0 +1,39 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/models"
+)
+
+// Tester sends one signed test delivery to a hook and reports the answer;
+// *probe.Sender is one.
+type Tester interface {
+	TestHook(ctx context.Context, h *models.Hook) (probe.Result, error)
+}
+
+// renameFields spells the fields of a validation error the way a vendor API
+// names them ("target_url" becomes SuperOffice's "TargetUrl", "events[0]"
+// becomes "Events[0]"), so every problem names a field the caller sent.
+func renameFields(err error, names map[string]string) error {
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	renamed := &models.ValidationError{}
+	for _, f := range ve.Fields {
+		cut := strings.IndexAny(f.Field, ".[")
+		if cut < 0 {
+			cut = len(f.Field)
+		}
+		name := f.Field[:cut]
+		if n, ok := names[name]; ok {
+			name = n
+		}
+		renamed.Add(name+f.Field[cut:], f.Problem)
+	}
+	return renamed
+}

@@ -1,0 +1,88 @@
+// Package probe sends one signed test delivery to a hook's target,
+// synchronously, and reports what the target answered.
+package probe
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/models"
+)
+
+// TestEvent is the event type of a test delivery: "webhook.test" in the
+// superoffice format, "Webhook.Test" in pipeliner, and so on.
+const TestEvent = "webhook.test"
+
+// TestHeader marks a test delivery, as SuperOffice marks its test event, so a
+// receiver can answer 200 without acting on the sample record.
+const TestHeader = "X-Hook-Test"
+
+// Result is what the target answered, or why nothing came back.
+type Result struct {
+	StatusCode int
+	Latency    time.Duration
+	Header     http.Header
+	Body       string // the first models.MaxResponseExcerpt bytes
+	Error      string // set when there is no answer: refused, unreachable, timed out
+}
+
+// OK reports whether the target accepted the delivery with a 2xx, as a real
+// delivery must (SPEC §6).
+func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.StatusCode <= 299 }
+
+// clients picks the HTTP client for a hook; *egress.Clients is one, which
+// bounds time, never follows redirects and refuses private addresses.
+type clients interface {
+	For(insecureSSL bool) *http.Client
+}
+
+// Sender makes test deliveries. It is safe for concurrent use.
+type Sender struct {
+	Clients clients
+	Now     func() time.Time
+}
+
+// New returns a Sender that sends through c.
+func New(c clients) *Sender { return &Sender{Clients: c, Now: time.Now} }
+
+// TestHook POSTs one sample record ({"id": 0}) to h's target in h's format,
+// with its headers and signed with its secret, and reports the answer. A
+// target that cannot be reached is a Result with Error set; the error return
+// is kept for a request that cannot be built.
+func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
+	start := s.Now()
+	msg := &payload.Message{
+		// Fresh ids every time: receivers that drop repeated ids must still see each test.
+		DeliveryID: rand.Int64N(math.MaxInt64) + 1, EventID: uuid.NewString(),
+		Tenant: h.Tenant, EventType: TestEvent, OccurredAt: start.UTC(),
+		Records: []models.Record{{Data: map[string]any{"id": 0}}},
+		Chunk:   payload.Chunk{Index: 0, Count: 1},
+		Hook:    payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
+	}
+	p, err := payload.Encode(h.Format, msg, []string{h.Secret}, start)
+	if err != nil {
+		return Result{}, fmt.Errorf("render test delivery for hook %d: %w", h.ID, err)
+	}
+	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
+	if err != nil {
+		return Result{}, fmt.Errorf("build test request for hook %d: %w", h.ID, err)
+	}
+	req.Header.Set(TestHeader, "true")
+	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
+	if err != nil {
+		return Result{Latency: s.Now().Sub(start), Error: err.Error()}, nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseExcerpt))
+	return Result{StatusCode: resp.StatusCode, Latency: s.Now().Sub(start), Header: resp.Header,
+		Body: strings.ToValidUTF8(string(body), "\uFFFD")}, nil
+}

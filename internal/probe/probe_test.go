@@ -1,0 +1,54 @@
+package probe_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/signature"
+	"github.com/hookflow/hookflow/models"
+)
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+func TestTestHookSendsEveryFormat(t *testing.T) {
+	var got *http.Request
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		body, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	s := probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}))
+	for _, f := range models.Formats {
+		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: srv.URL, Secret: secret, Format: f,
+			Headers: models.JSON[map[string]string]{V: map[string]string{"X-Api-Key": "k1"}}}
+		r, err := s.TestHook(context.Background(), h)
+		if err != nil || !r.OK() || r.StatusCode != http.StatusAccepted {
+			t.Errorf("%s: TestHook = %+v, %v", f, r, err)
+			continue
+		}
+		if got.Header.Get(probe.TestHeader) != "true" || got.Header.Get("X-Api-Key") != "k1" || got.Header.Get("Content-Type") == "" {
+			t.Errorf("%s: headers %v", f, got.Header)
+		}
+		if f == models.FormatStandard && !signature.VerifyStandard(secret, got.Header.Get("Webhook-Id"), got.Header.Get("Webhook-Timestamp"),
+			got.Header.Get("Webhook-Signature"), body, time.Now(), time.Minute) {
+			t.Errorf("standard: signature does not verify: %v", got.Header)
+		}
+	}
+}
+
+func TestTestHookReportsNoAnswer(t *testing.T) {
+	// Without AllowPrivate the egress policy refuses loopback, as in production.
+	s := probe.New(egress.New(egress.Options{Timeout: time.Second}))
+	r, err := s.TestHook(context.Background(), &models.Hook{TargetURL: "http://127.0.0.1:9/", Secret: secret, Format: models.FormatStandard})
+	if err != nil || r.OK() || r.Error == "" || r.StatusCode != 0 {
+		t.Errorf("TestHook to a refused address = %+v, %v", r, err)
+	}
+}
