@@ -15,6 +15,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
@@ -92,14 +93,19 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 	return nil
 }
 
+// egressClients are the HTTP clients deliveries and test deliveries go out through.
+func egressClients(cfg config.Config) *egress.Clients {
+	return egress.New(egress.Options{
+		AllowPrivate: cfg.AllowPrivate, Timeout: cfg.DeliveryTimeout,
+		ConnectTimeout: min(cfg.DeliveryTimeout, 10*time.Second), TLSTimeout: min(cfg.DeliveryTimeout, 10*time.Second),
+	})
+}
+
 // newWorker builds the delivery worker from the configuration.
 func newWorker(c client.Client, cfg config.Config, st *store.Store) sdkworker.Worker {
 	return worker.New(c, cfg.TaskQueue, worker.Deps{
-		Store: st,
-		Clients: egress.New(egress.Options{
-			AllowPrivate: cfg.AllowPrivate, Timeout: cfg.DeliveryTimeout,
-			ConnectTimeout: min(cfg.DeliveryTimeout, 10*time.Second), TLSTimeout: min(cfg.DeliveryTimeout, 10*time.Second),
-		}),
+		Store:   st,
+		Clients: egressClients(cfg),
 		Retry: activities.RetryPolicy{
 			InitialInterval: cfg.Retry.InitialInterval, Backoff: cfg.Retry.Backoff,
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
@@ -116,6 +122,7 @@ func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog
 		Handler: api.NewRouter(api.Deps{
 			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
+			Tester: probe.New(egressClients(cfg)),
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

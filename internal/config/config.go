@@ -87,6 +87,7 @@ var (
 	running = []string{CmdDev, CmdServe, CmdAPI, CmdWorker}
 	remote  = []string{CmdServe, CmdAPI, CmdWorker}
 	sending = []string{CmdDev, CmdServe, CmdWorker}
+	egress  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker} // the API sends test deliveries too
 	serving = []string{CmdDev, CmdServe, CmdAPI}
 )
 
@@ -120,7 +121,7 @@ var Settings = []Setting{
 		func(c *Config, v string) error { c.SMTPURL = v; return smtpURL(v) }},
 	{"HOOKFLOW_MAIL_FROM", "mail-from", "hookflow@localhost", "sender address of hookflow's mails", sending,
 		func(c *Config, v string) error { c.MailFrom = v; return address(v) }},
-	{"HOOKFLOW_ALLOW_PRIVATE_TARGETS", "allow-private-targets", "false", "deliver to loopback/private/link-local addresses (dev: true)", sending,
+	{"HOOKFLOW_ALLOW_PRIVATE_TARGETS", "allow-private-targets", "false", "deliver to loopback/private/link-local addresses (dev: true)", egress,
 		func(c *Config, v string) (err error) { c.AllowPrivate, err = parseBool(v); return err }},
 	{"HOOKFLOW_RETRY_INITIAL_INTERVAL", "retry-initial-interval", "5s", "delay before the first retry (Go duration)", sending,
 		func(c *Config, v string) (err error) { c.Retry.InitialInterval, err = positiveDuration(v); return err }},
@@ -130,7 +131,7 @@ var Settings = []Setting{
 		func(c *Config, v string) (err error) { c.Retry.MaxInterval, err = positiveDuration(v); return err }},
 	{"HOOKFLOW_RETRY_MAX_ATTEMPTS", "retry-max-attempts", "19", "attempts per delivery, the first included", sending,
 		func(c *Config, v string) (err error) { c.Retry.MaxAttempts, err = positiveInt(v); return err }},
-	{"HOOKFLOW_DELIVERY_TIMEOUT", "delivery-timeout", "30s", "time a receiver has to answer one request", sending,
+	{"HOOKFLOW_DELIVERY_TIMEOUT", "delivery-timeout", "30s", "time a receiver has to answer one request", egress,
 		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }},
 	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "5242880", "largest trigger body accepted (413 past it)", serving,
 		func(c *Config, v string) error { n, err := positiveInt(v); c.MaxBodyBytes = int64(n); return err }},

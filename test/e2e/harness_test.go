@@ -24,6 +24,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/worker"
@@ -71,16 +72,14 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	}
 	t.Cleanup(c.Close)
 	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
-	w := worker.New(c, queue, worker.Deps{
-		Store:   st,
-		Clients: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}),
-		Retry:   fastRetry,
-	})
+	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
+	w := worker.New(c, queue, worker.Deps{Store: st, Clients: clients, Retry: fastRetry})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000, Logger: logger, Now: time.Now}))
+	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
+		Logger: logger, Now: time.Now, Tester: probe.New(clients)}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, store: st, client: c, api: srv, queue: queue}
 }
