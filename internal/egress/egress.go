@@ -23,6 +23,7 @@ type Options struct {
 	Timeout        time.Duration // whole request, including reading the response
 	ConnectTimeout time.Duration
 	TLSTimeout     time.Duration
+	Resolver       *net.Resolver // nil: the system's; tests inject a lying one
 }
 
 // Clients holds the two delivery clients: one verifying TLS and one, for
@@ -45,7 +46,7 @@ func (c *Clients) For(insecureSSL bool) *http.Client {
 }
 
 func newClient(o Options, insecure bool) *http.Client {
-	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second, Resolver: o.Resolver}
 	if !o.AllowPrivate {
 		// Control runs after DNS resolution with the address actually dialled,
 		// so a name that resolves to a private address (DNS rebinding) is caught.
@@ -88,12 +89,37 @@ func CheckAddress(address string) error {
 	return nil
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// nonPublic lists ranges net/netip has no predicate for: shared (CGNAT),
+// "this network", IETF, benchmarking, documentation and reserved space, and
+// IPv6 prefixes that embed an IPv4 address a gateway would reach for us.
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),      // 6to4
+	netip.MustParsePrefix("2001::/32"),      // Teredo
+	netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	netip.MustParsePrefix("100::/64"),       // discard
+}
 
 // Public reports whether ip is a publicly routable unicast address.
 func Public(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return ip.IsValid() && !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() &&
-		!ip.IsLinkLocalMulticast() && !ip.IsInterfaceLocalMulticast() && !ip.IsMulticast() &&
-		!ip.IsUnspecified() && !cgnat.Contains(ip)
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }
