@@ -25,13 +25,13 @@ const (
 // cache=shared, SQLite connections that use the same name share one database.
 var memoryDBSeq atomic.Int64
 
-// sqlConfig returns the SQLite persistence config for o.DatabaseFile (an
-// absolute path) or, when it is empty, for a new in-memory database.
+// sqlConfig returns the SQLite persistence config for dbFile (an absolute
+// path) or, when it is empty, for a new in-memory database.
 func sqlConfig(dbFile string) *config.SQL {
 	if dbFile == "" {
 		// The Temporal SQLite plugin creates the schema itself when it opens a
-		// database in memory mode, and keeps the connection open for the life
-		// of the process, so the data survives while the server runs.
+		// database in memory mode. It never closes its connections, so the
+		// data lives as long as the process, even after Stop.
 		return &config.SQL{
 			PluginName:   sqliteplugin.PluginName,
 			DatabaseName: fmt.Sprintf("hookflow-dev-%d-%d", os.Getpid(), memoryDBSeq.Add(1)),
@@ -47,9 +47,11 @@ func sqlConfig(dbFile string) *config.SQL {
 		ConnectAttributes: map[string]string{
 			"mode": "rwc",
 			// WAL with synchronous=NORMAL commits without an fsync per
-			// transaction, which is what makes a file-backed dev server keep up
-			// with a benchmark. A crash of the machine may lose the last
-			// commits, never corrupt the file: fine for dev state.
+			// transaction: 2-3x the workflows/s of the default rollback
+			// journal here. A machine crash may lose the last commits but
+			// not corrupt the file: fine for dev state. Temporal's SQLite
+			// plugin keeps one connection per database, so WAL's single
+			// writer is never contended.
 			"journal_mode": "wal",
 			"synchronous":  "normal",
 		},
@@ -84,15 +86,17 @@ func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string
 	return nil
 }
 
-// ports are the gRPC ports of the four Temporal services.
+// ports are the ports of the four Temporal services: gRPC, plus the
+// frontend's HTTP API.
 type ports struct {
-	frontend, history, matching, worker int
+	frontend, frontendHTTP, history, matching, worker int
 }
 
 // serverConfig is the static Temporal config: one process running all
 // services on ip, SQLite for both persistence and visibility.
 func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 	frontendAddr := hostPort(ip, p.frontend)
+	httpAddr := hostPort(ip, p.frontendHTTP)
 	service := func(port int) config.Service {
 		var s config.Service
 		s.RPC.GRPCPort = port
@@ -114,12 +118,16 @@ func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 		MasterClusterName:        clusterName,
 		CurrentClusterName:       clusterName,
 		ClusterInformation: map[string]cluster.ClusterInformation{
-			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontendAddr},
+			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontendAddr, HTTPAddress: httpAddr},
 		},
 	}
 	c.DCRedirectionPolicy.Policy = "noop"
+	frontend := service(p.frontend)
+	// Without the HTTP API the frontend warns on every start that Nexus is
+	// unavailable; with it, Nexus endpoints work as in the temporal CLI.
+	frontend.RPC.HTTPPort = p.frontendHTTP
 	c.Services = map[string]config.Service{
-		"frontend": service(p.frontend),
+		"frontend": frontend,
 		"history":  service(p.history),
 		"matching": service(p.matching),
 		"worker":   service(p.worker),
@@ -158,6 +166,17 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// Visibility (ListWorkflow, the Web UI's lists and counts) defaults to
 		// 10 rps per namespace: a UI tab plus a test polling a query hit it.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): unlimited,
+
+		// Temporal's Stop never stops the SDK workers of these system jobs
+		// (upstream TODOs in service/worker/scanner): they would keep polling
+		// a dead port, logging, for the life of the process, once per server
+		// a test suite starts. The scanners only tidy orphaned task queue and
+		// history rows, which a dev database can do without; without the
+		// parent-close-policy worker, history applies parent close policies
+		// to children inline instead.
+		dynamicconfig.TaskQueueScannerEnabled.Key():       false,
+		dynamicconfig.HistoryScannerEnabled.Key():         false,
+		dynamicconfig.EnableParentClosePolicyWorker.Key(): false,
 
 		// The mutable-state cache holds up to 128k workflows by default; a
 		// long-running dev server after a benchmark would keep gigabytes.
