@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 
@@ -58,12 +59,16 @@ func sqlConfig(dbFile string) *config.SQL {
 	}
 }
 
-// prepareDatabase creates the schema when the database file is new or empty,
+// prepareDatabase creates the schema when the database file is new or empty
+// (and its directory when missing),
 // and the namespace (with its search attributes) when it does not exist yet.
 // It runs before the server starts, so the namespace is there from the first
 // request on.
 func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string]enums.IndexedValueType) error {
 	if dbFile != "" {
+		if err := os.MkdirAll(filepath.Dir(dbFile), 0o755); err != nil {
+			return fmt.Errorf("devserver: database directory: %w", err)
+		}
 		fi, err := os.Stat(dbFile)
 		switch {
 		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0:

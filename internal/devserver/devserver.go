@@ -35,7 +35,7 @@ type Options struct {
 	IP               string                            // listen address, default "127.0.0.1"
 	FrontendPort     int                               // gRPC frontend, e.g. 7233; 0 = pick a free port
 	UIPort           int                               // Temporal Web UI HTTP port, e.g. 8233; 0 = no UI
-	DatabaseFile     string                            // SQLite file for Temporal's own state; "" = in-memory (ephemeral)
+	DatabaseFile     string                            // SQLite file for Temporal's own state, directory created if missing; "" = in-memory (ephemeral)
 	Namespace        string                            // created if missing, default "default"
 	SearchAttributes map[string]enums.IndexedValueType // custom search attributes registered on the namespace (idempotent)
 	Logger           *slog.Logger                      // server logs go here at Warn level and above; nil = discard
