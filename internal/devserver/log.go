@@ -18,8 +18,8 @@ import (
 //
 // It goes quiet once muted: on shutdown Temporal's internal clients log dial
 // errors, and some keep retrying after Stop (they are never closed upstream).
-// Muting keeps that noise out and makes it safe to hand in a logger that is
-// invalid after Stop, such as one writing to testing.T.
+// Muting keeps that noise out, and keeps a logger that writes to a
+// testing.T from being called after its test.
 type serverLogger struct {
 	l     *slog.Logger
 	muted *atomic.Bool
