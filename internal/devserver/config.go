@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 
@@ -25,13 +26,13 @@ const (
 // cache=shared, SQLite connections that use the same name share one database.
 var memoryDBSeq atomic.Int64
 
-// sqlConfig returns the SQLite persistence config for o.DatabaseFile (an
-// absolute path) or, when it is empty, for a new in-memory database.
+// sqlConfig returns the SQLite persistence config for dbFile (an absolute
+// path) or, when it is empty, for a new in-memory database.
 func sqlConfig(dbFile string) *config.SQL {
 	if dbFile == "" {
 		// The Temporal SQLite plugin creates the schema itself when it opens a
-		// database in memory mode, and keeps the connection open for the life
-		// of the process, so the data survives while the server runs.
+		// database in memory mode. It never closes its connections, so the
+		// data lives as long as the process, even after Stop.
 		return &config.SQL{
 			PluginName:   sqliteplugin.PluginName,
 			DatabaseName: fmt.Sprintf("hookflow-dev-%d-%d", os.Getpid(), memoryDBSeq.Add(1)),
@@ -47,21 +48,27 @@ func sqlConfig(dbFile string) *config.SQL {
 		ConnectAttributes: map[string]string{
 			"mode": "rwc",
 			// WAL with synchronous=NORMAL commits without an fsync per
-			// transaction, which is what makes a file-backed dev server keep up
-			// with a benchmark. A crash of the machine may lose the last
-			// commits, never corrupt the file: fine for dev state.
+			// transaction: 2-3x the workflows/s of the default rollback
+			// journal here. A machine crash may lose the last commits but
+			// not corrupt the file: fine for dev state. Temporal's SQLite
+			// plugin keeps one connection per database, so WAL's single
+			// writer is never contended.
 			"journal_mode": "wal",
 			"synchronous":  "normal",
 		},
 	}
 }
 
-// prepareDatabase creates the schema when the database file is new or empty,
+// prepareDatabase creates the schema when the database file is new or empty
+// (and its directory when missing),
 // and the namespace (with its search attributes) when it does not exist yet.
 // It runs before the server starts, so the namespace is there from the first
 // request on.
 func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string]enums.IndexedValueType) error {
 	if dbFile != "" {
+		if err := os.MkdirAll(filepath.Dir(dbFile), 0o755); err != nil {
+			return fmt.Errorf("devserver: database directory: %w", err)
+		}
 		fi, err := os.Stat(dbFile)
 		switch {
 		case errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0:
@@ -84,15 +91,17 @@ func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string
 	return nil
 }
 
-// ports are the gRPC ports of the four Temporal services.
+// ports are the ports of the four Temporal services: gRPC, plus the
+// frontend's HTTP API.
 type ports struct {
-	frontend, history, matching, worker int
+	frontend, frontendHTTP, history, matching, worker int
 }
 
 // serverConfig is the static Temporal config: one process running all
 // services on ip, SQLite for both persistence and visibility.
 func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 	frontendAddr := hostPort(ip, p.frontend)
+	httpAddr := hostPort(ip, p.frontendHTTP)
 	service := func(port int) config.Service {
 		var s config.Service
 		s.RPC.GRPCPort = port
@@ -114,12 +123,16 @@ func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 		MasterClusterName:        clusterName,
 		CurrentClusterName:       clusterName,
 		ClusterInformation: map[string]cluster.ClusterInformation{
-			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontendAddr},
+			clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontendAddr, HTTPAddress: httpAddr},
 		},
 	}
 	c.DCRedirectionPolicy.Policy = "noop"
+	frontend := service(p.frontend)
+	// Without the HTTP API the frontend warns on every start that Nexus is
+	// unavailable; with it, Nexus endpoints work as in the temporal CLI.
+	frontend.RPC.HTTPPort = p.frontendHTTP
 	c.Services = map[string]config.Service{
-		"frontend": service(p.frontend),
+		"frontend": frontend,
 		"history":  service(p.history),
 		"matching": service(p.matching),
 		"worker":   service(p.worker),
@@ -139,9 +152,10 @@ func serverConfig(ip string, p ports, sql *config.SQL) *config.Config {
 func dynamicConfig() dynamicconfig.StaticClient {
 	// The default limits (frontend 2400 rps, matching 1200 rps, history
 	// 3000 rps, persistence 2000-9000 qps per host) are sized for one host of
-	// a cluster. Here one process runs every service, and each workflow costs
-	// about ten calls to each of frontend, matching and history, so a 300
-	// workflows/s benchmark would be throttled. SQLite is the real limit.
+	// a cluster. Here one process runs every service, and a workflow with
+	// one activity costs 5-7 calls to each of frontend, matching and history
+	// (start, polls, completions), so a 300 workflows/s benchmark would hit
+	// them. Lift them all: SQLite and the CPU are the real limits.
 	const unlimited = 1_000_000
 	return dynamicconfig.StaticClient{
 		// The server otherwise calls home periodically to check for updates.
@@ -159,9 +173,20 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// 10 rps per namespace: a UI tab plus a test polling a query hit it.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): unlimited,
 
-		// The mutable-state cache holds up to 128k workflows by default; a
-		// long-running dev server after a benchmark would keep gigabytes.
-		// Like the temporal CLI's dev server, keep it small.
+		// Temporal's Stop never stops the SDK workers of these system jobs
+		// (upstream TODOs in service/worker/scanner): they would keep polling
+		// a dead port, logging, for the life of the process, once per server
+		// a test suite starts. The scanners only tidy orphaned task queue and
+		// history rows, which a dev database can do without; without the
+		// parent-close-policy worker, history applies parent close policies
+		// to children inline instead.
+		dynamicconfig.TaskQueueScannerEnabled.Key():       false,
+		dynamicconfig.HistoryScannerEnabled.Key():         false,
+		dynamicconfig.EnableParentClosePolicyWorker.Key(): false,
+
+		// The mutable-state cache holds up to 128k workflows by default,
+		// sized for a server host. Like the temporal CLI's dev server, keep
+		// it small so that a dev process stays lean after a benchmark.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
 	}
 }

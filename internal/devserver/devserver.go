@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,7 +35,7 @@ type Options struct {
 	IP               string                            // listen address, default "127.0.0.1"
 	FrontendPort     int                               // gRPC frontend, e.g. 7233; 0 = pick a free port
 	UIPort           int                               // Temporal Web UI HTTP port, e.g. 8233; 0 = no UI
-	DatabaseFile     string                            // SQLite file for Temporal's own state; "" = in-memory (ephemeral)
+	DatabaseFile     string                            // SQLite file for Temporal's own state, directory created if missing; "" = in-memory (ephemeral)
 	Namespace        string                            // created if missing, default "default"
 	SearchAttributes map[string]enums.IndexedValueType // custom search attributes registered on the namespace (idempotent)
 	Logger           *slog.Logger                      // server logs go here at Warn level and above; nil = discard
@@ -46,6 +47,7 @@ type Server struct {
 	ui           *uiserver.Server
 	frontendAddr string
 	uiURL        string
+	logger       serverLogger
 
 	stopOnce sync.Once
 	stopErr  error
@@ -60,8 +62,9 @@ const readyTimeout = time.Minute
 // any, serves). It fails fast with an error naming the port when the frontend
 // or UI port is taken. ctx bounds the wait for readiness.
 //
-// The Temporal history, matching and worker services listen on free ports
-// picked on the same IP, so several servers can run side by side.
+// The frontend's HTTP API and the history, matching and worker services
+// listen on free ports picked on the same IP, so several servers can run side
+// by side.
 func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.IP == "" {
 		o.IP = "127.0.0.1"
@@ -98,7 +101,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 
 	p := lns.ports()
-	s := &Server{frontendAddr: hostPort(o.IP, p.frontend)}
+	s := &Server{
+		frontendAddr: hostPort(o.IP, p.frontend),
+		logger:       serverLogger{l: o.Logger, muted: new(atomic.Bool)},
+	}
 	hosts := map[primitives.ServiceName]static.Hosts{
 		primitives.FrontendService: static.SingleLocalHost(s.frontendAddr),
 		primitives.HistoryService:  static.SingleLocalHost(hostPort(o.IP, p.history)),
@@ -114,7 +120,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			// no join delay for a single process.
 			temporal.WithStaticHosts(hosts),
 			temporal.WithDynamicConfigClient(dynamicConfig()),
-			temporal.WithLogger(serverLogger{o.Logger}),
+			temporal.WithLogger(s.logger),
 		)
 		if err != nil {
 			return err
@@ -122,6 +128,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return s.temporal.Start()
 	})
 	if err != nil {
+		s.logger.muted.Store(true)
 		if s.temporal != nil {
 			_ = catchPanic(s.temporal.Stop)
 		}
@@ -161,11 +168,13 @@ func (s *Server) FrontendAddress() string { return s.frontendAddr }
 // UIURL is the base URL of the Temporal Web UI, or "" when it is not served.
 func (s *Server) UIURL() string { return s.uiURL }
 
-// Stop stops the UI and then the Temporal services. It is safe to call more
-// than once. Stop SDK workers first: Temporal drains open requests (worker
-// polls included) for up to a second per service before it closes them.
+// Stop stops the UI and then the Temporal services; server logs end when it
+// is called. It is safe to call more than once. Stop SDK workers first:
+// Temporal drains open requests (worker polls included) for up to a second
+// per service before it closes them.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
+		s.logger.muted.Store(true)
 		if s.ui != nil {
 			s.ui.Stop()
 		}
@@ -342,7 +351,7 @@ func catchPanic(f func() error) (err error) {
 
 // listeners hold the ports of one server until their services bind them.
 type listeners struct {
-	frontend, history, matching, worker, ui net.Listener
+	frontend, frontendHTTP, history, matching, worker, ui net.Listener
 }
 
 func reservePorts(ip string, frontendPort, uiPort int) (*listeners, error) {
@@ -357,7 +366,7 @@ func reservePorts(ip string, frontendPort, uiPort int) (*listeners, error) {
 			return nil, err
 		}
 	}
-	for _, ln := range []*net.Listener{&l.history, &l.matching, &l.worker} {
+	for _, ln := range []*net.Listener{&l.frontendHTTP, &l.history, &l.matching, &l.worker} {
 		if *ln, err = listen(ip, 0, "internal"); err != nil {
 			l.close()
 			return nil, err
@@ -380,16 +389,17 @@ func listen(ip string, port int, what string) (net.Listener, error) {
 func (l *listeners) ports() ports {
 	port := func(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }
 	return ports{
-		frontend: port(l.frontend),
-		history:  port(l.history),
-		matching: port(l.matching),
-		worker:   port(l.worker),
+		frontend:     port(l.frontend),
+		frontendHTTP: port(l.frontendHTTP),
+		history:      port(l.history),
+		matching:     port(l.matching),
+		worker:       port(l.worker),
 	}
 }
 
 // closeTemporal frees the Temporal services' ports.
 func (l *listeners) closeTemporal() {
-	for _, ln := range []net.Listener{l.frontend, l.history, l.matching, l.worker} {
+	for _, ln := range []net.Listener{l.frontend, l.frontendHTTP, l.history, l.matching, l.worker} {
 		if ln != nil {
 			ln.Close()
 		}

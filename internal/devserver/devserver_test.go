@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -59,7 +63,11 @@ func startServer(t *testing.T, o Options) *Server {
 // end with the test, before the server stops (cleanups run last-in first-out).
 func dialWithWorker(t *testing.T, s *Server) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: s.FrontendAddress(), Namespace: "default"})
+	c, err := client.Dial(client.Options{
+		HostPort:  s.FrontendAddress(),
+		Namespace: "default",
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -182,6 +190,14 @@ func TestEphemeralWithUI(t *testing.T) {
 		!strings.Contains(strings.ToLower(body), "<html") {
 		t.Errorf("GET %s: %s, Content-Type %q, body starts %.80q", s.UIURL(), resp.Status, resp.Header.Get("Content-Type"), body)
 	}
+	// The page is a shell: the UI works only if its embedded JS is served.
+	asset := regexp.MustCompile(`href="(/_app/[^"]+\.js)"`).FindStringSubmatch(body)
+	if asset == nil {
+		t.Fatalf("no /_app/ script in the UI page: %.300q", body)
+	}
+	if resp, _ := httpGet(t, s.UIURL()+asset[1]); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: %s", asset[1], resp.Status)
+	}
 	resp, body = httpGet(t, s.UIURL()+"/api/v1/namespaces")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"default"`) {
 		t.Errorf("GET /api/v1/namespaces: %s, body %.200q", resp.Status, body)
@@ -190,38 +206,66 @@ func TestEphemeralWithUI(t *testing.T) {
 
 func TestFileBackedRestart(t *testing.T) {
 	t.Parallel()
-	dbFile := filepath.Join(t.TempDir(), "temporal.db")
+	dir := t.TempDir()
+	dbFile := filepath.Join(dir, "temporal.db")
 	tenant := map[string]enums.IndexedValueType{"HookflowTenant": enums.INDEXED_VALUE_TYPE_KEYWORD}
-
-	first, err := Start(context.Background(), Options{DatabaseFile: dbFile, SearchAttributes: tenant})
-	if err != nil {
-		t.Fatalf("first Start: %v", err)
-	}
-	var id string
-	t.Run("first", func(t *testing.T) {
-		id = runGreet(t, dialWithWorker(t, first), "t2")
-	})
-	if err := first.Stop(); err != nil {
-		t.Fatalf("first Stop: %v", err)
-	}
-	if err := first.Stop(); err != nil {
-		t.Fatalf("second Stop of the same server: %v", err)
-	}
-	if id == "" {
-		t.FailNow()
-	}
-
-	// Restart with one more search attribute: the old ones and the
-	// workflow survive, the new one is added to the existing namespace.
 	both := map[string]enums.IndexedValueType{
 		"HookflowTenant": enums.INDEXED_VALUE_TYPE_KEYWORD,
 		"HookflowEvent":  enums.INDEXED_VALUE_TYPE_KEYWORD,
 	}
-	s := startServer(t, Options{DatabaseFile: dbFile, SearchAttributes: both})
-	c := dialWithWorker(t, s)
-	checkSearchAttributes(t, c, both)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var id string
+	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: tenant}, func(c client.Client) {
+		id = runGreet(t, c, "t2")
+	})
+	// Same file, one more search attribute: the workflow and the old
+	// attribute survive, the new one is added to the existing namespace.
+	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: both}, func(c client.Client) {
+		checkRestored(t, c, id, both)
+	})
+	// Within one process Temporal's SQLite plugin keeps the connection of a
+	// file open even after Stop, so the restart above may not have read the
+	// file back. A copy has a new name, so it is opened afresh, as in a new
+	// `hookflow dev` process. The WAL holds the latest commits: copy it too.
+	copied := filepath.Join(dir, "copy.db")
+	for _, suffix := range []string{"", "-wal"} {
+		data, err := os.ReadFile(dbFile + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(copied+suffix, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restart(t, Options{DatabaseFile: copied, SearchAttributes: both}, func(c client.Client) {
+		checkRestored(t, c, id, both)
+	})
+}
+
+// restart runs one life of a file-backed server: Start, use, Stop (twice,
+// to check that Stop is idempotent).
+func restart(t *testing.T, o Options, use func(client.Client)) {
+	t.Helper()
+	if t.Failed() {
+		t.FailNow()
+	}
+	var s *Server
+	t.Run(filepath.Base(o.DatabaseFile), func(t *testing.T) {
+		s = startServer(t, o)
+		use(dialWithWorker(t, s))
+	})
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+// checkRestored checks that a restarted server still has workflow id, its
+// visibility record and the search attributes, and that a workflow using
+// them runs.
+func checkRestored(t *testing.T, c client.Client, id string, attrs map[string]enums.IndexedValueType) {
+	t.Helper()
+	checkSearchAttributes(t, c, attrs)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	desc, err := c.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
@@ -235,14 +279,13 @@ func TestFileBackedRestart(t *testing.T) {
 	}
 	waitListed(t, c, `HookflowTenant = "t2"`, id)
 
-	// The attribute added on restart is usable at once.
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		TaskQueue: taskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword("HookflowEvent").ValueSet("hook.created")),
 	}, greetWorkflow, "again")
 	if err != nil {
-		t.Fatalf("start with new search attribute: %v", err)
+		t.Fatalf("start with the added search attribute: %v", err)
 	}
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatalf("workflow after restart: %v", err)
@@ -274,4 +317,19 @@ func TestPortTaken(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	dbFile := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(dbFile, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, Options{DatabaseFile: dbFile})
+	if err == nil {
+		s.Stop()
+		t.Fatal("Start succeeded on a file that is not a database")
+	}
+	t.Log(err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -14,8 +15,14 @@ import (
 // serverLogger adapts Temporal's logger interface to slog. Temporal logs a lot
 // at Info (every shard, task queue and membership change), so only Warn and
 // above are passed on.
+//
+// It goes quiet once muted: on shutdown Temporal's internal clients log dial
+// errors, and some keep retrying after Stop (they are never closed upstream).
+// Muting keeps that noise out, and keeps a logger that writes to a
+// testing.T from being called after its test.
 type serverLogger struct {
-	l *slog.Logger
+	l     *slog.Logger
+	muted *atomic.Bool
 }
 
 var _ log.Logger = serverLogger{}
@@ -43,7 +50,7 @@ func (s serverLogger) Fatal(msg string, tags ...tag.Tag) {
 
 func (s serverLogger) log(level slog.Level, msg string, tags []tag.Tag) {
 	ctx := context.Background()
-	if !s.l.Enabled(ctx, level) {
+	if s.muted.Load() || !s.l.Enabled(ctx, level) {
 		return
 	}
 	attrs := make([]slog.Attr, len(tags))
