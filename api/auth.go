@@ -66,8 +66,7 @@ func tenant(c *gin.Context, named string) (string, error) {
 	case named == "":
 		return models.DefaultTenant, nil
 	case !models.ValidTenant(named):
-		return "", newError(http.StatusBadRequest, "validation_failed", "tenant: must be 1 to 64 letters, digits, _ . -",
-			models.FieldError{Field: "tenant", Problem: "must be 1 to 64 letters, digits, _ . -"})
+		return "", invalidField("tenant", "must be 1 to 64 letters, digits, _ . -")
 	}
 	return named, nil
 }

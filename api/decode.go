@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hookflow/hookflow/models"
 )
 
 // maxJSONBody bounds every JSON body but triggers, which have their own limit.
@@ -108,7 +107,7 @@ func malformed(field, problem string) error {
 	if field == "" {
 		return newError(http.StatusBadRequest, "malformed_json", problem)
 	}
-	return newError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
+	return invalidField(field, problem)
 }
 
 // depth returns how deeply arrays and objects nest in b, ignoring brackets in strings.

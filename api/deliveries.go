@@ -99,7 +99,7 @@ func (a *app) listHookDeliveries(c *gin.Context) {
 	q := store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID, BeforeID: pg.cursor, Limit: pg.limit + 1}
 	if s := c.Query("status"); s != "" {
 		if q.Status = models.DeliveryStatus(s); !q.Status.Valid() {
-			a.fail(c, invalidQuery("status", "must be pending, succeeded, failed or skipped"))
+			a.fail(c, invalidField("status", "must be pending, succeeded, failed or skipped"))
 			return
 		}
 	}

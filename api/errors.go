@@ -41,6 +41,11 @@ var (
 	errNotFound     = newError(http.StatusNotFound, "not_found", "no such resource")
 )
 
+// invalidField is a 400 naming one field and its problem.
+func invalidField(field, problem string) error {
+	return newError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
+}
+
 func tooLarge(message string) error {
 	return newError(http.StatusRequestEntityTooLarge, "payload_too_large", message)
 }

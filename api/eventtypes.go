@@ -47,7 +47,7 @@ func (a *app) listEventTypes(c *gin.Context) {
 		}
 	}
 	if len(body.Sources) == 0 {
-		a.fail(c, invalidQuery("source", "must be one of "+strings.Join(names, ", ")))
+		a.fail(c, invalidField("source", "must be one of "+strings.Join(names, ", ")))
 		return
 	}
 	c.JSON(http.StatusOK, body)

@@ -161,7 +161,7 @@ func (a *app) listHooks(c *gin.Context) {
 	q := store.HookQuery{Tenant: t, AfterID: pg.cursor, Limit: pg.limit + 1}
 	if s := c.Query("state"); s != "" {
 		if q.State = models.HookState(s); !q.State.Valid() {
-			a.fail(c, invalidQuery("state", "must be Active, Stopped or TooManyErrors"))
+			a.fail(c, invalidField("state", "must be Active, Stopped or TooManyErrors"))
 			return
 		}
 	}
@@ -203,12 +203,6 @@ func (a *app) getHook(c *gin.Context) {
 	}
 }
 
-func (a *app) getHookSecret(c *gin.Context) {
-	if h, ok := a.loadHook(c); ok {
-		c.JSON(http.StatusOK, gin.H{"secret": h.Secret})
-	}
-}
-
 // updateHook serves PUT (replace: fields not given take their defaults; the
 // secret is kept unless given) and PATCH (merge: only given fields change).
 func (a *app) updateHook(c *gin.Context) {
@@ -222,8 +216,7 @@ func (a *app) updateHook(c *gin.Context) {
 		return
 	}
 	if req.Tenant != "" && req.Tenant != h.Tenant {
-		a.fail(c, newError(http.StatusBadRequest, "validation_failed", "tenant: a hook cannot move to another tenant",
-			models.FieldError{Field: "tenant", Problem: "a hook cannot move to another tenant"}))
+		a.fail(c, invalidField("tenant", "a hook cannot move to another tenant"))
 		return
 	}
 	if c.Request.Method == http.MethodPut {

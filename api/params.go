@@ -1,12 +1,10 @@
 package api
 
 import (
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hookflow/hookflow/models"
 )
 
 // Page sizes of every list.
@@ -26,14 +24,14 @@ func page(c *gin.Context) (pageParams, error) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
-			return p, invalidQuery("limit", "must be a whole number from 1 to 500")
+			return p, invalidField("limit", "must be a whole number from 1 to 500")
 		}
 		p.limit = n
 	}
 	if v := c.Query("cursor"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return p, invalidQuery("cursor", "is not a cursor this API returned")
+			return p, invalidField("cursor", "is not a cursor this API returned")
 		}
 		p.cursor = n
 	}
@@ -60,15 +58,11 @@ func pageOf[T any](items []T, limit int, id func(T) int64) listBody[T] {
 func pathID(c *gin.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, newError(http.StatusBadRequest, "validation_failed", "id: must be a positive whole number",
-			models.FieldError{Field: "id", Problem: "must be a positive whole number"})
+		return 0, invalidField("id", "must be a positive whole number")
 	}
 	return id, nil
 }
 
-func invalidQuery(field, problem string) error {
-	return newError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
-}
 
 // timeQuery reads an RFC 3339 time from the query; absent is the zero time.
 func timeQuery(c *gin.Context, name string) (time.Time, error) {
@@ -78,7 +72,7 @@ func timeQuery(c *gin.Context, name string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, invalidQuery(name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+		return time.Time{}, invalidField(name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
 	return t, nil
 }

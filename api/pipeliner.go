@@ -125,14 +125,14 @@ func (a *app) listPipelinerWebhooks(c *gin.Context) {
 	first := pipelinerDefaultFirst
 	if v := c.Query("first"); v != "" {
 		if first, err = strconv.Atoi(v); err != nil || first < 1 || first > pipelinerMaxFirst {
-			a.fail(c, invalidQuery("first", "must be a whole number from 1 to 100"))
+			a.fail(c, invalidField("first", "must be a whole number from 1 to 100"))
 			return
 		}
 	}
 	var after int64
 	if v := c.Query("after"); v != "" {
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			a.fail(c, invalidQuery("after", "is not a cursor this API returned"))
+			a.fail(c, invalidField("after", "is not a cursor this API returned"))
 			return
 		}
 	}

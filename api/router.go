@@ -85,6 +85,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.PATCH("/hooks/:id", a.updateHook)
 	v1.DELETE("/hooks/:id", a.deleteHook)
 	v1.GET("/hooks/:id/secret", a.getHookSecret)
+	v1.POST("/hooks/:id/secret/rotate", a.rotateHookSecret)
 	v1.GET("/hooks/:id/deliveries", a.listHookDeliveries)
 	v1.POST("/events", a.createEvent)
 	v1.GET("/events/:id", a.getEvent)

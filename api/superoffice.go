@@ -227,7 +227,7 @@ func readSOArgs(c *gin.Context) (soArgs, error) {
 		switch v := vs[0]; strings.ToLower(k) {
 		case "webhookid":
 			if a.WebhookID, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return a, invalidQuery(k, "must be a whole number")
+				return a, invalidField(k, "must be a whole number")
 			}
 		case "namefilter":
 			a.NameFilter = v

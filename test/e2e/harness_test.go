@@ -22,6 +22,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/probe"
@@ -30,6 +31,7 @@ import (
 	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 )
 
 // temporalAddr is the one embedded Temporal server every test here shares;
@@ -60,13 +62,29 @@ type env struct {
 	client client.Client
 	api    *httptest.Server
 	queue  string
+	key    string // sent as a bearer token when set
 }
 
 func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
+	return newEnvWith(t, b, envOptions{})
+}
+
+// envOptions vary an env: API keys (the test client sends the first), and
+// where every log line of the API, worker and Temporal SDK goes.
+type envOptions struct {
+	keys []config.APIKey
+	logs io.Writer
+}
+
+func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
+	t.Helper()
 	st := storetest.Open(t, b)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: nil})
+	if o.logs == nil {
+		o.logs = io.Discard
+	}
+	logger := slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(logger)})
 	if err != nil {
 		t.Fatalf("dial Temporal: %v", err)
 	}
@@ -79,9 +97,13 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	}
 	t.Cleanup(w.Stop)
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
-		Logger: logger, Now: time.Now, Tester: probe.New(clients)}))
+		Logger: logger, Now: time.Now, Tester: probe.New(clients), Keys: o.keys}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: st, client: c, api: srv, queue: queue}
+	e := &env{t: t, store: st, client: c, api: srv, queue: queue}
+	if len(o.keys) > 0 {
+		e.key = o.keys[0].Key
+	}
+	return e
 }
 
 // call sends a JSON request to the API and decodes the answer into out.
@@ -100,6 +122,9 @@ func (e *env) callWithHeader(method, path string, body any, out any, header ...s
 	}
 	req, _ := http.NewRequest(method, e.api.URL+path, r)
 	req.Header.Set("Content-Type", "application/json")
+	if e.key != "" {
+		req.Header.Set("Authorization", "Bearer "+e.key)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -1,0 +1,273 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/models"
+)
+
+const (
+	adminKey = "admin-key-0123456789"
+	acmeKey  = "acme-key-0123456789"
+	evilKey  = "evil-key-0123456789"
+)
+
+// twoTenants is an API with keys for all tenants, for acme and for evil,
+// and one hook, event and delivery of acme.
+type twoTenants struct {
+	*harness
+	st                 *store.Store
+	engine             *gin.Engine
+	hookID, deliveryID int64
+	eventID            string
+}
+
+func newTwoTenants(t *testing.T) *twoTenants {
+	st := storetest.Open(t, storetest.Backends(t)[0])
+	ft := &fakeTemporal{}
+	keys := []config.APIKey{{Key: adminKey}, {Key: acmeKey, Tenant: "acme"}, {Key: evilKey, Tenant: "evil"}}
+	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	tt := &twoTenants{harness: &harness{t: t, h: h, temporal: ft, key: acmeKey}, st: st, engine: h.(*gin.Engine)}
+	hook := tt.do("POST", "/v1/hooks", hookJSON)
+	if hook.Code != 201 {
+		t.Fatalf("create hook: %s", hook.Raw)
+	}
+	fmt.Sscan(jsonID(hook.Body), &tt.hookID)
+	ev := tt.do("POST", "/v1/events", `{"id":"acme-evt","event":"Contact.Update","data":{"id":1}}`)
+	if ev.Code != 202 {
+		t.Fatalf("trigger: %s", ev.Raw)
+	}
+	tt.eventID = "acme-evt"
+	stored, err := st.Event(context.Background(), "acme", "acme-evt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.PlanDeliveries(context.Background(), []models.Delivery{{Tenant: "acme", EventPK: stored.PK, EventID: stored.ID, HookID: tt.hookID,
+		Count: 1, Records: models.JSON[[]int]{V: []int{0}}, Status: models.DeliveryPending, CreatedAt: now, UpdatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := st.HookDeliveries(context.Background(), stored.PK, tt.hookID, 0, 1)
+	tt.deliveryID = ds[0].ID
+	return tt
+}
+
+// Every route that names a resource answers another tenant's id with 404,
+// never 403 (which would confirm the id exists) and never the resource. New
+// routes must be added here: the test fails on a route it does not know.
+func TestTenantIsolationOnEveryRoute(t *testing.T) {
+	tt := newTwoTenants(t)
+	tt.key = evilKey
+	ids := map[string]string{
+		"/v1/hooks/":      fmt.Sprint(tt.hookID),
+		"/v1/events/":     tt.eventID,
+		"/v1/deliveries/": fmt.Sprint(tt.deliveryID),
+		"/api/v100/rest/spaces/:space/entities/Webhooks/": fmt.Sprint(tt.hookID),
+	}
+	checked := 0
+	for _, r := range tt.engine.Routes() {
+		if !strings.Contains(r.Path, ":id") {
+			continue
+		}
+		path := ""
+		for prefix, id := range ids {
+			if strings.HasPrefix(r.Path, prefix) {
+				path = strings.Replace(r.Path, ":id", id, 1)
+			}
+		}
+		if path == "" {
+			t.Errorf("route %s %s names a resource this test does not know: add it", r.Method, r.Path)
+			continue
+		}
+		path = strings.Replace(path, ":space", "evil", 1) // evil's own space, acme's hook id
+		a := tt.do(r.Method, path, `{}`)
+		if a.Code != 404 || strings.Contains(a.Raw, "acme") {
+			t.Errorf("evil %s %s = %d %s; want 404 and nothing of acme's", r.Method, path, a.Code, a.Raw)
+		}
+		checked++
+	}
+	// SuperOffice's RPC calls carry the id in the body or query.
+	for _, call := range []string{"GetWebhook", "DeleteWebhook"} {
+		a := tt.do("POST", fmt.Sprintf("/api/v1/Agents/Webhook/%s?webhookId=%d", call, tt.hookID), "")
+		if a.Code != 404 {
+			t.Errorf("evil %s(acme's hook) = %d %s", call, a.Code, a.Raw)
+		}
+		checked++
+	}
+	if a := tt.do("POST", "/api/v1/Agents/Webhook/SaveWebhook", fmt.Sprintf(`{"WebhookId":%d,"Events":["*"],"TargetUrl":"https://evil.example/"}`, tt.hookID)); a.Code != 404 {
+		t.Errorf("evil SaveWebhook over acme's hook = %d %s", a.Code, a.Raw)
+	}
+	// Lists show only the caller's tenant.
+	for _, path := range []string{"/v1/hooks", "/api/v100/rest/spaces/evil/entities/Webhooks"} {
+		if a := tt.do("GET", path, ""); a.Code != 200 || strings.Contains(a.Raw, "receiver.example.com") {
+			t.Errorf("evil GET %s = %d %s", path, a.Code, a.Raw)
+		}
+	}
+	if a := tt.do("POST", "/api/v1/Agents/Webhook/GetAllWebhooks", "{}"); a.Code != 200 || strings.Contains(a.Raw, "receiver.example.com") {
+		t.Errorf("evil GetAllWebhooks = %d %s", a.Code, a.Raw)
+	}
+	// A scoped key cannot name another tenant.
+	for _, try := range []struct{ method, path, body string }{
+		{"GET", "/v1/hooks?tenant=acme", ""},
+		{"GET", "/api/v100/rest/spaces/acme/entities/Webhooks", ""},
+		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"tenant":"acme"}`},
+	} {
+		if a := tt.do(try.method, try.path, try.body); a.Code != 403 {
+			t.Errorf("evil %s %s naming acme = %d %s, want 403", try.method, try.path, a.Code, a.Raw)
+		}
+	}
+	// The owner still sees it all, and an all-tenant key can act for acme explicitly.
+	tt.key = acmeKey
+	if a := tt.do("GET", fmt.Sprintf("/v1/deliveries/%d", tt.deliveryID), ""); a.Code != 200 {
+		t.Errorf("acme reading its own delivery = %d", a.Code)
+	}
+	tt.key = adminKey
+	if a := tt.do("GET", "/v1/events/acme-evt?tenant=acme", ""); a.Code != 200 {
+		t.Errorf("admin reading acme's event for acme = %d", a.Code)
+	}
+	if a := tt.do("GET", "/v1/events/acme-evt", ""); a.Code != 404 {
+		t.Errorf("admin reading acme's event as the default tenant = %d, want 404", a.Code)
+	}
+	t.Logf("checked %d routes across tenants", checked)
+}
+
+// At least 40 bad requests across the endpoints, each a 4xx with an error
+// code and, where a field is at fault, that field named.
+func TestBadRequestsAreNamed4xx(t *testing.T) {
+	tt := newTwoTenants(t)
+	hook := fmt.Sprintf("/v1/hooks/%d", tt.hookID)
+	deep := strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100)
+	big := `{"event":"Contact.Update","records":[{"note":"` + strings.Repeat("x", 1<<20) + `"}]}`
+	cases := []struct {
+		method, path, body string
+		status             int
+		code, field        string
+	}{
+		// hooks
+		{"POST", "/v1/hooks", `{`, 400, "malformed_json", ""},
+		{"POST", "/v1/hooks", ``, 400, "malformed_json", ""},
+		{"POST", "/v1/hooks", `[]`, 400, "validation_failed", "body"},
+		{"POST", "/v1/hooks", "{\"events\":[\"*\"],\"target_url\":\"https://x.example\",\"name\":\"\xff\"}", 400, "malformed_json", ""},
+		{"POST", "/v1/hooks", deep, 400, "malformed_json", ""},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","naem":"x"}`, 400, "validation_failed", "naem"},
+		{"POST", "/v1/hooks", `{"events":"*","target_url":"https://x.example"}`, 400, "validation_failed", "events"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":42}`, 400, "validation_failed", "target_url"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","insecure_ssl":"yes"}`, 400, "validation_failed", "insecure_ssl"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"javascript:alert(1)"}`, 400, "validation_failed", "target_url"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://"}`, 400, "validation_failed", "target_url"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://user:pw@x.example"}`, 400, "validation_failed", "target_url"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example/\r\nHost: evil"}`, 400, "validation_failed", "target_url"},
+		{"POST", "/v1/hooks", `{"events":["con tact.*"],"target_url":"https://x.example"}`, 400, "validation_failed", "events[0]"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","headers":{"X-A":"1\n2"}}`, 400, "validation_failed", "headers.X-A"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","headers":{"Bad Name":"1"}}`, 400, "validation_failed", "headers.Bad Name"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","headers":{"Webhook-Signature":"v1,x"}}`, 400, "validation_failed", "headers.Webhook-Signature"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","type":"sms"}`, 400, "validation_failed", "type"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","format":"soap"}`, 400, "validation_failed", "format"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"a..b":1}}}}}`, 400, "validation_failed", "options.entity.Contact.filter.a..b"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"a":1},"filter-op":{"a":"between"}}}}}`, 400, "validation_failed", "options.entity.Contact.filter-op.a"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":0.5}}`, 400, "validation_failed", "options.chunk_size"},
+		{"POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","tenant":"evil"}`, 403, "forbidden", ""},
+		{"GET", "/v1/hooks/1e3", ``, 400, "validation_failed", "id"},
+		{"GET", "/v1/hooks/-4", ``, 400, "validation_failed", "id"},
+		{"GET", "/v1/hooks/99999999999999999999", ``, 400, "validation_failed", "id"},
+		{"GET", "/v1/hooks?limit=0", ``, 400, "validation_failed", "limit"},
+		{"GET", "/v1/hooks?limit=x", ``, 400, "validation_failed", "limit"},
+		{"GET", "/v1/hooks?cursor=abc", ``, 400, "validation_failed", "cursor"},
+		{"GET", "/v1/hooks?state=Paused", ``, 400, "validation_failed", "state"},
+		{"PATCH", hook, `{"state":"Paused"}`, 400, "validation_failed", "state"},
+		{"PATCH", hook, `{"events":[]}`, 400, "validation_failed", "events"},
+		{"PUT", hook, `{"target_url":"https://x.example"}`, 400, "validation_failed", "events"},
+		{"POST", hook + "/secret/rotate", `{"grace_period":"forever"}`, 400, "validation_failed", "grace_period"},
+		{"POST", hook + "/secret/rotate", `{"secret":"short"}`, 400, "validation_failed", "secret"},
+		{"GET", hook + "/deliveries?status=lost", ``, 400, "validation_failed", "status"},
+		{"GET", hook + "/deliveries?since=yesterday", ``, 400, "validation_failed", "since"},
+		// triggers
+		{"POST", "/v1/events", `{"event":"Contact.Update","records":"all"}`, 400, "validation_failed", "records"},
+		{"POST", "/v1/events", `{"event":"Contact.Update","records":[{"id":1}],"id":"a\u0000b"}`, 400, "validation_failed", "id"},
+		{"POST", "/v1/events", `{"event":"","data":{"id":1}}`, 400, "validation_failed", "event"},
+		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"changes":[["a"],["b"]]}`, 400, "validation_failed", "changes"},
+		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"previous":{"id":0}}`, 400, "validation_failed", "previous"},
+		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"occurred_at":"2026-13-01T00:00:00Z"}`, 400, "validation_failed", "occurred_at"},
+		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"extra":true}`, 400, "validation_failed", "extra"},
+		{"POST", "/v1/events", big, 413, "payload_too_large", ""},
+		{"POST", "/v1/events", deep, 400, "malformed_json", ""},
+		{"GET", "/v1/deliveries/abc", ``, 400, "validation_failed", "id"},
+		// vendor APIs
+		{"POST", "/api/v100/rest/spaces/acme/entities/Webhooks", `{"url":"https://x.example","events":["Account.Create"],"signature":"not-a-uuid"}`, 400, "validation_failed", "signature"},
+		{"POST", "/api/v100/rest/spaces/acme/entities/Webhooks", `{"url":"ftp://x.example","events":["Account.Create"]}`, 400, "validation_failed", "url"},
+		{"POST", "/api/v1/Agents/Webhook/SaveWebhook", `{"WebhookId":0,"Events":["contact.created"],"TargetUrl":"https://x.example","State":9}`, 400, "validation_failed", "State"},
+		{"POST", "/api/v1/Agents/Webhook/SaveWebhook", `{"WebhookId":0,"Events":["contact.created"]}`, 400, "validation_failed", "TargetUrl"},
+		{"GET", "/v1/event-types?source=zoho", ``, 400, "validation_failed", "source"},
+		// routing and auth
+		{"DELETE", "/v1/events", ``, 405, "method_not_allowed", ""},
+		{"GET", "/v1/nothing", ``, 404, "not_found", ""},
+	}
+	if len(cases) < 40 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	for _, c := range cases {
+		a := tt.do(c.method, c.path, c.body)
+		if a.Code != c.status || a.errorCode() != c.code || a.errorField() != c.field {
+			body := c.body[:min(len(c.body), 70)]
+			t.Errorf("%s %s %s = %d %q field %q; want %d %q field %q\n  %s", c.method, c.path, body, a.Code, a.errorCode(), a.errorField(),
+				c.status, c.code, c.field, a.Raw[:min(len(a.Raw), 300)])
+		}
+	}
+	tt.key = "not-a-key-0123456789"
+	if a := tt.do("GET", "/v1/hooks", ""); a.Code != 401 || a.errorCode() != "unauthorized" {
+		t.Errorf("unknown key = %d %s", a.Code, a.Raw)
+	}
+}
+
+// The server reads trigger and hook bodies from strangers: whatever the bytes,
+// the answer is never a 5xx.
+func FuzzTriggerBody(f *testing.F) {
+	for _, s := range []string{`{"event":"Contact.Update","records":[{"id":1}]}`, `{"event":"a.b","data":{}}`, `{"records":[null]}`,
+		`{"event":"Contact.Update","records":[{"id":1}],"changes":[[1]]}`, `[`, `"x"`, `{"occurred_at":1}`} {
+		f.Add([]byte(s))
+	}
+	h := newFuzzRouter(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if code := serve(h, "POST", "/v1/events", body); code >= 500 {
+			t.Fatalf("POST /v1/events %q = %d", body, code)
+		}
+	})
+}
+
+func FuzzHookBody(f *testing.F) {
+	for _, s := range []string{hookJSON, `{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"a":[1,"b"]},"filter-op":{"a":"like"}}}}}`,
+		`{"events":["*"],"target_url":"http://[::1]:80/","headers":{"A":"b"}}`, `{"properties":{"a":{"b":[1,2]}}}`} {
+		f.Add([]byte(s))
+	}
+	h := newFuzzRouter(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if code := serve(h, "POST", "/v1/hooks", body); code >= 500 {
+			t.Fatalf("POST /v1/hooks %q = %d", body, code)
+		}
+	})
+}
+
+func newFuzzRouter(f *testing.F) *gin.Engine {
+	st := storetest.Open(f, storetest.Backends(f)[0])
+	return api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "q", MaxBody: 64 << 10, MaxRecords: 100,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}).(*gin.Engine)
+}
+
+func serve(h *gin.Engine, method, path string, body []byte) int {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(string(body))))
+	return rec.Code
+}
