@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/hookflow/hookflow/internal/config"
@@ -40,20 +39,10 @@ func devCommand() *cobra.Command {
 // address once everything serves (tests use it).
 func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(apiAddr string)) error {
 	logger := newLogger(cfg, true)
-	temporalDB := ""
-	if !cfg.Ephemeral {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return fmt.Errorf("create data dir: %w", err)
-		}
-		temporalDB = filepath.Join(cfg.DataDir, "temporal.db")
-	}
-	ts, err := devserver.Start(ctx, devserver.Options{
-		IP: "127.0.0.1", FrontendPort: cfg.TemporalPort, UIPort: cfg.UIPort, DatabaseFile: temporalDB,
-		Namespace: cfg.TemporalNamespace, SearchAttributes: workflows.SearchAttributes,
-		Logger: logger.With("component", "temporal-server"),
-	})
+	servePprof(cfg.PprofAddr, logger)
+	ts, err := startTemporal(ctx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("start embedded Temporal: %w", err)
+		return err
 	}
 	defer ts.Stop()
 	cfg.TemporalAddress = ts.FrontendAddress()
@@ -82,6 +71,54 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 			ready(addr)
 		}
 	})
+}
+
+// startTemporal starts the embedded Temporal server with hookflow's
+// namespace and search attributes, its state in the data dir unless ephemeral.
+func startTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger) (*devserver.Server, error) {
+	db := ""
+	if !cfg.Ephemeral {
+		db = filepath.Join(cfg.DataDir, "temporal.db")
+	}
+	ts, err := devserver.Start(ctx, devserver.Options{
+		IP: "127.0.0.1", FrontendPort: cfg.TemporalPort, UIPort: cfg.UIPort, DatabaseFile: db,
+		Namespace: cfg.TemporalNamespace, SearchAttributes: workflows.SearchAttributes,
+		Logger: logger.With("component", "temporal-server"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded Temporal: %w", err)
+	}
+	return ts, nil
+}
+
+// temporalCommand runs only the embedded Temporal server: serve, api and
+// worker can then run against it on one machine with nothing installed.
+func temporalCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   config.CmdTemporal,
+		Short: "Run only dev's embedded Temporal server and Web UI (for serve, api and worker on one machine)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, config.CmdTemporal)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			logger := newLogger(cfg, true)
+			servePprof(cfg.PprofAddr, logger)
+			ts, err := startTemporal(ctx, cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer ts.Stop()
+			fmt.Fprintf(cmd.OutOrStdout(), "Temporal %s (namespace %s)  UI %s\n", ts.FrontendAddress(), cfg.TemporalNamespace, ts.UIURL())
+			<-ctx.Done()
+			return nil
+		},
+	}
+	config.Bind(cmd.Flags(), config.CmdTemporal)
+	return cmd
 }
 
 func printLinks(out io.Writer, logger *slog.Logger, cfg config.Config, apiAddr, uiURL string) {

@@ -26,6 +26,6 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(devCommand(), serveCommand(), apiCommand(), workerCommand(), migrateCommand(), versionCommand(), healthcheckCommand())
+	root.AddCommand(devCommand(), serveCommand(), apiCommand(), workerCommand(), migrateCommand(), versionCommand(), healthcheckCommand(), temporalCommand())
 	return root
 }

@@ -55,6 +55,7 @@ func workerCommand() *cobra.Command {
 // the API drains its requests, the worker lets in-flight deliveries finish.
 func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWorker bool) error {
 	logger := newLogger(cfg, false)
+	servePprof(cfg.PprofAddr, logger)
 	st, err := openStore(ctx, cfg, name == config.CmdServe)
 	if err != nil {
 		return err

@@ -37,6 +37,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	MaxRecords        int
 	LogLevel          slog.Level
+	PprofAddr         string
 
 	// hookflow dev only.
 	DataDir      string
@@ -80,11 +81,15 @@ const (
 	CmdAPI     = "api"
 	CmdWorker  = "worker"
 	CmdMigrate = "migrate"
+	// CmdTemporal runs only dev's embedded Temporal server, for serve, api and
+	// worker on one machine without installing Temporal.
+	CmdTemporal = "temporal"
 )
 
 var (
-	all     = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate}
-	running = []string{CmdDev, CmdServe, CmdAPI, CmdWorker}
+	all      = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdTemporal}
+	running  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdTemporal}
+	embedded = []string{CmdDev, CmdTemporal}
 	remote  = []string{CmdServe, CmdAPI, CmdWorker}
 	sending = []string{CmdDev, CmdServe, CmdWorker}
 	egress  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker} // the API sends test deliveries too
@@ -103,13 +108,13 @@ type Setting struct {
 
 // Settings lists every setting; the README's configuration table mirrors it.
 var Settings = []Setting{
-	{"HOOKFLOW_DATABASE_URL", "database-url", "", "postgres://… URL, or a SQLite file path (dev: <data-dir>/hookflow.db)", all,
+	{"HOOKFLOW_DATABASE_URL", "database-url", "", "postgres://… URL, or a SQLite file path (dev: <data-dir>/hookflow.db)", []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate},
 		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
 	{"HOOKFLOW_TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port (falls back to TEMPORAL_ADDRESS)", remote,
 		func(c *Config, v string) error { c.TemporalAddress = v; return hostPort(v) }},
 	{"HOOKFLOW_TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace (falls back to TEMPORAL_NAMESPACE)", running,
 		func(c *Config, v string) error { c.TemporalNamespace = v; return nonEmpty(v) }},
-	{"HOOKFLOW_TASK_QUEUE", "task-queue", "hookflow", "Temporal task queue of the worker", running,
+	{"HOOKFLOW_TASK_QUEUE", "task-queue", "hookflow", "Temporal task queue of the worker", []string{CmdDev, CmdServe, CmdAPI, CmdWorker},
 		func(c *Config, v string) error { c.TaskQueue = v; return nonEmpty(v) }},
 	{"HOOKFLOW_ADDR", "addr", ":8080", "API listen address (dev: 127.0.0.1:8080)", serving,
 		func(c *Config, v string) error { c.Addr = v; return hostPort(v) }},
@@ -139,13 +144,21 @@ var Settings = []Setting{
 		func(c *Config, v string) (err error) { c.MaxRecords, err = positiveInt(v); return err }},
 	{"HOOKFLOW_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", all,
 		func(c *Config, v string) error { return logLevel(&c.LogLevel, v) }},
-	{"HOOKFLOW_DATA_DIR", "data-dir", "./.hookflow", "where dev keeps its SQLite databases", []string{CmdDev},
+	{"HOOKFLOW_PPROF_ADDR", "pprof-addr", "", "serve Go's net/http/pprof profiles on this address (e.g. 127.0.0.1:6060); empty: off", running,
+		func(c *Config, v string) error {
+			c.PprofAddr = v
+			if v == "" {
+				return nil
+			}
+			return hostPort(v)
+		}},
+	{"HOOKFLOW_DATA_DIR", "data-dir", "./.hookflow", "where dev keeps its SQLite databases", embedded,
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
-	{"HOOKFLOW_EPHEMERAL", "ephemeral", "false", "dev keeps everything in memory", []string{CmdDev},
+	{"HOOKFLOW_EPHEMERAL", "ephemeral", "false", "dev keeps everything in memory", embedded,
 		func(c *Config, v string) (err error) { c.Ephemeral, err = parseBool(v); return err }},
-	{"HOOKFLOW_TEMPORAL_PORT", "temporal-port", "7233", "port of dev's embedded Temporal frontend", []string{CmdDev},
+	{"HOOKFLOW_TEMPORAL_PORT", "temporal-port", "7233", "port of dev's embedded Temporal frontend", embedded,
 		func(c *Config, v string) (err error) { c.TemporalPort, err = port(v); return err }},
-	{"HOOKFLOW_UI_PORT", "ui-port", "8233", "port of dev's Temporal Web UI", []string{CmdDev},
+	{"HOOKFLOW_UI_PORT", "ui-port", "8233", "port of dev's Temporal Web UI", embedded,
 		func(c *Config, v string) (err error) { c.UIPort, err = port(v); return err }},
 }
 
@@ -217,6 +230,7 @@ func Load(cmd string, fs *pflag.FlagSet, getenv func(string) string) (Config, er
 func (c *Config) check(cmd string, bad map[string]bool) []error {
 	var errs []error
 	switch {
+	case cmd == CmdTemporal:
 	case cmd == CmdDev && c.DatabaseURL == "" && !c.Ephemeral:
 		c.DatabaseURL = filepath.Join(c.DataDir, "hookflow.db")
 	case cmd == CmdDev && c.DatabaseURL == "":
@@ -230,7 +244,7 @@ func (c *Config) check(cmd string, bad map[string]bool) []error {
 	if c.Retry.MaxInterval != 0 && c.Retry.MaxInterval < c.Retry.InitialInterval {
 		errs = append(errs, errors.New("HOOKFLOW_RETRY_MAX_INTERVAL: must not be shorter than HOOKFLOW_RETRY_INITIAL_INTERVAL"))
 	}
-	if cmd == CmdDev && c.TemporalPort != 0 && c.TemporalPort == c.UIPort {
+	if (cmd == CmdDev || cmd == CmdTemporal) && c.TemporalPort != 0 && c.TemporalPort == c.UIPort {
 		errs = append(errs, errors.New("HOOKFLOW_UI_PORT: must differ from HOOKFLOW_TEMPORAL_PORT"))
 	}
 	return errs

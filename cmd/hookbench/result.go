@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// result is one run's figures; it prints as a table and as one JSON line.
+type result struct {
+	Scenario       string         `json:"scenario"`
+	Mode           string         `json:"mode"`
+	Rate           float64        `json:"target_rate"`
+	Concurrency    int            `json:"concurrency"`
+	Batch          int            `json:"batch"`
+	DurationS      float64        `json:"send_seconds"`
+	EventsSent     int64          `json:"events_sent"`
+	EventsAccepted int64          `json:"events_accepted"`
+	AcceptedPerS   float64        `json:"events_accepted_per_s"`
+	Expected       int64          `json:"deliveries_expected"`
+	Delivered      int            `json:"deliveries_received"`
+	DeliveriesPerS float64        `json:"deliveries_per_s"`
+	P50ms          float64        `json:"latency_p50_ms"`
+	P95ms          float64        `json:"latency_p95_ms"`
+	P99ms          float64        `json:"latency_p99_ms"`
+	MaxMs          float64        `json:"latency_max_ms"`
+	Errors         int64          `json:"trigger_errors"`
+	Duplicates     int            `json:"duplicates"`
+	Statuses       map[string]int `json:"trigger_statuses"`
+	PeakRSSMiB     float64        `json:"server_peak_rss_mib"`
+	Lost           int64          `json:"lost"`
+}
+
+func run(ctx context.Context, o options, sc scenario) (*result, error) {
+	delay := sc.receiverDelay
+	if o.receiverLag > 0 {
+		delay = o.receiverLag
+	}
+	rcv, err := startReceiver(delay)
+	if err != nil {
+		return nil, err
+	}
+	defer rcv.srv.Close()
+	c := &client{base: o.target, key: o.apiKey, http: &http.Client{Timeout: 60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}}
+	pid := o.serverPID
+	if o.target == "" {
+		srv, err := startServer(ctx, o)
+		if srv != nil {
+			defer srv.stop()
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.base, pid = srv.api, srv.pid
+	}
+	if err := setup(ctx, c, sc, rcv.url); err != nil {
+		return nil, err
+	}
+	runID := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	load := send(ctx, c, o, sc, rcv, runID)
+	expected := load.accepted * int64(sc.hooks*sc.requestsPerEvent())
+	deadline := time.Now().Add(o.drain)
+	for int64(rcv.delivered()) < expected && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return summarize(o, sc, load, rcv, expected, pid), nil
+}
+
+func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected int64, pid int) *result {
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	lat := slices.Clone(rcv.latencies)
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	r := &result{
+		Scenario: o.scenario, Mode: o.mode, Rate: o.rate, Concurrency: o.concurrency, Batch: o.batch,
+		DurationS: load.elapsed.Seconds(), EventsSent: load.sent, EventsAccepted: load.accepted,
+		AcceptedPerS: float64(load.accepted) / load.elapsed.Seconds(),
+		Expected:     expected, Delivered: len(lat), Errors: load.errors, Duplicates: rcv.duplicates,
+		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
+		Lost: expected - int64(len(lat)),
+	}
+	if len(lat) > 0 {
+		r.MaxMs = float64(lat[len(lat)-1].Microseconds()) / 1000
+		// Deliveries per second over the span from the first trigger to the last delivery.
+		if span := rcv.last.Sub(rcv.firstSent()); span > 0 {
+			r.DeliveriesPerS = float64(len(lat)) / span.Seconds()
+		}
+	}
+	for code, n := range load.statuses {
+		r.Statuses[strconv.Itoa(code)] = int(n)
+	}
+	return r
+}
+
+func (r *result) print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s (%s)\n", r.Scenario, r.Mode)
+	fmt.Fprintf(tw, "load\trate %.0f/s, concurrency %d, batch %d, %.1fs\n", r.Rate, r.Concurrency, r.Batch, r.DurationS)
+	fmt.Fprintf(tw, "events accepted\t%d of %d (%.1f/s), %d errors %v\n", r.EventsAccepted, r.EventsSent, r.AcceptedPerS, r.Errors, r.Statuses)
+	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d lost\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Lost)
+	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
+	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
+	tw.Flush()
+}

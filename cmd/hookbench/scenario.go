@@ -1,0 +1,45 @@
+package main
+
+import (
+	"slices"
+	"time"
+)
+
+// scenario is one shape of load (issue 8's list).
+type scenario struct {
+	about         string
+	hooks         int           // hooks the events reach
+	otherHooks    int           // hooks subscribed to other events: matching must not scan them
+	records       int           // records per event
+	chunkSize     int           // 0: hookflow's default (100)
+	events        int           // fixed number of events; 0: send for -duration
+	receiverDelay time.Duration // how long the receiver takes to answer
+}
+
+var scenarios = map[string]scenario{
+	"one-hook":       {about: "events of one record to one hook", hooks: 1, records: 1},
+	"fanout-10":      {about: "each event to 10 hooks", hooks: 10, records: 1},
+	"fanout-100":     {about: "each event to 100 hooks", hooks: 100, records: 1},
+	"chunked-10k":    {about: "one event of 10,000 records chunked by 100", hooks: 1, records: 10000, chunkSize: 100, events: 1},
+	"match-5-of-10":  {about: "5 of 10 hooks match each event", hooks: 5, otherHooks: 5, records: 1},
+	"match-5-of-10k": {about: "5 of 10,000 hooks match each event", hooks: 5, otherHooks: 9995, records: 1},
+	"slow-receiver":  {about: "one hook whose receiver answers in 200 ms", hooks: 1, records: 1, receiverDelay: 200 * time.Millisecond},
+}
+
+func scenarioNames() []string {
+	var names []string
+	for n := range scenarios {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// requestsPerEvent is how many deliveries one event makes to one hook.
+func (s scenario) requestsPerEvent() int {
+	size := s.chunkSize
+	if size == 0 {
+		size = 100
+	}
+	return (s.records + size - 1) / size
+}
