@@ -3,6 +3,8 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,9 +60,12 @@ func TestFanoutSendsSmallFanoutItself(t *testing.T) {
 			env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
 				Hooks: []activities.HookPlan{planned(7, 0, 1), planned(8, 0, 2)},
 			}, nil).Once()
+			var mu sync.Mutex // activities run on goroutines of their own
 			calls := map[int64]int{}
 			env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 				func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+					mu.Lock()
+					defer mu.Unlock()
 					calls[in.DeliveryID]++
 					if in.DeliveryID == 1 {
 						return activities.SendResult{}, tt.sends[calls[1]-1]
@@ -70,6 +75,8 @@ func TestFanoutSendsSmallFanoutItself(t *testing.T) {
 			var failed []int64
 			env.OnActivity(r.FailDelivery, mock.Anything, mock.Anything).Return(
 				func(_ context.Context, in activities.FailInput) (activities.FailResult, error) {
+					mu.Lock()
+					defer mu.Unlock()
 					failed = append(failed, in.DeliveryID)
 					if in.Reason == "" {
 						t.Error("FailDelivery got no reason")
@@ -99,9 +106,12 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 		Hooks: []activities.HookPlan{planned(7, 5*time.Minute, 10, 11, 12)},
 	}, nil)
 	start := env.Now()
+	var mu sync.Mutex
 	sentAt := map[int64]time.Duration{}
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			sentAt[in.DeliveryID] = env.Now().Sub(start)
 			return activities.SendResult{}, nil
 		})
@@ -152,10 +162,10 @@ func TestHookDeliveryPages(t *testing.T) {
 	var s *activities.Sender
 	env.OnActivity(p.PlanHook, mock.Anything, mock.Anything).Return(
 		activities.HookPlan{HookID: 7, Planned: true, Deliveries: []int64{1, 2}, Total: 5, Retry: retry}, nil)
-	sent := 0
+	var sent atomic.Int32
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.SendInput) (activities.SendResult, error) {
-			sent++
+			sent.Add(1)
 			return activities.SendResult{}, nil
 		})
 	env.ExecuteWorkflow(workflows.HookDelivery, workflows.HookDeliveryInput{Tenant: "t1", EventID: "e1", EventPK: 1, HookID: 7})
@@ -163,8 +173,8 @@ func TestHookDeliveryPages(t *testing.T) {
 	if err := env.GetWorkflowError(); !errors.As(err, &cont) {
 		t.Fatalf("HookDelivery error = %v, want continue-as-new", err)
 	}
-	if sent != 2 {
-		t.Errorf("sent %d deliveries before continuing, want 2", sent)
+	if sent.Load() != 2 {
+		t.Errorf("sent %d deliveries before continuing, want 2", sent.Load())
 	}
 }
 
@@ -190,9 +200,12 @@ func TestOneRecordRequestsKeepTheChunkPace(t *testing.T) {
 	plan.RequestsPerChunk = 2
 	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{Hooks: []activities.HookPlan{plan}}, nil)
 	start := env.Now()
+	var mu sync.Mutex
 	sentAt := map[int64]time.Duration{}
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			sentAt[in.DeliveryID] = env.Now().Sub(start).Round(time.Second)
 			return activities.SendResult{}, nil
 		})
