@@ -23,7 +23,7 @@ type Planner struct {
 type planStore interface {
 	eventLoader
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
-	MatchHooks(ctx context.Context, tenant string, event models.Pattern, before time.Time, afterID int64, limit int) ([]models.Hook, error)
+	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
 	PlanDeliveries(ctx context.Context, ds []models.Delivery) error
 	HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error)
 }
@@ -105,7 +105,11 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, 
 	if err != nil {
 		return EventPlan{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
-	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
+	var aliases []string
+	if ev.AboutHookID != 0 {
+		aliases = models.StateEventEntities(ev.AboutHookID)
+	}
+	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, aliases, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
 	if err != nil {
 		return EventPlan{}, err
 	}

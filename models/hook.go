@@ -97,6 +97,9 @@ type Hook struct {
 	ErrorCount   int
 	FailingSince *time.Time
 	LastError    string
+	// DisabledBy names the transition that turned the hook TooManyErrors
+	// (see TooManyErrors transitions in activities.Recorder).
+	DisabledBy string
 }
 
 // Patterns parses the hook's event patterns; call Validate first.
