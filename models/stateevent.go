@@ -38,12 +38,12 @@ func StateEventID(hookID int64, s HookState, transition string) string {
 	return fmt.Sprintf("%s-%d-%s-%s", StateEventEntity, hookID, stateAction(s), transition)
 }
 
-// NewStateEvent builds the event telling that h has just moved to its
-// current state. It carries the hook as its one record, never its secret.
+// NewStateEvent builds the event telling that h moved to state to in
+// transition. It carries the hook as its one record, never its secret.
 // The caller sets WorkflowID.
-func NewStateEvent(h *Hook, transition string, now time.Time) (*Event, error) {
+func NewStateEvent(h *Hook, to HookState, transition string, now time.Time) (*Event, error) {
 	record := map[string]any{
-		"id": h.ID, "name": h.Name, "target_url": h.TargetURL, "state": h.State, "events": h.Events.V,
+		"id": h.ID, "name": h.Name, "target_url": h.TargetURL, "state": to, "events": h.Events.V,
 		"error_count": h.ErrorCount, "failing_since": h.FailingSince, "last_error": h.LastError,
 	}
 	body, err := json.Marshal(EventBody{Records: []map[string]any{record}})
@@ -51,7 +51,7 @@ func NewStateEvent(h *Hook, transition string, now time.Time) (*Event, error) {
 		return nil, fmt.Errorf("encode state event of hook %d: %w", h.ID, err)
 	}
 	return &Event{
-		ID: StateEventID(h.ID, h.State, transition), Tenant: h.Tenant, Type: StateEventEntity + "." + stateAction(h.State),
+		ID: StateEventID(h.ID, to, transition), Tenant: h.Tenant, Type: StateEventEntity + "." + stateAction(to),
 		OccurredAt: now, ReceivedAt: now, RecordCount: 1, Body: body, AboutHookID: h.ID,
 	}, nil
 }

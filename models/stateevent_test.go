@@ -23,9 +23,9 @@ func TestStateEventNames(t *testing.T) {
 
 func TestNewStateEventCarriesTheHookNotItsSecret(t *testing.T) {
 	h := validHook()
-	h.ID, h.Tenant, h.State, h.LastError = 42, "t1", StateTooManyErrors, "target answered 500"
+	h.ID, h.Tenant, h.LastError = 42, "t1", "target answered 500"
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	e, err := NewStateEvent(h, "17.0", now)
+	e, err := NewStateEvent(h, StateTooManyErrors, "17.0", now)
 	if err != nil {
 		t.Fatal(err)
 	}
