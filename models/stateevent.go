@@ -31,6 +31,10 @@ func stateAction(s HookState) string {
 	return "errors"
 }
 
+// StateEventType is the event type telling that a hook moved to s:
+// webhook.started, webhook.stopped or webhook.errors.
+func StateEventType(s HookState) string { return StateEventEntity + "." + stateAction(s) }
+
 // StateEventID is the id of the event telling that a hook moved to state s
 // in transition (a value naming that one change). The same transition always
 // gets the same id, so emitting it twice delivers it once.
@@ -51,7 +55,7 @@ func NewStateEvent(h *Hook, to HookState, transition string, now time.Time) (*Ev
 		return nil, fmt.Errorf("encode state event of hook %d: %w", h.ID, err)
 	}
 	return &Event{
-		ID: StateEventID(h.ID, to, transition), Tenant: h.Tenant, Type: StateEventEntity + "." + stateAction(to),
+		ID: StateEventID(h.ID, to, transition), Tenant: h.Tenant, Type: StateEventType(to),
 		OccurredAt: now, ReceivedAt: now, RecordCount: 1, Body: body, AboutHookID: h.ID,
 	}, nil
 }
