@@ -60,9 +60,13 @@ type env struct {
 	client client.Client
 	api    *httptest.Server
 	queue  string
+	// tenant, when set, is the tenant every call acts for. Workflow ids name
+	// tenants, and the Temporal server is shared by both backends.
+	tenant string
 }
 
-func newEnv(t *testing.T, b storetest.Backend) *env {
+// newEnv starts one hookflow on b; opts adjust the worker's dependencies.
+func newEnv(t *testing.T, b storetest.Backend, opts ...func(*worker.Deps)) *env {
 	t.Helper()
 	st := storetest.Open(t, b)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -73,7 +77,11 @@ func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Cleanup(c.Close)
 	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	w := worker.New(c, queue, worker.Deps{Store: st, Clients: clients, Retry: fastRetry})
+	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry}
+	for _, o := range opts {
+		o(&deps)
+	}
+	w := worker.New(c, queue, deps)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -100,6 +108,9 @@ func (e *env) callWithHeader(method, path string, body any, out any, header ...s
 	}
 	req, _ := http.NewRequest(method, e.api.URL+path, r)
 	req.Header.Set("Content-Type", "application/json")
+	if e.tenant != "" {
+		req.Header.Set(api.TenantHeader, e.tenant)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
