@@ -95,17 +95,12 @@ func (a *app) listHookDeliveries(c *gin.Context) {
 // listDeliveries pages the deliveries of the caller's tenant, of one hook
 // with ?hook_id= (GET /v1/deliveries).
 func (a *app) listDeliveries(c *gin.Context) {
-	t, err := tenant(c, "")
+	t, hookID, err := tenantAndHook(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	q := store.DeliveryQuery{Tenant: t}
-	if q.HookID, err = idQuery(c, "hook_id"); err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.answerDeliveries(c, q)
+	a.answerDeliveries(c, store.DeliveryQuery{Tenant: t, HookID: hookID})
 }
 
 // answerDeliveries answers a page of the deliveries q selects, newest

@@ -26,7 +26,7 @@ type notificationResponse struct {
 // listNotifications pages the mails hookflow sent or kept, newest first,
 // filtered by ?hook_id=.
 func (a *app) listNotifications(c *gin.Context) {
-	t, err := tenant(c, "")
+	t, hookID, err := tenantAndHook(c)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -36,11 +36,7 @@ func (a *app) listNotifications(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	q := store.NotificationQuery{Tenant: t, BeforeID: pg.cursor, Limit: pg.limit + 1}
-	if q.HookID, err = idQuery(c, "hook_id"); err != nil {
-		a.fail(c, err)
-		return
-	}
+	q := store.NotificationQuery{Tenant: t, HookID: hookID, BeforeID: pg.cursor, Limit: pg.limit + 1}
 	ns, err := a.store.Notifications(c.Request.Context(), q)
 	if err != nil {
 		a.fail(c, err)
@@ -52,6 +48,16 @@ func (a *app) listNotifications(c *gin.Context) {
 			Subject: n.Subject, Body: n.Body, CreatedAt: n.CreatedAt, SentAt: n.SentAt, Error: n.Error}
 	}
 	c.JSON(http.StatusOK, pageOf(out, pg.limit, func(n notificationResponse) int64 { return n.ID }))
+}
+
+// tenantAndHook reads the caller's tenant and a list's ?hook_id= filter (0: every hook).
+func tenantAndHook(c *gin.Context) (string, int64, error) {
+	t, err := tenant(c, "")
+	if err != nil {
+		return "", 0, err
+	}
+	hookID, err := idQuery(c, "hook_id")
+	return t, hookID, err
 }
 
 // idQuery reads a positive id from the query; absent is 0.

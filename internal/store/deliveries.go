@@ -70,13 +70,7 @@ type DeliveryQuery struct {
 
 // Deliveries lists deliveries by descending id.
 func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]models.Delivery, error) {
-	db := s.db.WithContext(ctx).Order("id DESC").Limit(q.Limit)
-	if q.Tenant != "" {
-		db = db.Where("tenant = ?", q.Tenant)
-	}
-	if q.HookID != 0 {
-		db = db.Where("hook_id = ?", q.HookID)
-	}
+	db := newestFirst(s.db.WithContext(ctx), q.Tenant, q.HookID, q.BeforeID, q.Limit)
 	if q.EventPK != 0 {
 		db = db.Where("event_pk = ?", q.EventPK)
 	}
@@ -88,9 +82,6 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]models.Deliv
 	}
 	if !q.Until.IsZero() {
 		db = db.Where("created_at < ?", q.Until)
-	}
-	if q.BeforeID != 0 {
-		db = db.Where("id < ?", q.BeforeID)
 	}
 	var ds []models.Delivery
 	if err := db.Find(&ds).Error; err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
+	"gorm.io/gorm"
 )
 
 // CreateNotification stores n unless a notification with its key exists, and
@@ -43,19 +44,26 @@ type NotificationQuery struct {
 
 // Notifications lists notifications by descending id.
 func (s *Store) Notifications(ctx context.Context, q NotificationQuery) ([]models.Notification, error) {
-	db := s.db.WithContext(ctx).Order("id DESC").Limit(q.Limit)
-	if q.Tenant != "" {
-		db = db.Where("tenant = ?", q.Tenant)
-	}
-	if q.HookID != 0 {
-		db = db.Where("hook_id = ?", q.HookID)
-	}
-	if q.BeforeID != 0 {
-		db = db.Where("id < ?", q.BeforeID)
-	}
+	db := newestFirst(s.db.WithContext(ctx), q.Tenant, q.HookID, q.BeforeID, q.Limit)
 	var ns []models.Notification
 	if err := db.Find(&ns).Error; err != nil {
 		return nil, fmt.Errorf("list notifications: %w", wrapUnavailable(err))
 	}
 	return ns, nil
+}
+
+// newestFirst selects a page of a log (deliveries, notifications) by
+// descending id, of one tenant and hook when given, below the cursor beforeID.
+func newestFirst(db *gorm.DB, tenant string, hookID, beforeID int64, limit int) *gorm.DB {
+	db = db.Order("id DESC").Limit(limit)
+	if tenant != "" {
+		db = db.Where("tenant = ?", tenant)
+	}
+	if hookID != 0 {
+		db = db.Where("hook_id = ?", hookID)
+	}
+	if beforeID != 0 {
+		db = db.Where("id < ?", beforeID)
+	}
+	return db
 }
