@@ -252,6 +252,13 @@ func TestListNotificationsAndDeliveries(t *testing.T) {
 	if a := h.do("GET", "/v1/deliveries", "", "X-Hookflow-Tenant", "other"); a.Code != 200 || len(a.Body["data"].([]any)) != 0 {
 		t.Errorf("another tenant's deliveries = %s", a.Raw)
 	}
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if a := h.do("GET", "/v1/deliveries?since="+future, ""); len(a.Body["data"].([]any)) != 0 {
+		t.Errorf("deliveries since an hour from now = %s", a.Raw)
+	}
+	if a := h.do("GET", "/v1/deliveries?limit=1&until="+future, ""); len(a.Body["data"].([]any)) != 1 || a.Body["next_cursor"] == nil {
+		t.Errorf("first page of deliveries = %s", a.Raw)
+	}
 	for _, q := range []string{"status=lost", "since=yesterday", "hook_id=-1"} {
 		if a := h.do("GET", "/v1/deliveries?"+q, ""); a.Code != 400 {
 			t.Errorf("GET /v1/deliveries?%s = %d, want 400", q, a.Code)

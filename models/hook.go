@@ -97,8 +97,9 @@ type Hook struct {
 	ErrorCount   int
 	FailingSince *time.Time
 	LastError    string
-	// DisabledBy names the transition that turned the hook TooManyErrors
-	// (see TooManyErrors transitions in activities.Recorder).
+	// DisabledBy names the failure that turned the hook TooManyErrors (its
+	// delivery and redelivery number), so a retried FailDelivery recognises
+	// its own transition and still sends the mail it owes.
 	DisabledBy string
 }
 

@@ -20,6 +20,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 )
 
+// downBody is what flaky answers while down: longer than the 1 KiB an
+// attempt keeps.
+var downBody = "down for maintenance " + strings.Repeat("x", 2000)
+
 // flaky is a receiver that answers 500 with a body while down and 200 once
 // up, and records the webhook-id of every request. While down it takes slow
 // to answer.
@@ -43,7 +47,7 @@ func newFlaky(t *testing.T, slow time.Duration) *flaky {
 		f.mu.Unlock()
 		if !f.up.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, "down for maintenance")
+			io.WriteString(w, downBody)
 		}
 	}))
 	t.Cleanup(f.Close)
@@ -183,10 +187,24 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 				t.Errorf("receiver got %d requests, the log holds %d attempts", len(got), attempts)
 			}
 			t.Logf("%d deliveries failed together, %d skipped; %d requests", len(failed), len(skipped), attempts)
-			var full deliveryAnswer
+			// Every attempt keeps its status, latency, error and 1 KiB of the answer.
+			var full struct {
+				AttemptLog []struct {
+					Number     int    `json:"number"`
+					StatusCode int    `json:"status_code"`
+					LatencyMS  int64  `json:"latency_ms"`
+					Error      string `json:"error"`
+					Response   string `json:"response"`
+				} `json:"attempt_log"`
+			}
 			e.call("GET", "/v1/deliveries/"+failed[0], nil, &full)
-			if len(full.AttemptLog) != fastRetry.MaxAttempts || full.AttemptLog[3].StatusCode != 500 || full.AttemptLog[3].Error == "" {
-				t.Errorf("attempt log = %+v", full.AttemptLog)
+			if len(full.AttemptLog) != fastRetry.MaxAttempts {
+				t.Fatalf("attempt log = %+v", full.AttemptLog)
+			}
+			for _, a := range full.AttemptLog {
+				if a.StatusCode != 500 || a.LatencyMS < 500 || a.Error != "target answered 500 Internal Server Error" || a.Response != downBody[:1024] {
+					t.Errorf("attempt %d: status %d, %dms, error %q, response of %d bytes", a.Number, a.StatusCode, a.LatencyMS, a.Error, len(a.Response))
+				}
 			}
 			var hook struct {
 				State        string `json:"state"`
