@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -198,8 +199,11 @@ func (l *lifecycle) redeliver(c *gin.Context) {
 		return
 	}
 	h, err := l.store.Hook(ctx, d.Tenant, d.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errConflict(fmt.Sprintf("delivery %d cannot be sent again: its hook %d was deleted", d.ID, d.HookID))
+	}
 	if err != nil {
-		l.fail(c, errConflict(fmt.Sprintf("delivery %d cannot be sent again: its hook %d was deleted", d.ID, d.HookID)))
+		l.fail(c, err)
 		return
 	}
 	if err := requireActive(h); err != nil {
