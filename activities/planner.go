@@ -23,9 +23,11 @@ type Planner struct {
 type planStore interface {
 	eventLoader
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
-	MatchHooks(ctx context.Context, tenant string, event models.Pattern, before time.Time, afterID int64, limit int) ([]models.Hook, error)
+	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
 	PlanDeliveries(ctx context.Context, ds []models.Delivery) error
 	HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error)
+	ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error)
+	ReopenFailed(ctx context.Context, q store.RecoverQuery, now time.Time) ([]int64, error)
 }
 
 // NewPlanner returns a Planner over s that hands out retry policy r.
@@ -58,6 +60,10 @@ const (
 	// DeliveryPage is how many deliveries one hook workflow run sends before it
 	// continues as new (only one-record formats with thousands of records get there).
 	DeliveryPage = 500
+	// RecoverPage is how many deliveries a recover run sends again at once
+	// before it continues as new: a receiver that just came back gets a
+	// steady stream, not the whole backlog at once.
+	RecoverPage = 100
 )
 
 // PlanEventInput names an event and where fan-out resumes.
@@ -105,7 +111,11 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, 
 	if err != nil {
 		return EventPlan{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
-	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
+	var aliases []string
+	if ev.AboutHookID != 0 {
+		aliases = models.StateEventEntities(ev.AboutHookID)
+	}
+	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, aliases, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
 	if err != nil {
 		return EventPlan{}, err
 	}
@@ -216,4 +226,47 @@ func entityOf(eventType string) string {
 		}
 	}
 	return eventType
+}
+
+// RedeliveryPlan is what a redelivery or recover run sends: deliveries made
+// pending again, with the retry policy they are sent with.
+type RedeliveryPlan struct {
+	Deliveries []int64
+	Retry      RetryPolicy
+}
+
+// PlanRedeliveryInput names one delivery to send again, as its redelivery
+// number Generation, by the workflow WorkflowID.
+type PlanRedeliveryInput struct {
+	DeliveryID int64
+	Generation int
+	WorkflowID string
+}
+
+// PlanRedelivery makes one ended delivery pending again. The plan is empty
+// when another redelivery of the same generation got there first.
+func (p *Planner) PlanRedelivery(ctx context.Context, in PlanRedeliveryInput) (RedeliveryPlan, error) {
+	ok, err := p.Store.ReopenDelivery(ctx, in.DeliveryID, in.Generation, in.WorkflowID, p.Now().UTC())
+	if err != nil || !ok {
+		return RedeliveryPlan{Retry: p.Retry}, err
+	}
+	return RedeliveryPlan{Deliveries: []int64{in.DeliveryID}, Retry: p.Retry}, nil
+}
+
+// PlanRecoveryInput names a hook, the time from which its failed and skipped
+// deliveries are sent again, and the page to plan.
+type PlanRecoveryInput struct {
+	HookID     int64
+	Since      time.Time
+	AfterID    int64
+	WorkflowID string
+}
+
+// PlanRecovery makes the next RecoverPage of the hook's failed and skipped
+// deliveries since in.Since pending again, in id order.
+func (p *Planner) PlanRecovery(ctx context.Context, in PlanRecoveryInput) (RedeliveryPlan, error) {
+	ids, err := p.Store.ReopenFailed(ctx, store.RecoverQuery{
+		HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, Limit: RecoverPage, WorkflowID: in.WorkflowID,
+	}, p.Now().UTC())
+	return RedeliveryPlan{Deliveries: ids, Retry: p.Retry}, err
 }

@@ -2,13 +2,15 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 )
 
-// Recorder ends deliveries whose retries ran out and turns their hooks off.
+// Recorder ends deliveries whose retries ran out, turns their hooks off and
+// stores the state-change events that tell other hooks.
 type Recorder struct {
 	Store recordStore
 	Now   func() time.Time
@@ -16,8 +18,10 @@ type Recorder struct {
 
 type recordStore interface {
 	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
+	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
-	SetHookState(ctx context.Context, id int64, from, to models.HookState, now time.Time) (bool, error)
+	DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error)
+	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
 }
 
 // FailInput names a delivery that will not be retried again, and why.
@@ -28,8 +32,14 @@ type FailInput struct {
 
 // FailResult says whether this failure turned the hook off.
 type FailResult struct {
-	HookID   int64
-	Disabled bool // true for exactly one failure per Active → TooManyErrors transition
+	HookID int64
+	Tenant string
+	// Disabled is true for exactly one failure per Active → TooManyErrors
+	// transition, and again when that failure's activity is retried.
+	Disabled bool
+	// Transition names the transition: the failed delivery and its
+	// redelivery number. It keys the mail and the webhook.errors event.
+	Transition string
 }
 
 // FailDelivery marks a delivery failed and moves its hook from Active to
@@ -44,12 +54,41 @@ func (r *Recorder) FailDelivery(ctx context.Context, in FailInput) (FailResult, 
 	if err := r.Store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, in.Reason, now); err != nil {
 		return FailResult{}, err
 	}
-	disabled, err := r.Store.SetHookState(ctx, d.HookID, models.StateActive, models.StateTooManyErrors, now)
+	transition := fmt.Sprintf("%d.%d", d.ID, d.Redeliveries) // a delivery fails for good once per redelivery
+	disabled, err := r.Store.DisableHook(ctx, d.HookID, transition, now)
 	if err != nil {
 		return FailResult{}, err
 	}
 	if disabled {
 		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "err", in.Reason)
 	}
-	return FailResult{HookID: d.HookID, Disabled: disabled}, nil
+	return FailResult{HookID: d.HookID, Tenant: d.Tenant, Disabled: disabled, Transition: transition}, nil
+}
+
+// StateEventInput names a hook's state change and the workflow that will
+// deliver the event telling it.
+type StateEventInput struct {
+	HookID     int64
+	To         models.HookState
+	Transition string
+	WorkflowID string
+}
+
+// RecordStateEvent stores the webhook.started|stopped|errors event of a
+// state change, once per transition, and returns its key for the event's
+// workflow.
+func (r *Recorder) RecordStateEvent(ctx context.Context, in StateEventInput) (int64, error) {
+	h, err := r.Store.Hook(ctx, "", in.HookID)
+	if err != nil {
+		return 0, notFoundIsFinal(err)
+	}
+	ev, err := models.NewStateEvent(h, in.To, in.Transition, r.Now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	ev.WorkflowID = in.WorkflowID
+	if _, err := r.Store.CreateEvent(ctx, ev); err != nil {
+		return 0, err
+	}
+	return ev.PK, nil
 }

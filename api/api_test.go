@@ -16,6 +16,7 @@ import (
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/api/serviceerror"
@@ -27,7 +28,7 @@ import (
 type fakeTemporal struct {
 	mu     sync.Mutex
 	starts []client.StartWorkflowOptions
-	inputs []workflows.FanoutInput
+	inputs []any
 	down   bool
 }
 
@@ -38,7 +39,7 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflow
 		return nil, serviceerror.NewUnavailable("connection refused")
 	}
 	f.starts = append(f.starts, o)
-	f.inputs = append(f.inputs, args[0].(workflows.FanoutInput))
+	f.inputs = append(f.inputs, args[0])
 	return nil, nil
 }
 
@@ -51,6 +52,7 @@ func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) 
 
 type harness struct {
 	t        *testing.T
+	store    *store.Store
 	h        http.Handler
 	temporal *fakeTemporal
 	key      string
@@ -66,7 +68,7 @@ func newHarness(t *testing.T, keys ...config.APIKey) *harness {
 	if len(keys) > 0 {
 		k = keys[0].Key
 	}
-	return &harness{t: t, h: h, temporal: ft, key: k}
+	return &harness{t: t, store: st, h: h, temporal: ft, key: k}
 }
 
 type answer struct {
@@ -239,7 +241,7 @@ func TestTriggerAcceptsOnceAndStartsOneWorkflow(t *testing.T) {
 			t.Errorf("start options = %+v", s)
 		}
 	}
-	if in := h.temporal.inputs[0]; in.EventID != "evt-1" || in.EventPK == 0 || in.Tenant != "default" {
+	if in := h.temporal.inputs[0].(workflows.FanoutInput); in.EventID != "evt-1" || in.EventPK == 0 || in.Tenant != "default" {
 		t.Errorf("workflow input = %+v: want ids only", in)
 	}
 	ev := h.do("GET", "/v1/events/evt-1", "")
@@ -271,6 +273,8 @@ func TestBadTriggers(t *testing.T) {
 		{`{"event":"Contact.Update","records":[{"id":1}],"occurred_at":"yesterday"}`, 400, "occurred_at"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"data":{"id":2}}`, 400, "data"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"recrods":[]}`, 400, "recrods"},
+		{`{"event":"webhook.errors","records":[{"id":1}]}`, 400, "event"}, // only hookflow emits state-change events
+		{`{"event":"Webhook{7}.Started","records":[{"id":7}]}`, 400, "event"},
 		{many, 413, ""},
 		{huge, 413, ""},
 		{`{"event":"Contact.Update","records":[{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, 400, ""},

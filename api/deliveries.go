@@ -27,6 +27,7 @@ type deliveryResponse struct {
 	LastStatusCode int                   `json:"last_status_code,omitempty"`
 	LastError      string                `json:"last_error,omitempty"`
 	WorkflowID     string                `json:"workflow_id"`
+	Redeliveries   int                   `json:"redeliveries"`
 	CreatedAt      time.Time             `json:"created_at"`
 	UpdatedAt      time.Time             `json:"updated_at"`
 	CompletedAt    *time.Time            `json:"completed_at"`
@@ -51,7 +52,7 @@ func newDeliveryResponse(d *models.Delivery) deliveryResponse {
 	return deliveryResponse{
 		ID: d.ID, EventID: d.EventID, HookID: d.HookID, Chunk: chunkResponse{d.Seq, d.Count}, Records: len(d.Records.V),
 		Status: d.Status, Attempts: d.Attempts, LastStatusCode: d.LastStatusCode, LastError: d.LastError,
-		WorkflowID: d.WorkflowID, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, CompletedAt: d.CompletedAt,
+		WorkflowID: d.WorkflowID, Redeliveries: d.Redeliveries, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, CompletedAt: d.CompletedAt,
 	}
 }
 
@@ -84,19 +85,33 @@ func (a *app) getDelivery(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// listHookDeliveries pages a hook's deliveries, newest first, filtered by
-// ?status= and ?since= / ?until= (RFC 3339, on creation time).
+// listHookDeliveries pages a hook's deliveries (GET /v1/hooks/{id}/deliveries).
 func (a *app) listHookDeliveries(c *gin.Context) {
-	h, ok := a.loadHook(c)
-	if !ok {
+	if h, ok := a.loadHook(c); ok {
+		a.answerDeliveries(c, store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID})
+	}
+}
+
+// listDeliveries pages the deliveries of the caller's tenant, of one hook
+// with ?hook_id= (GET /v1/deliveries).
+func (a *app) listDeliveries(c *gin.Context) {
+	t, hookID, err := tenantAndHook(c)
+	if err != nil {
+		a.fail(c, err)
 		return
 	}
+	a.answerDeliveries(c, store.DeliveryQuery{Tenant: t, HookID: hookID})
+}
+
+// answerDeliveries answers a page of the deliveries q selects, newest
+// first, filtered by ?status= and ?since= / ?until= (RFC 3339, on creation time).
+func (a *app) answerDeliveries(c *gin.Context, q store.DeliveryQuery) {
 	pg, err := page(c)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	q := store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID, BeforeID: pg.cursor, Limit: pg.limit + 1}
+	q.BeforeID, q.Limit = pg.cursor, pg.limit+1
 	if s := c.Query("status"); s != "" {
 		if q.Status = models.DeliveryStatus(s); !q.Status.Valid() {
 			a.fail(c, invalidField("status", "must be pending, succeeded, failed or skipped"))

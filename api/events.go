@@ -99,21 +99,18 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 	if err != nil {
 		return triggerAnswer{}, err
 	}
-	// Bounded: the SDK retries an unreachable Temporal until the context ends,
-	// and a trigger must get 503 rather than hang.
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	_, err = a.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	// Bounded (start): the SDK retries an unreachable Temporal until the
+	// context ends, and a trigger must get 503 rather than hang.
+	err = a.start(ctx, client.StartWorkflowOptions{
 		ID:                       ev.WorkflowID,
-		TaskQueue:                a.taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)),
 		StaticSummary: ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
 	}, workflows.Fanout, workflows.FanoutInput{Tenant: ev.Tenant, EventID: ev.ID, EventPK: ev.PK})
-	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return triggerAnswer{}, fmt.Errorf("%w: start workflow %s: %w", errTemporalDown, ev.WorkflowID, err)
+	if err != nil {
+		return triggerAnswer{}, err
 	}
 	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created}, nil
 }
@@ -121,8 +118,10 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 // eventFrom validates a trigger and builds the event to store.
 func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Event, error) {
 	var v models.ValidationError
-	if _, err := models.ParseEventType(req.Event); err != nil {
+	if et, err := models.ParseEventType(req.Event); err != nil {
 		v.Add("event", "must name an entity and an action such as Contact.Update: "+err.Error())
+	} else if models.IsStateEvent(et) {
+		v.Add("event", "webhook.started, webhook.stopped and webhook.errors are emitted by hookflow when a hook changes state")
 	}
 	records := req.Records
 	switch {

@@ -233,7 +233,7 @@ func (a *app) updateHook(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if err := a.store.UpdateHook(c.Request.Context(), h); err != nil {
+	if err := a.saveHook(c.Request.Context(), h); err != nil {
 		a.fail(c, err)
 		return
 	}

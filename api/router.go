@@ -19,6 +19,7 @@ type Store interface {
 	hookStore
 	eventStore
 	deliveryStore
+	lifecycleStore
 	Ping(ctx context.Context) error
 }
 
@@ -38,7 +39,7 @@ type Deps struct {
 	MaxRecords int
 	Logger     *slog.Logger
 	Now        func() time.Time
-	Tester     Tester // sends SuperOffice's TestWebhook; nil answers 501
+	Tester     Tester // sends test deliveries (TestWebhook, /v1/hooks/{id}/test); nil answers 501
 }
 
 type app struct {
@@ -90,6 +91,15 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/events", a.createEvent)
 	v1.GET("/events/:id", a.getEvent)
 	v1.GET("/deliveries/:id", a.getDelivery)
+
+	// When receivers fail: test, activate, recover, redeliver, and the mails (docs/failures.md).
+	lc := &lifecycle{app: a, tester: d.Tester}
+	v1.POST("/hooks/:id/test", lc.testHook)
+	v1.POST("/hooks/:id/activate", lc.activateHook)
+	v1.POST("/hooks/:id/recover", lc.recoverHook)
+	v1.POST("/deliveries/:id/redeliver", lc.redeliver)
+	v1.GET("/deliveries", a.listDeliveries)
+	v1.GET("/notifications", a.listNotifications)
 
 	// The event-type catalog and the vendor-compatible hook APIs (SPEC §9, docs/vendor-apis.md).
 	v1.GET("/event-types", a.listEventTypes)

@@ -190,7 +190,7 @@ func (so *superOffice) saveWebhook(c *gin.Context) {
 		so.fail(c, err)
 		return
 	}
-	save := so.store.UpdateHook
+	save := so.saveHook
 	if in.WebhookID == 0 {
 		save = so.store.CreateHook
 	}

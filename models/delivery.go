@@ -36,10 +36,15 @@ type Delivery struct {
 	Attempts       int
 	LastStatusCode int
 	LastError      string
-	WorkflowID     string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	CompletedAt    *time.Time
+	// WorkflowID is the workflow sending the delivery: the event's, or the
+	// redelivery's once it was sent again.
+	WorkflowID string
+	// Redeliveries counts how many times the delivery was sent again; attempt
+	// numbers go on across them.
+	Redeliveries int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	CompletedAt  *time.Time
 }
 
 // Attempt is one try of a delivery: one HTTP request, or one refusal.

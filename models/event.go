@@ -21,6 +21,9 @@ type Event struct {
 	RecordCount  int
 	Body         []byte // EventBody as JSON
 	WorkflowID   string
+	// AboutHookID is, for hookflow's own state-change events, the hook whose
+	// state changed; 0 for the CRM's triggers.
+	AboutHookID int64
 }
 
 // EventBody holds the records of an event and what changed in them; the

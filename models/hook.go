@@ -97,6 +97,10 @@ type Hook struct {
 	ErrorCount   int
 	FailingSince *time.Time
 	LastError    string
+	// DisabledBy names the failure that turned the hook TooManyErrors (its
+	// delivery and redelivery number), so a retried FailDelivery recognises
+	// its own transition and still sends the mail it owes.
+	DisabledBy string
 }
 
 // Patterns parses the hook's event patterns; call Validate first.

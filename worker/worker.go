@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/sdk/client"
@@ -18,6 +19,7 @@ type Deps struct {
 	Store   *store.Store
 	Clients *egress.Clients
 	Retry   activities.RetryPolicy
+	Mail    *email.Sender // nil: no SMTP configured; mails are logged and kept
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -31,8 +33,15 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	})
 	w.RegisterWorkflow(workflows.Fanout)
 	w.RegisterWorkflow(workflows.HookDelivery)
+	w.RegisterWorkflow(workflows.Redeliver)
+	w.RegisterWorkflow(workflows.Recover)
 	w.RegisterActivity(activities.NewPlanner(d.Store, d.Retry))
 	w.RegisterActivity(activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval))
 	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now})
+	n := &activities.Notifier{Store: d.Store, Now: time.Now}
+	if d.Mail != nil { // a nil *email.Sender in the interface would not read as "no SMTP"
+		n.Mail = d.Mail
+	}
+	w.RegisterActivity(n)
 	return w
 }

@@ -74,7 +74,7 @@ var dbOptions = workflow.ActivityOptions{
 
 // send runs one delivery to its end: the send activity retries on the
 // configured schedule; when it gives up, the delivery is marked failed and
-// its hook turned off.
+// its hook turned off, and the one failure that turned it off tells about it.
 func send(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) {
 	var s *activities.Sender
 	var r *activities.Recorder
@@ -87,6 +87,12 @@ func send(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) 
 	var failed activities.FailResult
 	if err := workflow.ExecuteActivity(dctx, r.FailDelivery, activities.FailInput{DeliveryID: deliveryID, Reason: reason(err)}).Get(ctx, &failed); err != nil {
 		workflow.GetLogger(ctx).Error("could not record failed delivery", "delivery_id", deliveryID, "err", err)
+		return
+	}
+	// Runs recorded before the mail existed did nothing here; the version
+	// marker keeps them replaying.
+	if failed.Disabled && workflow.GetVersion(ctx, hookDisabledChange, workflow.DefaultVersion, 1) == 1 {
+		hookDisabled(ctx, deliveryID, failed)
 	}
 }
 

@@ -23,6 +23,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.Fanout)
 			r.RegisterWorkflow(workflows.HookDelivery)
+			r.RegisterWorkflow(workflows.Redeliver)
+			r.RegisterWorkflow(workflows.Recover)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

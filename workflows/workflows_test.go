@@ -26,6 +26,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivity(&activities.Planner{})
 	env.RegisterActivity(&activities.Sender{})
 	env.RegisterActivity(&activities.Recorder{})
+	env.RegisterActivity(&activities.Notifier{})
 	env.RegisterWorkflow(workflows.HookDelivery)
 	t.Cleanup(func() { env.AssertExpectations(t) })
 	return env

@@ -57,7 +57,10 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 		return err
 	}
 	defer c.Close()
-	w := newWorker(c, cfg, st)
+	w, err := newWorker(c, cfg, st)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

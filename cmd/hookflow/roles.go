@@ -74,7 +74,10 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if runWorker {
-		w := newWorker(c, cfg, st)
+		w, err := newWorker(c, cfg, st)
+		if err != nil {
+			return err
+		}
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/worker"
@@ -101,9 +102,10 @@ func egressClients(cfg config.Config) *egress.Clients {
 	})
 }
 
-// newWorker builds the delivery worker from the configuration.
-func newWorker(c client.Client, cfg config.Config, st *store.Store) sdkworker.Worker {
-	return worker.New(c, cfg.TaskQueue, worker.Deps{
+// newWorker builds the delivery worker from the configuration. Without
+// HOOKFLOW_SMTP_URL the errors_email mails are logged and kept, not sent.
+func newWorker(c client.Client, cfg config.Config, st *store.Store) (sdkworker.Worker, error) {
+	d := worker.Deps{
 		Store:   st,
 		Clients: egressClients(cfg),
 		Retry: activities.RetryPolicy{
@@ -111,7 +113,15 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store) sdkworker.Wo
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
 			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,
 		},
-	})
+	}
+	if cfg.SMTPURL != "" {
+		mail, err := email.New(email.Options{URL: cfg.SMTPURL, From: cfg.MailFrom})
+		if err != nil {
+			return nil, fmt.Errorf("HOOKFLOW_SMTP_URL: %w", err)
+		}
+		d.Mail = mail
+	}
+	return worker.New(c, cfg.TaskQueue, d), nil
 }
 
 // apiServer is the API's HTTP server with every timeout set, so slow or

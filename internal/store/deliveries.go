@@ -70,13 +70,7 @@ type DeliveryQuery struct {
 
 // Deliveries lists deliveries by descending id.
 func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]models.Delivery, error) {
-	db := s.db.WithContext(ctx).Order("id DESC").Limit(q.Limit)
-	if q.Tenant != "" {
-		db = db.Where("tenant = ?", q.Tenant)
-	}
-	if q.HookID != 0 {
-		db = db.Where("hook_id = ?", q.HookID)
-	}
+	db := newestFirst(s.db.WithContext(ctx), q.Tenant, q.HookID, q.BeforeID, q.Limit)
 	if q.EventPK != 0 {
 		db = db.Where("event_pk = ?", q.EventPK)
 	}
@@ -88,9 +82,6 @@ func (s *Store) Deliveries(ctx context.Context, q DeliveryQuery) ([]models.Deliv
 	}
 	if !q.Until.IsZero() {
 		db = db.Where("created_at < ?", q.Until)
-	}
-	if q.BeforeID != 0 {
-		db = db.Where("id < ?", q.BeforeID)
 	}
 	var ds []models.Delivery
 	if err := db.Find(&ds).Error; err != nil {
@@ -160,4 +151,67 @@ func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.Deli
 		return fmt.Errorf("finish delivery %d: %w", id, wrapUnavailable(err))
 	}
 	return nil
+}
+
+// reopened are the columns of a delivery sent again by workflowID: pending
+// once more, its attempts and their numbering kept.
+func reopened(workflowID string, now time.Time) map[string]any {
+	return map[string]any{"status": models.DeliveryPending, "redeliveries": gorm.Expr("redeliveries + 1"),
+		"workflow_id": workflowID, "updated_at": now, "completed_at": nil}
+}
+
+// ReopenDelivery makes an ended delivery pending again as its redelivery
+// number gen (one more than the Redeliveries its caller read), sent by
+// workflowID. It reports false when the delivery is pending or another
+// redelivery got there first. Asked again by the same workflow before
+// anything was sent, it reports true, so a retried activity goes on.
+func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&models.Delivery{}).
+		Where("id = ? AND status <> ? AND redeliveries = ?", id, models.DeliveryPending, gen-1).Updates(reopened(workflowID, now))
+	if res.Error != nil {
+		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(res.Error))
+	}
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	var ours int64
+	err := s.db.WithContext(ctx).Model(&models.Delivery{}).
+		Where("id = ? AND status = ? AND redeliveries = ? AND workflow_id = ?", id, models.DeliveryPending, gen, workflowID).Count(&ours).Error
+	if err != nil {
+		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(err))
+	}
+	return ours == 1, nil
+}
+
+// RecoverQuery selects a page of the deliveries a recover run sends again.
+type RecoverQuery struct {
+	HookID     int64
+	Since      time.Time // created at or after
+	AfterID    int64     // the page starts after this delivery
+	Limit      int
+	WorkflowID string // the recover run
+}
+
+// ReopenFailed makes the next page of a hook's failed and skipped deliveries
+// pending again for the recover run q.WorkflowID and returns their ids, in id
+// order. Deliveries this run reopened on an earlier try of the same page
+// come back too, so a retried activity loses none.
+func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time) ([]int64, error) {
+	var ids []int64
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		err := tx.Model(&models.Delivery{}).
+			Where("hook_id = ? AND created_at >= ? AND id > ?", q.HookID, q.Since, q.AfterID).
+			Where("status IN ? OR (status = ? AND workflow_id = ?)",
+				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.DeliveryPending, q.WorkflowID).
+			Order("id").Limit(q.Limit).Pluck("id", &ids).Error
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		return tx.Model(&models.Delivery{}).Where("id IN ? AND status <> ?", ids, models.DeliveryPending).
+			Updates(reopened(q.WorkflowID, now)).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reopen failed deliveries of hook %d: %w", q.HookID, err)
+	}
+	return ids, nil
 }

@@ -117,13 +117,15 @@ func (s *Store) DeleteHook(ctx context.Context, tenant string, id int64) error {
 
 // MatchHooks returns the Active hooks of tenant with a pattern covering the
 // event type, registered no later than before, with id > afterID, by id.
-// It reads the pattern index, so its cost follows the matches, not the number of hooks.
-func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Pattern, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
+// Aliases are more entity names the event answers to (a state-change event's
+// "webhook42"). It reads the pattern index, so its cost follows the matches,
+// not the number of hooks.
+func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
 	var hs []models.Hook
 	err := s.db.WithContext(ctx).
 		Where("id IN (?)", s.db.Model(&hookPattern{}).Select("hook_id").
 			Where("tenant = ? AND entity IN ? AND action IN ?", tenant,
-				[]string{event.Entity, models.Wildcard}, []string{event.Action, models.Wildcard})).
+				append([]string{event.Entity, models.Wildcard}, aliases...), []string{event.Action, models.Wildcard})).
 		Where("state = ? AND registered <= ? AND id > ?", models.StateActive, before, afterID).
 		Order("id").Limit(limit).Find(&hs).Error
 	if err != nil {
@@ -133,8 +135,8 @@ func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Patt
 }
 
 // SetHookState moves a hook to state, from any state or, when from is
-// non-empty, only from that one. It reports whether the row changed, so that a
-// transition (and its email) happens once even when many deliveries fail together.
+// non-empty, only from that one. It reports whether the row changed, so a
+// transition (and its state event) happens once however many ask for it.
 func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.HookState, now time.Time) (bool, error) {
 	q := s.db.WithContext(ctx).Model(&models.Hook{}).Where("id = ?", id)
 	if from != "" {
@@ -150,6 +152,21 @@ func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.Hook
 	res := q.Updates(updates)
 	if res.Error != nil {
 		return false, fmt.Errorf("set hook %d state: %w", id, wrapUnavailable(res.Error))
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// DisableHook moves an Active hook to TooManyErrors on behalf of
+// transition (the failure that caused it) and reports whether it did. The
+// update is conditional, so when many deliveries of the hook fail at once
+// exactly one transition wins; asking again for the same transition reports
+// true again, so a retried caller still sends the mail it owes.
+func (s *Store) DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&models.Hook{}).
+		Where("id = ? AND (state = ? OR (state = ? AND disabled_by = ?))", id, models.StateActive, models.StateTooManyErrors, transition).
+		Updates(map[string]any{"state": models.StateTooManyErrors, "disabled_by": transition, "updated": now})
+	if res.Error != nil {
+		return false, fmt.Errorf("disable hook %d: %w", id, wrapUnavailable(res.Error))
 	}
 	return res.RowsAffected == 1, nil
 }

@@ -65,7 +65,7 @@ func TestHookRoundTripAndMatching(t *testing.T) {
 			t.Fatalf("Hook(other tenant) err = %v, want ErrNotFound", err)
 		}
 		ev, _ := models.ParseEventType("CONTACT.created")
-		m, err := st.MatchHooks(ctx, "t1", ev, time.Now(), 0, 100)
+		m, err := st.MatchHooks(ctx, "t1", ev, nil, time.Now(), 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,12 +73,12 @@ func TestHookRoundTripAndMatching(t *testing.T) {
 			t.Errorf("MatchHooks = %v, want %v", ids(m), want)
 		}
 		// Pages resume after a hook id.
-		m, _ = st.MatchHooks(ctx, "t1", ev, time.Now(), entity.ID, 100)
+		m, _ = st.MatchHooks(ctx, "t1", ev, nil, time.Now(), entity.ID, 100)
 		if want := []int64{all.ID}; !equal(ids(m), want) {
 			t.Errorf("MatchHooks(after) = %v, want %v", ids(m), want)
 		}
 		// Hooks registered after the event was received do not match it.
-		m, _ = st.MatchHooks(ctx, "t1", ev, time.Now().Add(-time.Hour), 0, 100)
+		m, _ = st.MatchHooks(ctx, "t1", ev, nil, time.Now().Add(-time.Hour), 0, 100)
 		if len(m) != 0 {
 			t.Errorf("MatchHooks(before registration) = %v, want none", ids(m))
 		}
@@ -87,7 +87,7 @@ func TestHookRoundTripAndMatching(t *testing.T) {
 		if err := st.UpdateHook(ctx, exact); err != nil {
 			t.Fatal(err)
 		}
-		m, _ = st.MatchHooks(ctx, "t1", ev, time.Now(), 0, 100)
+		m, _ = st.MatchHooks(ctx, "t1", ev, nil, time.Now(), 0, 100)
 		if want := []int64{entity.ID, all.ID}; !equal(ids(m), want) {
 			t.Errorf("MatchHooks after update = %v, want %v", ids(m), want)
 		}
@@ -97,7 +97,7 @@ func TestHookRoundTripAndMatching(t *testing.T) {
 		if err := st.DeleteHook(ctx, "t1", all.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("second DeleteHook err = %v, want ErrNotFound", err)
 		}
-		m, _ = st.MatchHooks(ctx, "t1", ev, time.Now(), 0, 100)
+		m, _ = st.MatchHooks(ctx, "t1", ev, nil, time.Now(), 0, 100)
 		if want := []int64{entity.ID}; !equal(ids(m), want) {
 			t.Errorf("MatchHooks after delete = %v, want %v", ids(m), want)
 		}

@@ -63,18 +63,24 @@ type env struct {
 	api    *httptest.Server
 	queue  string
 	key    string // sent as a bearer token when set
+	// tenant, when set, is the tenant every call acts for. Workflow ids name
+	// tenants, and the Temporal server is shared by both backends.
+	tenant string
 }
 
-func newEnv(t *testing.T, b storetest.Backend) *env {
+// newEnv starts one hookflow on b; opts adjust the worker's dependencies.
+func newEnv(t *testing.T, b storetest.Backend, opts ...func(*worker.Deps)) *env {
 	t.Helper()
-	return newEnvWith(t, b, envOptions{})
+	return newEnvWith(t, b, envOptions{worker: opts})
 }
 
-// envOptions vary an env: API keys (the test client sends the first), and
-// where every log line of the API, worker and Temporal SDK goes.
+// envOptions vary an env: API keys (the test client sends the first), where
+// every log line of the API, worker and Temporal SDK goes, and changes to
+// the worker's dependencies.
 type envOptions struct {
-	keys []config.APIKey
-	logs io.Writer
+	keys   []config.APIKey
+	logs   io.Writer
+	worker []func(*worker.Deps)
 }
 
 func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
@@ -91,7 +97,11 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	t.Cleanup(c.Close)
 	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	w := worker.New(c, queue, worker.Deps{Store: st, Clients: clients, Retry: fastRetry})
+	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry}
+	for _, edit := range o.worker {
+		edit(&deps)
+	}
+	w := worker.New(c, queue, deps)
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -124,6 +134,9 @@ func (e *env) callWithHeader(method, path string, body any, out any, header ...s
 	req.Header.Set("Content-Type", "application/json")
 	if e.key != "" {
 		req.Header.Set("Authorization", "Bearer "+e.key)
+	}
+	if e.tenant != "" {
+		req.Header.Set(api.TenantHeader, e.tenant)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -1,0 +1,210 @@
+package store_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/models"
+)
+
+// Many failures of one hook at once disable it exactly once; the winning
+// transition asking again (a retried activity) still hears true.
+func TestDisableHookOncePerTransition(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var winners atomic.Int32
+		var winner atomic.Value
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				transition := string(rune('a' + i))
+				ok, err := st.DisableHook(ctx, h.ID, transition, time.Now())
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					winners.Add(1)
+					winner.Store(transition)
+				}
+			}()
+		}
+		wg.Wait()
+		if winners.Load() != 1 {
+			t.Fatalf("%d transitions won, want exactly 1", winners.Load())
+		}
+		if ok, _ := st.DisableHook(ctx, h.ID, winner.Load().(string), time.Now()); !ok {
+			t.Error("the winning transition asking again was told no")
+		}
+		if ok, _ := st.DisableHook(ctx, h.ID, "other", time.Now()); ok {
+			t.Error("another transition disabled a disabled hook")
+		}
+		if ok, _ := st.SetHookState(ctx, h.ID, "", models.StateActive, time.Now()); !ok {
+			t.Fatal("activate did not change the hook")
+		}
+		if ok, _ := st.DisableHook(ctx, h.ID, "later", time.Now()); !ok {
+			t.Error("a re-activated hook could not be disabled again")
+		}
+	})
+}
+
+// plan stores an event and n deliveries of h for it, created at created.
+func plan(t *testing.T, st *store.Store, h *models.Hook, id string, created time.Time, n int) []models.Delivery {
+	t.Helper()
+	e := &models.Event{ID: id, Tenant: h.Tenant, Type: "Contact.Update", OccurredAt: created, ReceivedAt: created, Body: []byte(`{}`), WorkflowID: "w"}
+	if _, err := st.CreateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	ds := make([]models.Delivery, n)
+	for i := range ds {
+		ds[i] = models.Delivery{Tenant: h.Tenant, EventPK: e.PK, EventID: e.ID, HookID: h.ID, Seq: i, Count: n,
+			Status: models.DeliveryPending, WorkflowID: "w", CreatedAt: created, UpdatedAt: created}
+	}
+	if err := st.PlanDeliveries(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.HookDeliveries(ctx, e.PK, h.ID, 0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+func TestReopenDeliveryOncePerGeneration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		d := plan(t, st, h, "e1", time.Now().UTC(), 1)[0]
+		if ok, _ := st.ReopenDelivery(ctx, d.ID, 1, "redeliver-1", time.Now()); ok {
+			t.Fatal("a pending delivery was reopened")
+		}
+		failed := store.AttemptOutcome{Attempt: models.Attempt{StartedAt: time.Now(), StatusCode: 500, Error: "500"}, Status: models.DeliveryFailed}
+		if _, err := st.RecordAttempt(ctx, d.ID, failed); err != nil {
+			t.Fatal(err)
+		}
+		for i, try := range []struct {
+			gen  int
+			wf   string
+			want bool
+		}{{1, "redeliver-1", true}, {1, "redeliver-1", true}, {1, "someone-else", false}, {2, "redeliver-2", false}} {
+			if ok, err := st.ReopenDelivery(ctx, d.ID, try.gen, try.wf, time.Now()); ok != try.want || err != nil {
+				t.Errorf("try %d: ReopenDelivery(gen %d, %s) = %v, %v; want %v", i, try.gen, try.wf, ok, err, try.want)
+			}
+		}
+		got, _ := st.Delivery(ctx, "", d.ID)
+		if got.Status != models.DeliveryPending || got.Redeliveries != 1 || got.WorkflowID != "redeliver-1" || got.CompletedAt != nil {
+			t.Errorf("reopened delivery = %+v", got)
+		}
+		// Attempt numbers go on after a redelivery.
+		ok := store.AttemptOutcome{Attempt: models.Attempt{StartedAt: time.Now(), StatusCode: 200}, Status: models.DeliverySucceeded}
+		if got, err := st.RecordAttempt(ctx, d.ID, ok); err != nil || got.Attempts != 2 {
+			t.Errorf("attempt after reopen = %+v, %v; want number 2", got, err)
+		}
+	})
+}
+
+func TestReopenFailedPagesThroughAHooksFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h, other := hook("t1", "*"), hook("t1", "*")
+		for _, x := range []*models.Hook{h, other} {
+			if err := st.CreateHook(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		since := time.Now().UTC().Add(-time.Hour)
+		old := plan(t, st, h, "old", since.Add(-time.Minute), 1)
+		ds := plan(t, st, h, "new", since.Add(time.Minute), 5)
+		others := plan(t, st, other, "other", since.Add(time.Minute), 1)
+		end := map[int64]models.DeliveryStatus{old[0].ID: models.DeliveryFailed, ds[0].ID: models.DeliveryFailed, ds[1].ID: models.DeliverySucceeded,
+			ds[2].ID: models.DeliverySkipped, ds[4].ID: models.DeliveryFailed, others[0].ID: models.DeliveryFailed} // ds[3] stays pending
+		for id, status := range end {
+			if err := st.FinishDelivery(ctx, id, status, "x", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q := store.RecoverQuery{HookID: h.ID, Since: since, Limit: 2, WorkflowID: "recover"}
+		first, err := st.ReopenFailed(ctx, q, time.Now())
+		if err != nil || !equal(first, []int64{ds[0].ID, ds[2].ID}) {
+			t.Fatalf("first page = %v, %v; want %v", first, err, []int64{ds[0].ID, ds[2].ID})
+		}
+		if again, _ := st.ReopenFailed(ctx, q, time.Now()); !equal(again, first) {
+			t.Errorf("retried page = %v, want %v again", again, first)
+		}
+		q.AfterID = first[len(first)-1]
+		if next, _ := st.ReopenFailed(ctx, q, time.Now()); !equal(next, []int64{ds[4].ID}) {
+			t.Errorf("second page = %v, want %v", next, []int64{ds[4].ID})
+		}
+		for _, id := range []int64{ds[0].ID, ds[2].ID, ds[4].ID} {
+			if d, _ := st.Delivery(ctx, "", id); d.Status != models.DeliveryPending || d.Redeliveries != 1 || d.WorkflowID != "recover" {
+				t.Errorf("delivery %d after recover = %s, redeliveries %d, workflow %s", id, d.Status, d.Redeliveries, d.WorkflowID)
+			}
+		}
+		if d, _ := st.Delivery(ctx, "", old[0].ID); d.Status != models.DeliveryFailed {
+			t.Errorf("a delivery from before since was reopened")
+		}
+	})
+}
+
+func TestNotificationsAreStoredOncePerKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		n := func(tenant, key string) *models.Notification {
+			return &models.Notification{Tenant: tenant, HookID: 1, Kind: models.KindHookDisabled, Key: key, Recipient: "ops@example.com",
+				Subject: "s", Body: "b", CreatedAt: time.Now().UTC()}
+		}
+		first, err := st.CreateNotification(ctx, n("t1", "k1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := time.Now().UTC()
+		if err := st.MarkNotification(ctx, first.ID, &sent, ""); err != nil {
+			t.Fatal(err)
+		}
+		again, err := st.CreateNotification(ctx, n("t1", "k1"))
+		if err != nil || again.ID != first.ID || again.SentAt == nil {
+			t.Fatalf("second CreateNotification = %+v, %v; want the first, sent", again, err)
+		}
+		if _, err := st.CreateNotification(ctx, n("t2", "k2")); err != nil {
+			t.Fatal(err)
+		}
+		list, _ := st.Notifications(ctx, store.NotificationQuery{Tenant: "t1", Limit: 10})
+		if len(list) != 1 || list[0].ID != first.ID {
+			t.Errorf("t1's notifications = %+v", list)
+		}
+		all, _ := st.Notifications(ctx, store.NotificationQuery{Limit: 10})
+		if len(all) != 2 || all[0].ID < all[1].ID {
+			t.Errorf("all notifications = %+v, want 2 newest first", all)
+		}
+	})
+}
+
+// A state-change event about hook 42 reaches hooks subscribed to
+// webhook.errors, webhook42.errors and webhook{42}.errors, not webhook7.errors.
+func TestStateEventAliasesMatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var want []int64
+		for _, p := range []string{"webhook.errors", "webhook42.errors", "webhook{42}.errors", "webhook7.errors", "webhook.started"} {
+			h := hook("t1", p)
+			if err := st.CreateHook(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			if len(want) < 3 {
+				want = append(want, h.ID)
+			}
+		}
+		et, _ := models.ParseEventType(models.EventHookErrors)
+		got, err := st.MatchHooks(ctx, "t1", et, models.StateEventEntities(42), time.Now(), 0, 10)
+		if err != nil || !equal(ids(got), want) {
+			t.Errorf("MatchHooks = %v, %v; want %v", ids(got), err, want)
+		}
+	})
+}
