@@ -212,14 +212,14 @@ function render(req) {
 }
 
 function renderDetails(req) {
-  const d = el("div", { class: "details" });
+  const d = el("div", { class: "details", hidden: "" }); // shown by the first click
   if (req.signature) {
     const s = req.signature;
     d.append(section("Signature", el("p", { class: "signature" }, verdict(s), " ",
       el("span", { class: "scheme" }, s.scheme || ""), " ", el("span", { class: "detail" }, s.detail))));
   }
   d.append(section("Request", table([
-    ["received", new Date(req.received_at).toString()],
+    ["received", `${new Date(req.received_at).toLocaleString()} (${req.received_at})`],
     ["from", req.remote_addr],
     ["method", req.method],
     ["path", req.path],
