@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -47,7 +46,11 @@ func chromium(t *testing.T) string {
 // that lives at most limit. Chromium's output is logged if the test fails.
 func browser(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
-	var out syncBuffer
+	logPath := filepath.Join(t.TempDir(), "chromium.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bounded, cancelAll := context.WithTimeout(context.Background(), limit)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(bounded,
 		chromedp.ExecPath(chromium(t)),
@@ -60,15 +63,16 @@ func browser(t *testing.T, limit time.Duration) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true), // containers have a tiny /dev/shm
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
+		chromedp.CombinedOutput(logFile),
 	)
 	tab, cancelTab := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
 		cancelAll()
-		if t.Failed() {
-			t.Logf("chromium output:\n%s", out.String())
+		logFile.Close()
+		if out, _ := os.ReadFile(logPath); t.Failed() {
+			t.Logf("chromium output:\n%s", out)
 		}
 	})
 	// The first action starts the browser and ties it to the context it
@@ -77,23 +81,6 @@ func browser(t *testing.T, limit time.Duration) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return tab
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // step runs browser actions within limit, failing the test with what it was doing.
