@@ -113,20 +113,11 @@ func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook)
 		Chunk: payload.Chunk{Index: d.Seq, Count: d.Count},
 		Hook:  payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
 	}
-	req, err := payload.Encode(h.Format, msg, secrets(h, s.Now()), s.Now())
+	req, err := payload.Encode(h.Format, msg, h.SigningSecrets(s.Now()), s.Now())
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("render delivery", ErrTypeBadPayload, err)
 	}
 	return req, nil
-}
-
-// secrets returns the hook's signing secrets: the current one, and the
-// previous one while its rotation grace period lasts.
-func secrets(h *models.Hook, now time.Time) []string {
-	if h.PreviousSecret != "" && h.PreviousSecretExpires != nil && now.Before(*h.PreviousSecretExpires) {
-		return []string{h.Secret, h.PreviousSecret}
-	}
-	return []string{h.Secret}
 }
 
 // attempt sends req once, records the attempt and classifies the outcome.

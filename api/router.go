@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/binview"
 	"github.com/hookflow/hookflow/internal/config"
 	"go.temporal.io/sdk/client"
 )
@@ -20,6 +21,7 @@ type Store interface {
 	eventStore
 	deliveryStore
 	lifecycleStore
+	binStore
 	Ping(ctx context.Context) error
 }
 
@@ -116,5 +118,15 @@ func NewRouter(d Deps) http.Handler {
 	pipeliner.GET("", a.listPipelinerWebhooks)
 	pipeliner.GET("/:id", a.getPipelinerWebhook)
 	pipeliner.DELETE("/:id", a.deletePipelinerWebhook)
+
+	// Request bins (SPEC §10, docs/bins.md): managed with a key under /v1;
+	// below /bins/{id} no key, as the random id is the credential.
+	v1.POST("/bins", a.createBin)
+	v1.GET("/bins/:id", a.getBin)
+	v1.DELETE("/bins/:id", a.deleteBin)
+	v1.GET("/bins/:id/requests", a.listBinRequests)
+	r.Any("/bins/:id", a.captureBinRequest)
+	r.Any("/bins/:id/*rest", a.binSubpath) // the page, its JSON, or a capture
+	r.GET(binview.AssetPrefix+"*file", gin.WrapH(binview.Assets()))
 	return r
 }

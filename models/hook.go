@@ -103,6 +103,15 @@ type Hook struct {
 	DisabledBy string
 }
 
+// SigningSecrets returns the secrets that sign a delivery sent at t: the
+// current one and, while its rotation grace period lasts, the previous one.
+func (h *Hook) SigningSecrets(t time.Time) []string {
+	if h.PreviousSecret != "" && h.PreviousSecretExpires != nil && t.Before(*h.PreviousSecretExpires) {
+		return []string{h.Secret, h.PreviousSecret}
+	}
+	return []string{h.Secret}
+}
+
 // Patterns parses the hook's event patterns; call Validate first.
 func (h *Hook) Patterns() []Pattern {
 	out := make([]Pattern, 0, len(h.Events.V))

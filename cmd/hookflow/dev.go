@@ -124,15 +124,23 @@ func temporalCommand() *cobra.Command {
 	return cmd
 }
 
+// printLinks tells where everything is, and how to make a request bin to
+// point a first hook at.
 func printLinks(out io.Writer, logger *slog.Logger, cfg config.Config, apiAddr, uiURL string) {
 	where := cfg.DataDir
 	if cfg.Ephemeral {
 		where = "memory (--ephemeral)"
 	}
+	auth := ""
+	if len(cfg.APIKeys) > 0 {
+		auth = " -H 'Authorization: Bearer <key>'"
+	}
 	fmt.Fprintf(out, "\nhookflow dev is ready\n"+
 		"  API          http://%s   (try: curl http://%s/v1/hooks)\n"+
 		"  Temporal UI  %s\n"+
 		"  Temporal     %s (namespace %s)\n"+
-		"  state        %s\n\n", apiAddr, apiAddr, uiURL, cfg.TemporalAddress, cfg.TemporalNamespace, where)
+		"  request bin  curl -s -X POST http://%s/v1/bins%s\n"+
+		"               then open the view_url it answers, and use its url as a hook's target_url\n"+
+		"  state        %s\n\n", apiAddr, apiAddr, uiURL, cfg.TemporalAddress, cfg.TemporalNamespace, apiAddr, auth, where)
 	logger.Info("hookflow dev ready", "api", apiAddr, "temporal_ui", uiURL)
 }

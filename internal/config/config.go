@@ -90,10 +90,10 @@ var (
 	all      = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdTemporal}
 	running  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdTemporal}
 	embedded = []string{CmdDev, CmdTemporal}
-	remote  = []string{CmdServe, CmdAPI, CmdWorker}
-	sending = []string{CmdDev, CmdServe, CmdWorker}
-	egress  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker} // the API sends test deliveries too
-	serving = []string{CmdDev, CmdServe, CmdAPI}
+	remote   = []string{CmdServe, CmdAPI, CmdWorker}
+	sending  = []string{CmdDev, CmdServe, CmdWorker}
+	egress   = []string{CmdDev, CmdServe, CmdAPI, CmdWorker} // the API sends test deliveries too
+	serving  = []string{CmdDev, CmdServe, CmdAPI}
 )
 
 // Setting is one configuration value: its variable, flag, default and meaning.

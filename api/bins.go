@@ -1,0 +1,318 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/binview"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/verify"
+	"github.com/hookflow/hookflow/models"
+)
+
+// Request bins (SPEC §10, docs/bins.md). /v1/bins manages them with an API
+// key; /bins/{id} captures, views and lists without one, because the random
+// id is itself the credential. Reading a bin never reveals a hook's secret:
+// signature verdicts need /v1 and a key of the hook's tenant.
+
+type binStore interface {
+	CreateBin(ctx context.Context, b *models.Bin) error
+	Bin(ctx context.Context, tenant, id string, now time.Time) (*models.Bin, error)
+	DeleteBin(ctx context.Context, tenant, id string) error
+	PurgeBins(ctx context.Context, now time.Time) (int64, error)
+	CaptureRequest(ctx context.Context, r *models.BinRequest, keep int) error
+	BinRequests(ctx context.Context, q store.BinRequestQuery) ([]models.BinRequest, error)
+	CountBinRequests(ctx context.Context, binID string) (int64, error)
+}
+
+type binResponse struct {
+	ID           string    `json:"id"`
+	URL          string    `json:"url"`
+	ViewURL      string    `json:"view_url"`
+	Tenant       string    `json:"tenant,omitempty"` // not on the keyless URLs: the id grants a bin's requests, nothing more
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	RequestCount int64     `json:"request_count"`
+}
+
+func newBinResponse(c *gin.Context, b *models.Bin, count int64) binResponse {
+	u := baseURL(c) + "/bins/" + b.ID
+	return binResponse{ID: b.ID, URL: u, ViewURL: u + "/view", Tenant: b.Tenant, CreatedAt: b.CreatedAt,
+		ExpiresAt: b.ExpiresAt, RequestCount: count}
+}
+
+// baseURL is the scheme and host the caller reached us at, so a bin's URL
+// works from where its creator stands. A proxy's X-Forwarded-Proto and
+// X-Forwarded-Host are believed: the URL is only shown back to that caller.
+func baseURL(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := c.Request.Host
+	if h, _, _ := strings.Cut(c.GetHeader("X-Forwarded-Host"), ","); strings.TrimSpace(h) != "" {
+		host = strings.TrimSpace(h)
+	}
+	return scheme + "://" + host
+}
+
+type binRequestResponse struct {
+	ID         int64               `json:"id"`
+	ReceivedAt time.Time           `json:"received_at"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	Query      string              `json:"query"`
+	Headers    map[string][]string `json:"headers"`
+	Body       string              `json:"body"`
+	BodyBase64 string              `json:"body_base64,omitempty"` // instead of body when it is not UTF-8 text
+	Truncated  bool                `json:"truncated"`
+	RemoteAddr string              `json:"remote_addr"`
+	Signature  *signatureResponse  `json:"signature,omitempty"`
+}
+
+type signatureResponse struct {
+	Checked bool   `json:"checked"`
+	Valid   bool   `json:"valid"`
+	Scheme  string `json:"scheme,omitempty"`
+	Detail  string `json:"detail"`
+}
+
+// newBinRequestResponse shows r and, when hook is given, whether r's
+// signature verifies with the secrets hook signed with when r arrived.
+func newBinRequestResponse(r *models.BinRequest, hook *models.Hook) binRequestResponse {
+	out := binRequestResponse{ID: r.ID, ReceivedAt: r.ReceivedAt, Method: r.Method, Path: r.Path, Query: r.Query,
+		Headers: r.Headers.V, Truncated: r.Truncated, RemoteAddr: r.RemoteAddr}
+	if utf8.Valid(r.Body) {
+		out.Body = string(r.Body)
+	} else {
+		out.BodyBase64 = base64.StdEncoding.EncodeToString(r.Body)
+	}
+	if hook != nil {
+		v := verify.Check(verify.Input{Format: hook.Format, Header: r.Headers.V, Body: r.Body, Truncated: r.Truncated,
+			ReceivedAt: r.ReceivedAt, Secrets: hook.SigningSecrets(r.ReceivedAt)})
+		out.Signature = &signatureResponse{Checked: v.Checked, Valid: v.Valid, Scheme: v.Scheme, Detail: v.Detail}
+	}
+	return out
+}
+
+// createBin makes a bin for the caller's tenant. It also purges expired
+// bins: bins are created far less often than they are written to, so the
+// cleanup costs nothing on the capture path and needs no background job.
+func (a *app) createBin(c *gin.Context) {
+	var req struct {
+		Tenant string `json:"tenant"`
+	}
+	b, err := readBody(c, maxJSONBody)
+	if err == nil && len(bytes.TrimSpace(b)) > 0 { // the body is optional
+		err = unmarshalStrict(b, &req)
+	}
+	var t string
+	if err == nil {
+		t, err = tenant(c, req.Tenant)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx, now := c.Request.Context(), a.now()
+	n, err := a.store.PurgeBins(ctx, now)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if n > 0 {
+		a.log.Info("purged expired request bins", "count", n)
+	}
+	bin := &models.Bin{Tenant: t, CreatedAt: now, ExpiresAt: now.Add(models.BinTTL)}
+	if err := a.store.CreateBin(ctx, bin); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Location", "/v1/bins/"+bin.ID)
+	c.JSON(http.StatusCreated, newBinResponse(c, bin, 0))
+}
+
+// pathBin loads the live bin of the path: of the caller's tenant when keyed,
+// else whatever its tenant (the keyless URLs, where the id is the credential).
+func (a *app) pathBin(c *gin.Context, keyed bool) (*models.Bin, error) {
+	t := ""
+	if keyed {
+		var err error
+		if t, err = tenant(c, ""); err != nil {
+			return nil, err
+		}
+	}
+	return a.store.Bin(c.Request.Context(), t, c.Param("id"), a.now())
+}
+
+// binMeta shows bin with the number of requests it holds.
+func (a *app) binMeta(c *gin.Context, bin *models.Bin) (binResponse, error) {
+	n, err := a.store.CountBinRequests(c.Request.Context(), bin.ID)
+	return newBinResponse(c, bin, n), err
+}
+
+func (a *app) getBin(c *gin.Context) {
+	bin, err := a.pathBin(c, true)
+	var out binResponse
+	if err == nil {
+		out, err = a.binMeta(c, bin)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (a *app) deleteBin(c *gin.Context) {
+	t, err := tenant(c, "")
+	if err == nil {
+		err = a.store.DeleteBin(c.Request.Context(), t, c.Param("id"))
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// listBinRequests lists a bin's requests; ?hook= checks each signature with
+// that hook's secrets, and the hook must be of the caller's tenant too.
+func (a *app) listBinRequests(c *gin.Context) {
+	bin, err := a.pathBin(c, true)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	var hook *models.Hook
+	if v := c.Query("hook"); v != "" {
+		id, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || id < 1 {
+			a.fail(c, invalidField("hook", "must be a hook id"))
+			return
+		}
+		if hook, err = a.store.Hook(c.Request.Context(), bin.Tenant, id); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	page, err := a.binRequests(c, bin, hook)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// binRequests reads a page of bin's requests, newest first: ?limit=,
+// ?cursor= for older pages and ?after= (a request id) for only newer ones,
+// which is how the view page polls.
+func (a *app) binRequests(c *gin.Context, bin *models.Bin, hook *models.Hook) (listBody[binRequestResponse], error) {
+	p, err := page(c)
+	if err != nil {
+		return listBody[binRequestResponse]{}, err
+	}
+	var after int64
+	if v := c.Query("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			return listBody[binRequestResponse]{}, invalidField("after", "must be a request id")
+		}
+	}
+	rs, err := a.store.BinRequests(c.Request.Context(), store.BinRequestQuery{BinID: bin.ID, BeforeID: p.cursor, AfterID: after, Limit: p.limit + 1})
+	if err != nil {
+		return listBody[binRequestResponse]{}, err
+	}
+	out := make([]binRequestResponse, len(rs))
+	for i := range rs {
+		out[i] = newBinRequestResponse(&rs[i], hook)
+	}
+	return pageOf(out, p.limit, func(r binRequestResponse) int64 { return r.ID }), nil
+}
+
+// captureBinRequest records whatever reached /bins/{id}, any method and any
+// subpath, and answers 200 so senders count it delivered.
+func (a *app) captureBinRequest(c *gin.Context) {
+	bin, err := a.pathBin(c, false)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, models.BinMaxBody+1))
+	if err != nil {
+		a.fail(c, newError(http.StatusBadRequest, "bad_request", "could not read the request body"))
+		return
+	}
+	truncated := len(body) > models.BinMaxBody
+	header := c.Request.Header.Clone()
+	header.Set("Host", c.Request.Host) // Go moves Host out of the header map; a reader wants it
+	r := &models.BinRequest{
+		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, Path: c.Request.URL.Path, Query: c.Request.URL.RawQuery,
+		Headers: models.JSON[map[string][]string]{V: header}, Body: body[:min(len(body), models.BinMaxBody)],
+		Truncated: truncated, RemoteAddr: c.RemoteIP(),
+	}
+	if err := a.store.CaptureRequest(c.Request.Context(), r, models.BinMaxRequests); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ok": true})
+}
+
+// binSubpath serves a bin's page and its read-only JSON on GET, and
+// captures every other request below the bin.
+func (a *app) binSubpath(c *gin.Context) {
+	if c.Request.Method == http.MethodGet {
+		switch c.Param("rest") {
+		case "/view":
+			a.viewBin(c)
+			return
+		case "/requests.json":
+			a.publicBinRequests(c)
+			return
+		}
+	}
+	a.captureBinRequest(c)
+}
+
+// viewBin serves the page; it loads the requests itself (binview).
+func (a *app) viewBin(c *gin.Context) {
+	if _, err := a.pathBin(c, false); err != nil {
+		a.fail(c, err)
+		return
+	}
+	binview.ServePage(c.Writer, c.Request)
+}
+
+// publicBinRequests is what the page reads without a key: the bin and its
+// requests, never a signature verdict (that needs a hook's secret, so /v1).
+func (a *app) publicBinRequests(c *gin.Context) {
+	bin, err := a.pathBin(c, false)
+	var meta binResponse
+	var page listBody[binRequestResponse]
+	if err == nil {
+		meta, err = a.binMeta(c, bin)
+	}
+	if err == nil {
+		page, err = a.binRequests(c, bin, nil)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	meta.Tenant = ""
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, struct {
+		Bin binResponse `json:"bin"`
+		listBody[binRequestResponse]
+	}{meta, page})
+}

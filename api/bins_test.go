@@ -1,0 +1,375 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/store"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/models"
+)
+
+// clock is a settable time, so tests can let a bin expire.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// binHarness is the API on st with a settable clock.
+type binHarness struct {
+	*harness
+	st    *store.Store
+	clock *clock
+}
+
+func newBinHarness(t *testing.T, st *store.Store, keys ...config.APIKey) *binHarness {
+	clk := &clock{t: time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)}
+	h := api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20,
+		MaxRecords: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now})
+	return &binHarness{harness: &harness{t: t, h: h}, st: st, clock: clk}
+}
+
+// send makes a raw request, with no key: how senders reach a bin.
+func (h *binHarness) send(method, path string, body []byte, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// as makes a JSON API call with key (none: no Authorization header).
+func (h *binHarness) as(key, method, path, body string) answer {
+	h.t.Helper()
+	h.key = key
+	return h.do(method, path, body)
+}
+
+func (h *binHarness) createBin(key, body string) string {
+	h.t.Helper()
+	a := h.as(key, "POST", "/v1/bins", body)
+	if a.Code != 201 {
+		h.t.Fatalf("create bin = %d %s", a.Code, a.Raw)
+	}
+	return a.Body["id"].(string)
+}
+
+type binRequest struct {
+	ID         int64               `json:"id"`
+	Method     string              `json:"method"`
+	Path       string              `json:"path"`
+	Query      string              `json:"query"`
+	Headers    map[string][]string `json:"headers"`
+	Body       string              `json:"body"`
+	BodyBase64 string              `json:"body_base64"`
+	Truncated  bool                `json:"truncated"`
+	RemoteAddr string              `json:"remote_addr"`
+	Signature  *struct {
+		Checked bool   `json:"checked"`
+		Valid   bool   `json:"valid"`
+		Scheme  string `json:"scheme"`
+		Detail  string `json:"detail"`
+	} `json:"signature"`
+}
+
+func (h *binHarness) requests(key, path string) ([]binRequest, string) {
+	h.t.Helper()
+	a := h.as(key, "GET", path, "")
+	if a.Code != 200 {
+		h.t.Fatalf("GET %s = %d %s", path, a.Code, a.Raw)
+	}
+	var page struct {
+		Data       []binRequest `json:"data"`
+		NextCursor string       `json:"next_cursor"`
+	}
+	if err := json.Unmarshal([]byte(a.Raw), &page); err != nil {
+		h.t.Fatal(err)
+	}
+	return page.Data, page.NextCursor
+}
+
+// Anything sent to a bin, any method and any subpath, is captured and
+// answered 200; the API lists it newest first, the bin's own URL without a key.
+func TestBinCapturesAnyMethod(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		key := config.APIKey{Key: "all-tenants-key-000001"}
+		h := newBinHarness(t, st, key)
+		created := h.as(key.Key, "POST", "/v1/bins", "")
+		id, _ := created.Body["id"].(string)
+		if created.Code != 201 || len(id) != 32 || created.Body["url"] != "http://example.com/bins/"+id ||
+			created.Body["view_url"] != "http://example.com/bins/"+id+"/view" || created.Body["tenant"] != "default" {
+			t.Fatalf("create = %d %s", created.Code, created.Raw)
+		}
+		methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+		for i, m := range methods {
+			rec := h.send(m, fmt.Sprintf("/bins/%s/anything/%d?x=1&y=%%20", id, i), []byte("payload "+m),
+				http.Header{"X-Custom": {"a", "b"}, "Content-Type": {"text/plain"}})
+			if rec.Code != 200 || (m != "HEAD" && strings.TrimSpace(rec.Body.String()) != `{"ok":true}`) {
+				t.Fatalf("%s to the bin = %d %s", m, rec.Code, rec.Body)
+			}
+		}
+		if rec := h.send("POST", "/bins/"+id, []byte(`{"a":1}`), nil); rec.Code != 200 {
+			t.Fatalf("POST to the bin's root = %d", rec.Code)
+		}
+		got, _ := h.requests(key.Key, "/v1/bins/"+id+"/requests")
+		if len(got) != len(methods)+1 || got[0].Path != "/bins/"+id || got[0].Body != `{"a":1}` {
+			t.Fatalf("requests = %+v", got)
+		}
+		for i, r := range got[1:] {
+			want := methods[len(methods)-1-i]
+			if r.Method != want || r.Path != fmt.Sprintf("/bins/%s/anything/%d", id, len(methods)-1-i) || r.Query != "x=1&y=%20" ||
+				r.Body != "payload "+want || len(r.Headers["X-Custom"]) != 2 || r.Headers["Host"][0] != "example.com" ||
+				r.RemoteAddr != "192.0.2.1" || r.Signature != nil {
+				t.Errorf("request %d = %+v", i+1, r)
+			}
+		}
+		if a := h.as(key.Key, "GET", "/v1/bins/"+id, ""); a.Code != 200 || a.Body["request_count"] != float64(len(methods)+1) {
+			t.Errorf("get bin = %d %s", a.Code, a.Raw)
+		}
+
+		// The bin's own URLs need no key: the page, its assets and its JSON,
+		// which does not name the tenant.
+		if a := h.as("", "GET", "/v1/bins/"+id+"/requests", ""); a.Code != 401 {
+			t.Errorf("keyless /v1 list = %d, want 401", a.Code)
+		}
+		pub := h.as("", "GET", "/bins/"+id+"/requests.json?limit=2", "")
+		bin, _ := pub.Body["bin"].(map[string]any)
+		if pub.Code != 200 || len(pub.Body["data"].([]any)) != 2 || pub.Body["next_cursor"] == nil || bin["id"] != id || bin["tenant"] != nil {
+			t.Errorf("requests.json = %d %s", pub.Code, pub.Raw)
+		}
+		newest := strconv.FormatInt(got[0].ID, 10)
+		if newer, _ := h.requests("", "/bins/"+id+"/requests.json?after="+newest); len(newer) != 0 {
+			t.Errorf("?after=newest = %d requests, want none", len(newer))
+		}
+		page := h.send("GET", "/bins/"+id+"/view", nil, nil)
+		if page.Code != 200 || !strings.Contains(page.Body.String(), "/ui/bins/view.js") ||
+			!strings.Contains(page.Header().Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("view = %d %v", page.Code, page.Header())
+		}
+		for _, asset := range []string{"/ui/bins/view.js", "/ui/bins/view.css"} {
+			if rec := h.send("GET", asset, nil, nil); rec.Code != 200 || rec.Body.Len() < 1000 {
+				t.Errorf("GET %s = %d, %d bytes", asset, rec.Code, rec.Body.Len())
+			}
+		}
+		// Viewing is not capturing: the page and its JSON left no trace.
+		if n, _ := st.CountBinRequests(context.Background(), id); n != int64(len(methods)+1) {
+			t.Errorf("bin holds %d requests, want %d", n, len(methods)+1)
+		}
+
+		if a := h.as(key.Key, "DELETE", "/v1/bins/"+id, ""); a.Code != 204 {
+			t.Errorf("delete = %d", a.Code)
+		}
+		if rec := h.send("POST", "/bins/"+id, nil, nil); rec.Code != 404 {
+			t.Errorf("POST to a deleted bin = %d, want 404", rec.Code)
+		}
+	})
+}
+
+func TestUnknownBinIs404(t *testing.T) {
+	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	const id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	for _, p := range []string{"/bins/" + id, "/bins/" + id + "/x", "/bins/" + id + "/view", "/bins/" + id + "/requests.json"} {
+		if rec := h.send("GET", p, nil, nil); rec.Code != 404 {
+			t.Errorf("GET %s = %d, want 404", p, rec.Code)
+		}
+	}
+	for _, p := range []string{"/v1/bins/" + id, "/v1/bins/" + id + "/requests"} {
+		if a := h.as("", "GET", p, ""); a.Code != 404 || a.errorCode() != "not_found" {
+			t.Errorf("GET %s = %d %s", p, a.Code, a.Raw)
+		}
+	}
+}
+
+// A body past 256 KiB keeps its beginning and says so; a binary body comes
+// back as base64; a bin keeps its newest 1,000 requests.
+func TestBinLimits(t *testing.T) {
+	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	id := h.createBin("", "")
+	big := bytes.Repeat([]byte("x"), models.BinMaxBody+10)
+	h.send("POST", "/bins/"+id, big, nil)
+	h.send("POST", "/bins/"+id, []byte{0xff, 0x00, 0xfe}, nil)
+	got, _ := h.requests("", "/v1/bins/"+id+"/requests")
+	if got[0].BodyBase64 != "/wD+" || got[0].Body != "" || got[0].Truncated {
+		t.Errorf("binary body = %+v", got[0])
+	}
+	if len(got[1].Body) != models.BinMaxBody || !got[1].Truncated {
+		t.Errorf("big body: %d bytes, truncated %v; want %d, true", len(got[1].Body), got[1].Truncated, models.BinMaxBody)
+	}
+
+	for i := range models.BinMaxRequests + 3 {
+		if rec := h.send("PUT", "/bins/"+id, []byte(strconv.Itoa(i)), nil); rec.Code != 200 {
+			t.Fatalf("request %d = %d", i, rec.Code)
+		}
+	}
+	var all []binRequest
+	for path := "/v1/bins/" + id + "/requests?limit=500"; ; {
+		page, next := h.requests("", path)
+		all = append(all, page...)
+		if next == "" {
+			break
+		}
+		path = "/v1/bins/" + id + "/requests?limit=500&cursor=" + next
+	}
+	if len(all) != models.BinMaxRequests || all[0].Body != "1002" || all[len(all)-1].Body != "3" {
+		t.Errorf("bin holds %d requests, newest %q, oldest %q; want 1000, 1002 to 3", len(all), all[0].Body, all[len(all)-1].Body)
+	}
+}
+
+// A bin expires after 24 hours: from then on every URL of it is 404, and
+// the next bin created purges it.
+func TestBinExpires(t *testing.T) {
+	st := storetest.Open(t, storetest.Backends(t)[0])
+	h := newBinHarness(t, st)
+	id := h.createBin("", "")
+	h.send("POST", "/bins/"+id, []byte("hi"), nil)
+	h.clock.advance(models.BinTTL - time.Second)
+	if rec := h.send("POST", "/bins/"+id, nil, nil); rec.Code != 200 {
+		t.Fatalf("capture a second before expiry = %d", rec.Code)
+	}
+	h.clock.advance(time.Second)
+	for _, p := range []string{"/bins/" + id, "/bins/" + id + "/view", "/bins/" + id + "/requests.json"} {
+		if rec := h.send("GET", p, nil, nil); rec.Code != 404 {
+			t.Errorf("GET %s after expiry = %d, want 404", p, rec.Code)
+		}
+	}
+	if a := h.as("", "GET", "/v1/bins/"+id, ""); a.Code != 404 {
+		t.Errorf("GET /v1/bins/{id} after expiry = %d, want 404", a.Code)
+	}
+	if n, _ := st.CountBinRequests(context.Background(), id); n != 2 {
+		t.Fatalf("before the purge the expired bin holds %d requests, want 2", n)
+	}
+	h.createBin("", "")
+	if n, _ := st.CountBinRequests(context.Background(), id); n != 0 {
+		t.Errorf("after the purge the expired bin holds %d requests, want 0", n)
+	}
+}
+
+// Bins and the hooks that check them follow the API's tenant rules: another
+// tenant's bin or hook is 404.
+func TestBinTenantIsolation(t *testing.T) {
+	acme, globex := config.APIKey{Key: "acme-key-0000000001", Tenant: "acme"}, config.APIKey{Key: "globex-key-000000001", Tenant: "globex"}
+	all := config.APIKey{Key: "all-tenants-key-000001"}
+	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]), acme, globex, all)
+	if a := h.as("", "POST", "/v1/bins", ""); a.Code != 401 {
+		t.Errorf("create without a key = %d, want 401", a.Code)
+	}
+	acmeBin := h.createBin(acme.Key, "")
+	globexBin := h.createBin(globex.Key, "")
+	acmeHook := jsonID(h.as(acme.Key, "POST", "/v1/hooks", hookJSON).Body)
+	h.send("POST", "/bins/"+acmeBin, []byte("{}"), nil)
+
+	for _, p := range []string{"/v1/bins/" + acmeBin, "/v1/bins/" + acmeBin + "/requests", "/v1/bins/" + globexBin + "/requests?hook=" + acmeHook} {
+		if a := h.as(globex.Key, "GET", p, ""); a.Code != 404 {
+			t.Errorf("globex GET %s = %d, want 404", p, a.Code)
+		}
+	}
+	if a := h.as(globex.Key, "DELETE", "/v1/bins/"+acmeBin, ""); a.Code != 404 {
+		t.Errorf("globex DELETE acme's bin = %d, want 404", a.Code)
+	}
+	if a := h.as(all.Key, "GET", "/v1/bins/"+acmeBin, ""); a.Code != 404 {
+		t.Errorf("all-tenant key acting for default: GET acme's bin = %d, want 404", a.Code)
+	}
+	if a := h.as(all.Key, "GET", "/v1/bins/"+acmeBin+"/requests?tenant=acme&hook="+acmeHook, ""); a.Code != 200 {
+		t.Errorf("all-tenant key acting for acme = %d %s", a.Code, a.Raw)
+	}
+	if got, _ := h.requests(acme.Key, "/v1/bins/"+acmeBin+"/requests?hook="+acmeHook); len(got) != 1 || got[0].Signature == nil {
+		t.Errorf("acme's own list = %+v", got)
+	}
+	if a := h.as(acme.Key, "POST", "/v1/bins", `{"tenant":"globex"}`); a.Code != 403 {
+		t.Errorf("acme creating a bin for globex = %d, want 403", a.Code)
+	}
+}
+
+// With ?hook=, each request says whether its signature verifies with that
+// hook's secrets, per the hook's format.
+func TestBinSignatureVerdicts(t *testing.T) {
+	const secret, other = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2VjcmV0LXRoYXQtd2FzLXJvdGF0ZWQ="
+	st := storetest.Open(t, storetest.Backends(t)[0])
+	h := newBinHarness(t, st)
+	tests := []struct {
+		format models.Format
+		scheme string
+	}{
+		{models.FormatStandard, "standard-webhooks"},
+		{models.FormatSuperOffice, "superoffice"},
+		{models.FormatPipeliner, "pipeliner"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format), func(t *testing.T) {
+			bin := h.createBin("", "")
+			hook := jsonID(h.as("", "POST", "/v1/hooks", fmt.Sprintf(`{"events":["*"],"target_url":"http://example.com/bins/%s","format":%q,"secret":%q}`,
+				bin, tt.format, secret)).Body)
+			for _, s := range []string{other, secret} { // oldest first: the list is newest first
+				r := signed(t, tt.format, s, h.clock.now())
+				h.send("POST", "/bins/"+bin, r.Body, r.Header)
+			}
+			got, _ := h.requests("", "/v1/bins/"+bin+"/requests?hook="+hook)
+			if s := got[0].Signature; s == nil || !s.Checked || !s.Valid || s.Scheme != tt.scheme {
+				t.Errorf("signed with the hook's secret: %+v", s)
+			}
+			if s := got[1].Signature; s == nil || !s.Checked || s.Valid || s.Scheme != tt.scheme || s.Detail == "" {
+				t.Errorf("signed with another secret: %+v", s)
+			}
+
+			// Rotated: what the old secret signed verifies while the grace period lasts.
+			hk, _ := strconv.ParseInt(hook, 10, 64)
+			m, _ := st.Hook(context.Background(), "default", hk)
+			expires := h.clock.now().Add(time.Hour)
+			m.PreviousSecret, m.PreviousSecretExpires = other, &expires
+			if err := st.UpdateHook(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = h.requests("", "/v1/bins/"+bin+"/requests?hook="+hook)
+			if s := got[1].Signature; !s.Valid || !strings.Contains(s.Detail, "previous secret") {
+				t.Errorf("signed with the previous secret during its rotation: %+v", s)
+			}
+		})
+	}
+	t.Run("onepage", func(t *testing.T) {
+		bin := h.createBin("", "")
+		hook := jsonID(h.as("", "POST", "/v1/hooks", `{"events":["*"],"target_url":"http://example.com/","format":"onepage"}`).Body)
+		h.send("POST", "/bins/"+bin, []byte("a=1"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		got, _ := h.requests("", "/v1/bins/"+bin+"/requests?hook="+hook)
+		if s := got[0].Signature; s == nil || s.Checked || s.Valid {
+			t.Errorf("onepage verdict = %+v, want not checked", s)
+		}
+	})
+	if a := h.as("", "GET", "/v1/bins/"+h.createBin("", "")+"/requests?hook=999", ""); a.Code != 404 {
+		t.Errorf("?hook= of no hook = %d, want 404", a.Code)
+	}
+}
+
+// signed is a real delivery of format f signed with secret at now.
+func signed(t *testing.T, f models.Format, secret string, now time.Time) *payload.Request {
+	t.Helper()
+	r, err := payload.Encode(f, &payload.Message{DeliveryID: 1, Tenant: "default", EventID: "evt-1", EventType: "Contact.Update",
+		OccurredAt: now, Records: []models.Record{{Data: map[string]any{"id": 1}}}}, []string{secret}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", r.ContentType)
+	return r
+}

@@ -1,0 +1,2 @@
+DROP TABLE bin_requests;
+DROP TABLE bins;
