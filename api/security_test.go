@@ -119,8 +119,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		t.Errorf("evil SaveWebhook over acme's hook = %d %s", a.Code, a.Raw)
 	}
 	// Lists show only the caller's tenant.
-	for _, path := range []string{"/v1/hooks", "/api/v100/rest/spaces/evil/entities/Webhooks"} {
-		if a := tt.do("GET", path, ""); a.Code != 200 || strings.Contains(a.Raw, "receiver.example.com") {
+	for _, path := range []string{"/v1/hooks", "/api/v100/rest/spaces/evil/entities/Webhooks", "/v1/notifications",
+		"/v1/deliveries", fmt.Sprintf("/v1/deliveries?hook_id=%d", tt.hookID), fmt.Sprintf("/v1/notifications?hook_id=%d", tt.hookID)} {
+		if a := tt.do("GET", path, ""); (a.Code != 200 && a.Code != 404) || strings.Contains(a.Raw, "receiver.example.com") || strings.Contains(a.Raw, "acme") {
 			t.Errorf("evil GET %s = %d %s", path, a.Code, a.Raw)
 		}
 	}
@@ -141,6 +142,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	tt.key = acmeKey
 	if a := tt.do("GET", fmt.Sprintf("/v1/deliveries/%d", tt.deliveryID), ""); a.Code != 200 {
 		t.Errorf("acme reading its own delivery = %d", a.Code)
+	}
+	if a := tt.do("GET", "/v1/notifications", ""); !strings.Contains(a.Raw, "acme hook off") {
+		t.Errorf("acme does not see its own notification: %s", a.Raw)
 	}
 	tt.key = adminKey
 	if a := tt.do("GET", "/v1/events/acme-evt?tenant=acme", ""); a.Code != 200 {
