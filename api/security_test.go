@@ -67,6 +67,10 @@ func newTwoTenants(t *testing.T) *twoTenants {
 		t.Fatalf("create bin: %s", bin.Raw)
 	}
 	tt.binID = bin.Body["id"].(string)
+	if _, err := st.CreateNotification(context.Background(), &models.Notification{Tenant: "acme", HookID: tt.hookID, Kind: models.KindHookDisabled,
+		Key: "acme-note", Recipient: "ops@acme.example", Subject: "acme hook off", Body: "receiver.example.com failed", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 	return tt
 }
 
