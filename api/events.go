@@ -102,7 +102,11 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 	// Bounded (start): the SDK retries an unreachable Temporal until the
 	// context ends, and a trigger must get 503 rather than hang.
 	err = a.start(ctx, client.StartWorkflowOptions{
-		ID:                       ev.WorkflowID,
+		ID: ev.WorkflowID,
+		// Eager start: when this process runs a worker too (dev, serve) the
+		// first workflow task comes back in the start's answer, skipping a
+		// trip through Temporal's task queue. Elsewhere it is a plain start.
+		EnableEagerStart:         true,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
@@ -72,14 +73,12 @@ var dbOptions = workflow.ActivityOptions{
 	},
 }
 
-// send runs one delivery to its end: the send activity retries on the
-// configured schedule; when it gives up, the delivery is marked failed and
-// its hook turned off, and the one failure that turned it off tells about it.
+// send runs one delivery to its end: attempts on the configured schedule;
+// when they give up, the delivery is marked failed and its hook turned off,
+// and the one failure that turned it off tells about it.
 func send(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) {
-	var s *activities.Sender
 	var r *activities.Recorder
-	sctx := workflow.WithActivityOptions(ctx, sendOptions(retry))
-	err := workflow.ExecuteActivity(sctx, s.SendWebhook, activities.SendInput{DeliveryID: deliveryID}).Get(ctx, nil)
+	err := attempt(ctx, retry, deliveryID)
 	if err == nil || temporal.IsCanceledError(err) {
 		return
 	}
@@ -94,6 +93,63 @@ func send(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) 
 	if failed.Disabled && workflow.GetVersion(ctx, hookDisabledChange, workflow.DefaultVersion, 1) == 1 {
 		hookDisabled(ctx, deliveryID, failed)
 	}
+}
+
+// localFirstAttempt versions the move of a delivery's first attempt into a
+// local activity; histories recorded before it replay the old path.
+const localFirstAttempt = "local-first-attempt"
+
+// attempt makes a delivery's attempts and returns the last error, nil once
+// one succeeds. The first attempt is a local activity: it runs in the
+// workflow task that planned it, with no task round trip, so a receiver that
+// answers at once gets its request within milliseconds of the trigger. A
+// failed first attempt hands over to the send activity and its retry policy,
+// which keeps the configured schedule: it starts one initial interval (or the
+// receiver's Retry-After) later, with the intervals that follow. A worker
+// that dies during the local attempt makes Temporal run the workflow task
+// again, and the attempt with it: at least once, with the same delivery id.
+func attempt(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) error {
+	var s *activities.Sender
+	in := activities.SendInput{DeliveryID: deliveryID}
+	if workflow.GetVersion(ctx, localFirstAttempt, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions(retry)), s.SendWebhook, in).Get(ctx, nil)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: retry.AttemptTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	err := workflow.ExecuteLocalActivity(lctx, s.SendWebhook, in).Get(ctx, nil)
+	if err == nil || retry.MaxAttempts <= 1 || final(err) {
+		return err
+	}
+	if err := workflow.Sleep(ctx, firstRetryDelay(err, retry)); err != nil {
+		return err
+	}
+	rest := retry
+	rest.MaxAttempts--
+	rest.InitialInterval = min(time.Duration(float64(retry.InitialInterval)*retry.Backoff), retry.MaxInterval)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions(rest)), s.SendWebhook, in).Get(ctx, nil)
+}
+
+// final reports whether err ends a delivery without retries: canceled, or an
+// error the retry policy would not retry.
+func final(err error) bool {
+	if temporal.IsCanceledError(err) {
+		return true
+	}
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && (appErr.NonRetryable() || slices.Contains(activities.NonRetryable, appErr.Type()))
+}
+
+// firstRetryDelay is how long to wait after a failed first attempt: the
+// receiver's Retry-After when it gave one (the sender caps it), else the
+// policy's initial interval.
+func firstRetryDelay(err error, retry activities.RetryPolicy) time.Duration {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
+		return appErr.NextRetryDelay()
+	}
+	return retry.InitialInterval
 }
 
 // sendOptions turn the configured schedule into the send activity's retry
