@@ -143,6 +143,7 @@ func TestRetriesKeepTheDeliveryID(t *testing.T) {
 	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
 	a := e.trigger(map[string]any{"event": "contact.created", "data": map[string]any{"id": 1}})
 	ev := e.eventDone(a.EventID, 1)
+	recordHistory(t, e, a.WorkflowID, "fanout_retry")
 	got := rcv.requests()
 	if len(got) != 3 || ev.Deliveries[0].Status != "succeeded" || ev.Deliveries[0].Attempts != 3 {
 		t.Fatalf("got %d requests, delivery %+v; want 3 attempts then success", len(got), ev.Deliveries[0])

@@ -130,17 +130,19 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			}
 			e := newEnv(t, b, func(d *worker.Deps) { d.Mail = mail })
 			e.tenant = "failures-" + b.Name
-			// Answers take 500ms while down, so the four deliveries' last
-			// attempts are in flight together and their failures race.
-			rcv := newFlaky(t, 500*time.Millisecond)
+			// Answers take 1s while down, so the four deliveries' last
+			// attempts are in flight together and their failures race, even
+			// when a loaded machine starts the four workflows apart. Four
+			// attempts then end about 5.4s in: the late chunk is due at 9s.
+			rcv := newFlaky(t, time.Second)
 			h := e.createHook(map[string]any{"name": "CRM sync", "events": []string{"contact.*"}, "target_url": rcv.URL,
-				"errors_email": "ops@example.com", "options": map[string]any{"chunk_size": 1, "chunk_delay": 6}})
+				"errors_email": "ops@example.com", "options": map[string]any{"chunk_size": 1, "chunk_delay": 9}})
 			monitor := newReceiver(t)
 			e.createHook(map[string]any{"name": "monitor", "target_url": monitor.URL,
 				"events": []string{fmt.Sprintf("webhook{%d}.errors", h.ID), fmt.Sprintf("webhook%d.started", h.ID), "webhook999.errors"}})
 
 			// Four events at once: three of one record, one of two records,
-			// whose second chunk is due 6s later, after the hook is off.
+			// whose second chunk is due 9s later, after the hook is off.
 			var wg sync.WaitGroup
 			for i, records := range []int{1, 1, 1, 2} {
 				wg.Add(1)

@@ -12,8 +12,10 @@ import (
 )
 
 // recordHistory saves a workflow's history as workflows/testdata/<name>.json
-// when HOOKFLOW_RECORD_HISTORY=1, for the replay test. Record again whenever a
-// workflow changes shape on purpose (with workflow.GetVersion for running ones).
+// when HOOKFLOW_RECORD_HISTORY=1, for the replay test. When a workflow changes
+// shape on purpose (with workflow.GetVersion for running ones), first keep the
+// old recordings under a versioned name (<name>_v0.json), then record again:
+// the replay test then covers both paths.
 func recordHistory(t *testing.T, e *env, workflowID, name string) {
 	if os.Getenv("HOOKFLOW_RECORD_HISTORY") != "1" {
 		return
