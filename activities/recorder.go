@@ -4,14 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 )
 
 // Recorder ends deliveries whose retries ran out and turns their hooks off.
 type Recorder struct {
-	Store recordStore
-	Now   func() time.Time
+	Store   recordStore
+	Now     func() time.Time
+	Metrics *metrics.Metrics // nil records nothing
 }
 
 type recordStore interface {
@@ -44,12 +46,13 @@ func (r *Recorder) FailDelivery(ctx context.Context, in FailInput) (FailResult, 
 	if err := r.Store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, in.Reason, now); err != nil {
 		return FailResult{}, err
 	}
+	r.Metrics.DeliveryEnded(models.DeliveryFailed)
 	disabled, err := r.Store.SetHookState(ctx, d.HookID, models.StateActive, models.StateTooManyErrors, now)
 	if err != nil {
 		return FailResult{}, err
 	}
 	if disabled {
-		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "err", in.Reason)
+		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "event_id", d.EventID, "err", in.Reason)
 	}
 	return FailResult{HookID: d.HookID, Disabled: disabled}, nil
 }

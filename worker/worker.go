@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/sdk/client"
@@ -18,6 +19,7 @@ type Deps struct {
 	Store   *store.Store
 	Clients *egress.Clients
 	Retry   activities.RetryPolicy
+	Metrics *metrics.Metrics // nil records nothing
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -32,7 +34,9 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Fanout)
 	w.RegisterWorkflow(workflows.HookDelivery)
 	w.RegisterActivity(activities.NewPlanner(d.Store, d.Retry))
-	w.RegisterActivity(activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval))
-	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now})
+	sender := activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval)
+	sender.Metrics = d.Metrics
+	w.RegisterActivity(sender)
+	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics})
 	return w
 }
