@@ -63,7 +63,6 @@ func pathID(c *gin.Context) (int64, error) {
 	return id, nil
 }
 
-
 // timeQuery reads an RFC 3339 time from the query; absent is the zero time.
 func timeQuery(c *gin.Context, name string) (time.Time, error) {
 	v := c.Query(name)
