@@ -63,12 +63,13 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
+	m := newMetrics(st)
+	c, err := dialTemporal(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w := newWorker(c, cfg, st)
+	w := newWorker(c, cfg, st, m)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -76,7 +77,7 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 	if len(cfg.APIKeys) == 0 {
 		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback")
 	}
-	return serveUntilDone(ctx, apiServer(cfg, st, c, logger), func(addr string) {
+	return serveUntilDone(ctx, apiServer(cfg, st, c, logger, m), func(addr string) {
 		printLinks(out, logger, cfg, addr, ts.UIURL())
 		if ready != nil {
 			ready(addr)

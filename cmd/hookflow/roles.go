@@ -60,7 +60,8 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
+	m := newMetrics(st)
+	c, err := dialTemporal(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
@@ -73,15 +74,18 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if runWorker {
-		w := newWorker(c, cfg, st)
+		w := newWorker(c, cfg, st, m)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
 	}
+	if !runAPI { // the API serves /metrics; a lone worker needs a listener of its own
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
+	}
 	if runAPI {
-		srv := apiServer(cfg, st, c, logger)
+		srv := apiServer(cfg, st, c, logger, m)
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, func(addr string) { logger.Info("API listening", "addr", addr) })
 		})
