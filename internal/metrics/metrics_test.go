@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,37 @@ func TestTemporalHandlerSharesTheRegistry(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("scrape lacks %s:\n%s", want, rec.Body)
 		}
+	}
+}
+
+// README's Metrics table lists every hookflow metric.
+func TestREADMEListsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	m.CountHooks(hookCounts{})
+	// A vector is gathered once it has a series: record one of each.
+	m.EventReceived("t", "a.b")
+	m.DeliveryEnded(models.DeliverySucceeded)
+	m.AttemptMade(metrics.Class2xx, time.Second)
+	m.QueueLag(time.Second)
+	m.RequestServed("GET", "/healthz", 200, time.Millisecond)
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if name := mf.GetName(); strings.HasPrefix(name, "hookflow_") {
+			n++
+			if !strings.Contains(string(readme), "`"+name+"`") {
+				t.Errorf("README does not list %s", name)
+			}
+		}
+	}
+	if n != 8 {
+		t.Errorf("gathered %d hookflow metrics, want 8: a new one needs a line in README and here", n)
 	}
 }
