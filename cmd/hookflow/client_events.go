@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -32,12 +31,13 @@ type delivery struct {
 func eventsCommand() *cobra.Command {
 	o := &clientOptions{}
 	cmd := clientGroup("events", "Send triggers to a running hookflow and follow their deliveries", o)
-	cmd.AddCommand(eventsSendCommand(o), eventsGetCommand(o))
+	cmd.AddCommand(eventsSendCommand(o),
+		resourceCommand(o, "get ID", "Show an event and where each of its deliveries stands", http.MethodGet, "/v1/events/", printEvent))
 	return cmd
 }
 
 func eventsSendCommand(o *clientOptions) *cobra.Command {
-	var file, event, id, data, records, skipKey string
+	var file, skipKey string
 	cmd := &cobra.Command{
 		Use:   "send",
 		Short: "Report a change, as the CRM would (POST /v1/events)",
@@ -47,23 +47,9 @@ func eventsSendCommand(o *clientOptions) *cobra.Command {
 		Example: "  hookflow events send --event Contact.Update --id evt-1001 --data '{\"id\": 1, \"email1\": \"ada@example.com\"}'\n" +
 			"  hookflow events send --file trigger.json",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			body := map[string]any{}
-			if file != "" {
-				if err := readJSONFile(cmd.InOrStdin(), file, &body); err != nil {
-					return err
-				}
-			}
-			f := cmd.Flags()
-			setFlag(f.Changed("event"), body, "event", event)
-			setFlag(f.Changed("id"), body, "id", id)
-			if err := setJSONFlag(f.Changed("data"), body, "data", data); err != nil {
-				return err
-			}
-			if err := setJSONFlag(f.Changed("records"), body, "records", records); err != nil {
-				return err
-			}
-			c, err := o.client()
+		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
+			body, err := requestBody(cmd, file, map[string]string{"event": "event", "id": "id", "data": "data", "records": "records"},
+				"data", "records")
 			if err != nil {
 				return err
 			}
@@ -71,129 +57,82 @@ func eventsSendCommand(o *clientOptions) *cobra.Command {
 			if skipKey != "" {
 				header = []string{api.SkipKeyHeader, skipKey}
 			}
-			raw, err := c.do(cmd.Context(), http.MethodPost, "/v1/events", body, header...)
-			if err != nil || o.json {
-				return jsonOr(cmd.OutOrStdout(), raw, err)
-			}
-			var a struct {
-				EventID    string `json:"event_id"`
-				WorkflowID string `json:"workflow_id"`
-				Duplicate  bool   `json:"duplicate"`
-			}
-			if err := json.Unmarshal(raw, &a); err != nil {
+			return post(cmd, o, c, "/v1/events", body, func(w io.Writer, raw []byte) error {
+				var a struct {
+					EventID    string `json:"event_id"`
+					WorkflowID string `json:"workflow_id"`
+					Duplicate  bool   `json:"duplicate"`
+				}
+				if err := json.Unmarshal(raw, &a); err != nil {
+					return err
+				}
+				what := "Accepted event %s (workflow %s).\n"
+				if a.Duplicate {
+					what = "Event %s was accepted before (workflow %s): nothing new is sent.\n"
+				}
+				_, err := fmt.Fprintf(w, what+"Follow it: hookflow events get %s\n", a.EventID, a.WorkflowID, a.EventID)
 				return err
-			}
-			what := "Accepted event %s (workflow %s).\n"
-			if a.Duplicate {
-				what = "Event %s was accepted before (workflow %s): nothing new is sent.\n"
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), what+"Follow it: hookflow events get %s\n", a.EventID, a.WorkflowID, a.EventID)
-			return err
-		},
+			}, header...)
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "file", "f", "", "JSON body of the trigger; - reads standard input")
-	f.StringVar(&event, "event", "", "event type, entity.action: Contact.Update, deal.created")
-	f.StringVar(&id, "id", "", "idempotency key and event id (default: generated)")
-	f.StringVar(&data, "data", "", "one record, as a JSON object")
-	f.StringVar(&records, "records", "", "records, as a JSON array of objects")
+	f.String("event", "", "event type, entity.action: Contact.Update, deal.created")
+	f.String("id", "", "idempotency key and event id (default: generated)")
+	f.String("data", "", "one record, as a JSON object")
+	f.String("records", "", "records, as a JSON array of objects")
 	f.StringVar(&skipKey, "skip-key", "", "hooks whose options.skip_keys hold this key are not triggered")
 	cmd.MarkFlagsMutuallyExclusive("data", "records")
 	return cmd
 }
 
-func eventsGetCommand(o *clientOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "get ID",
-		Short: "Show an event and where each of its deliveries stands",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var ev struct {
-				ID          string     `json:"id"`
-				Tenant      string     `json:"tenant"`
-				Event       string     `json:"event"`
-				ReceivedAt  time.Time  `json:"received_at"`
-				RecordCount int        `json:"record_count"`
-				WorkflowID  string     `json:"workflow_id"`
-				Deliveries  []delivery `json:"deliveries"`
-			}
-			raw, err := c.get(cmd.Context(), "/v1/events/"+url.PathEscape(args[0]), &ev)
-			if err != nil || o.json {
-				return jsonOr(cmd.OutOrStdout(), raw, err)
-			}
-			w := cmd.OutOrStdout()
-			if err := fields(w, "ID", ev.ID, "Event", ev.Event, "Tenant", ev.Tenant, "Received", stamp(ev.ReceivedAt),
-				"Records", strconv.Itoa(ev.RecordCount), "Workflow", ev.WorkflowID); err != nil {
-				return err
-			}
-			if len(ev.Deliveries) == 0 {
-				_, err := fmt.Fprintln(w, "\nNo deliveries (yet): no Active hook matched, or planning has not run.")
-				return err
-			}
-			fmt.Fprintln(w)
-			return deliveryTable(w, ev.Deliveries)
-		},
+// printEvent shows the event in the JSON raw and a table of its deliveries.
+func printEvent(w io.Writer, raw []byte, _ string) error {
+	var ev struct {
+		ID          string     `json:"id"`
+		Tenant      string     `json:"tenant"`
+		Event       string     `json:"event"`
+		ReceivedAt  time.Time  `json:"received_at"`
+		RecordCount int        `json:"record_count"`
+		WorkflowID  string     `json:"workflow_id"`
+		Deliveries  []delivery `json:"deliveries"`
 	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return err
+	}
+	if err := fields(w, "ID", ev.ID, "Event", ev.Event, "Tenant", ev.Tenant, "Received", stamp(ev.ReceivedAt),
+		"Records", strconv.Itoa(ev.RecordCount), "Workflow", ev.WorkflowID); err != nil {
+		return err
+	}
+	if len(ev.Deliveries) == 0 {
+		_, err := fmt.Fprintln(w, "\nNo deliveries (yet): no Active hook matched, or planning has not run.")
+		return err
+	}
+	fmt.Fprintln(w)
+	return deliveryTable(w, ev.Deliveries)
 }
 
 func deliveriesCommand() *cobra.Command {
 	o := &clientOptions{}
 	cmd := clientGroup("deliveries", "List a hook's deliveries on a running hookflow", o)
 	var hookID int64
-	var status, cursor string
-	var limit int
+	var status string
+	var p pager
 	list := &cobra.Command{
 		Use:     "list --hook ID",
 		Short:   "List a hook's deliveries, newest first",
 		Example: "  hookflow deliveries list --hook 1 --status failed",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			setIf(q, "status", status)
-			setIf(q, "cursor", cursor)
-			if limit > 0 {
-				q.Set("limit", strconv.Itoa(limit))
-			}
-			var page struct {
-				Data       []delivery `json:"data"`
-				NextCursor string     `json:"next_cursor"`
-			}
-			raw, err := c.get(cmd.Context(), fmt.Sprintf("/v1/hooks/%d/deliveries?%s", hookID, q.Encode()), &page)
-			if err != nil || o.json {
-				return jsonOr(cmd.OutOrStdout(), raw, err)
-			}
-			if err := deliveryTable(cmd.OutOrStdout(), page.Data); err != nil {
-				return err
-			}
-			return nextPage(cmd.ErrOrStderr(), page.NextCursor)
-		},
+		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
+			return printPage(cmd, o, c, fmt.Sprintf("/v1/hooks/%d/deliveries?%s", hookID, p.query("status", status)), deliveryTable)
+		}),
 	}
 	list.Flags().Int64Var(&hookID, "hook", 0, "id of the hook (required)")
 	list.Flags().StringVar(&status, "status", "", "only deliveries in this status: pending, succeeded, failed or skipped")
-	pageFlags(list, &limit, &cursor)
+	p.flags(list)
 	_ = list.MarkFlagRequired("hook") // fails only for a flag that does not exist
 	cmd.AddCommand(list)
 	return cmd
-}
-
-// setJSONFlag sets field to the JSON a flag of the same name holds.
-func setJSONFlag(changed bool, body map[string]any, field, v string) error {
-	if !changed {
-		return nil
-	}
-	if !json.Valid([]byte(v)) {
-		return fmt.Errorf("--%s: not valid JSON", field)
-	}
-	body[field] = json.RawMessage(v)
-	return nil
 }
 
 // deliveryTable shows deliveries with their last answer: a status code, or the error.

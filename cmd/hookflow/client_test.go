@@ -122,6 +122,7 @@ func TestClientCommandsGolden(t *testing.T) {
 		{"error_unauthorized", []string{"hooks", "list", "--api-key", "not-the-key-0123456789"}, nil},
 		{"error_unreachable", []string{"hooks", "list", "--server", "http://127.0.0.1:1"}, nil},
 		{"error_usage", []string{"deliveries", "list"}, nil},
+		{"error_bad_json", []string{"events", "send", "--event", "Contact.Update", "--records", "[{"}, nil},
 	}
 	var all strings.Builder
 	for _, s := range steps {
