@@ -30,7 +30,7 @@ var temporalBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5,
 func (m *Metrics) newTemporalHandler() (client.MetricsHandler, error) {
 	exporter, err := otelprom.New(otelprom.WithRegisterer(m.reg), otelprom.WithoutScopeInfo(), otelprom.WithoutTargetInfo())
 	if err != nil {
-		return nil, fmt.Errorf("Temporal SDK metrics exporter: %w", err)
+		return nil, fmt.Errorf("create the Temporal SDK metrics exporter: %w", err)
 	}
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(sdkmetric.NewView(
 		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram},
