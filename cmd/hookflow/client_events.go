@@ -135,16 +135,20 @@ func deliveriesCommand() *cobra.Command {
 	return cmd
 }
 
-// deliveryTable shows deliveries with their last answer: a status code, or the error.
+// deliveryTable shows deliveries with their last answer: a status code, or
+// the end of the error, where Go's network errors say what went wrong.
 func deliveryTable(w io.Writer, ds []delivery) error {
 	rows := make([][]string, len(ds))
 	for i, d := range ds {
 		last := d.LastError
+		if r := []rune(last); len(r) > 40 {
+			last = "…" + string(r[len(r)-39:])
+		}
 		if d.LastStatusCode != 0 {
 			last = strconv.Itoa(d.LastStatusCode)
 		}
 		rows[i] = []string{strconv.FormatInt(d.ID, 10), clip(d.Event, 24), strconv.FormatInt(d.Hook, 10),
-			fmt.Sprintf("%d/%d", d.Chunk.Index+1, d.Chunk.Count), d.Status, strconv.Itoa(d.Attempts), orDash(clip(last, 40)), stamp(d.CreatedAt)}
+			fmt.Sprintf("%d/%d", d.Chunk.Index+1, d.Chunk.Count), d.Status, strconv.Itoa(d.Attempts), orDash(last), stamp(d.CreatedAt)}
 	}
 	return table(w, []string{"ID", "EVENT", "HOOK", "CHUNK", "STATUS", "ATTEMPTS", "LAST", "CREATED"}, rows)
 }

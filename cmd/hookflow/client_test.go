@@ -150,8 +150,11 @@ func shellQuote(args []string) string {
 	return strings.Join(quoted, " ")
 }
 
+// netErr is how Go reports a receiver that is down.
+const netErr = `Post "https://crm-sync.example.com/hooks": dial tcp 203.0.113.7:443: connect: connection refused`
+
 // deliver plans two deliveries of an event to hook 1 and records how they
-// went, as the worker would: one accepted, one refused until it failed.
+// went, as the worker would: one accepted, one unreachable until it failed.
 func deliver(t *testing.T, st *store.Store, eventID string) {
 	ctx := context.Background()
 	ev, err := st.Event(ctx, models.DefaultTenant, eventID)
@@ -170,14 +173,14 @@ func deliver(t *testing.T, st *store.Store, eventID string) {
 	at := clock.Add(time.Second)
 	outcomes := []store.AttemptOutcome{
 		{Attempt: models.Attempt{StartedAt: at, StatusCode: 200, LatencyMS: 42}, Status: models.DeliverySucceeded},
-		{Attempt: models.Attempt{StartedAt: at, StatusCode: 503, LatencyMS: 7, Error: "target answered 503 Service Unavailable"}, Status: models.DeliveryPending},
+		{Attempt: models.Attempt{StartedAt: at, LatencyMS: 7, Error: netErr}, Status: models.DeliveryPending},
 	}
 	for i, o := range outcomes {
 		if _, err := st.RecordAttempt(ctx, planned[i].ID, o); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.FinishDelivery(ctx, planned[1].ID, models.DeliveryFailed, "target answered 503 Service Unavailable", at); err != nil {
+	if err := st.FinishDelivery(ctx, planned[1].ID, models.DeliveryFailed, netErr, at); err != nil {
 		t.Fatal(err)
 	}
 }
