@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 )
@@ -12,8 +13,9 @@ import (
 // Recorder ends deliveries whose retries ran out, turns their hooks off and
 // stores the state-change events that tell other hooks.
 type Recorder struct {
-	Store recordStore
-	Now   func() time.Time
+	Store   recordStore
+	Now     func() time.Time
+	Metrics *metrics.Metrics // nil records nothing
 }
 
 type recordStore interface {
@@ -54,13 +56,14 @@ func (r *Recorder) FailDelivery(ctx context.Context, in FailInput) (FailResult, 
 	if err := r.Store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, in.Reason, now); err != nil {
 		return FailResult{}, err
 	}
+	r.Metrics.DeliveryEnded(models.DeliveryFailed)
 	transition := fmt.Sprintf("%d.%d", d.ID, d.Redeliveries) // a delivery fails for good once per redelivery
 	disabled, err := r.Store.DisableHook(ctx, d.HookID, transition, now)
 	if err != nil {
 		return FailResult{}, err
 	}
 	if disabled {
-		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "err", in.Reason)
+		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "event_id", d.EventID, "err", in.Reason)
 	}
 	return FailResult{HookID: d.HookID, Tenant: d.Tenant, Disabled: disabled, Transition: transition}, nil
 }

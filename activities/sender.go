@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/filter"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
@@ -28,6 +29,7 @@ type Sender struct {
 	// MaxRetryAfter caps how long a receiver's Retry-After may delay the next attempt.
 	MaxRetryAfter time.Duration
 	Now           func() time.Time
+	Metrics       *metrics.Metrics // nil records nothing
 	events        *eventCache
 }
 
@@ -90,6 +92,7 @@ func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (S
 	if err := s.Store.FinishDelivery(ctx, d.ID, models.DeliverySkipped, reason, s.Now().UTC()); err != nil {
 		return SendResult{}, err
 	}
+	s.Metrics.DeliveryEnded(models.DeliverySkipped)
 	return SendResult{Status: models.DeliverySkipped, Attempt: d.Attempts}, nil
 }
 
@@ -124,15 +127,16 @@ func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook)
 func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook, p *payload.Request) (SendResult, error) {
 	started := s.Now()
 	status, excerpt, retryAfter, sendErr := s.post(ctx, h, p)
-	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: s.Now().Sub(started).Milliseconds(), ResponseExcerpt: excerpt}
-	outcome := models.DeliverySucceeded
+	took := s.Now().Sub(started)
+	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: took.Milliseconds(), ResponseExcerpt: excerpt}
+	outcome, class := models.DeliverySucceeded, metrics.StatusClass(status)
 	var result error
 	switch {
 	case errors.Is(sendErr, egress.ErrRefused):
-		a.Error = sendErr.Error()
+		a.Error, class = sendErr.Error(), metrics.ClassRefused
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
 	case sendErr != nil:
-		a.Error = sendErr.Error()
+		a.Error, class = sendErr.Error(), metrics.ClassNetwork
 		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
 	case status == http.StatusGone:
 		a.Error = "target answered 410 Gone: the receiver asks for no more deliveries"
@@ -148,12 +152,27 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	if _, err := s.Store.RecordAttempt(ctx, d.ID, store.AttemptOutcome{Attempt: a, Status: outcome}); err != nil {
 		return SendResult{}, fmt.Errorf("record attempt: %w", err)
 	}
-	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "hook_id", h.ID,
+	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "hook_id", h.ID, "event_id", d.EventID,
 		"attempt", activity.GetInfo(ctx).Attempt, "status", status, "err", a.Error)
+	s.observe(ctx, d, class, started, took)
 	if result != nil {
 		return SendResult{}, result
 	}
+	s.Metrics.DeliveryEnded(models.DeliverySucceeded)
 	return SendResult{Status: models.DeliverySucceeded, StatusCode: status, Attempt: d.Attempts + 1}, nil
+}
+
+// observe records an attempt's metrics. Queue lag is taken on the first
+// attempt of a hook's first delivery only: later chunks wait for their
+// chunk_delay on purpose, and retries for their backoff.
+func (s *Sender) observe(ctx context.Context, d *models.Delivery, class string, started time.Time, took time.Duration) {
+	s.Metrics.AttemptMade(class, took)
+	if s.Metrics == nil || d.Attempts > 0 || d.Seq > 0 {
+		return
+	}
+	if ev, err := s.events.load(ctx, s.Store, d.EventPK); err == nil { // cached by render
+		s.Metrics.QueueLag(started.Sub(ev.ReceivedAt))
+	}
 }
 
 // Response bodies are read this far: enough for the excerpt and to reuse the

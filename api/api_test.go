@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
@@ -53,7 +54,8 @@ func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) 
 type harness struct {
 	t        *testing.T
 	store    *store.Store
-	h        http.Handler
+	h        http.Handler // checked against the OpenAPI document
+	engine   *gin.Engine  // the router itself
 	temporal *fakeTemporal
 	key      string
 }
@@ -68,7 +70,7 @@ func newHarness(t *testing.T, keys ...config.APIKey) *harness {
 	if len(keys) > 0 {
 		k = keys[0].Key
 	}
-	return &harness{t: t, store: st, h: h, temporal: ft, key: k}
+	return &harness{t: t, store: st, h: checked(t, h), engine: h.(*gin.Engine), temporal: ft, key: k}
 }
 
 type answer struct {

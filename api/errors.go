@@ -66,10 +66,10 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 	case errors.Is(err, store.ErrUnavailable), errors.As(err, &unavailable), errors.Is(err, errTemporalDown):
 		he = &httpError{http.StatusServiceUnavailable, "unavailable", "a backing service is unavailable; retry later", nil}
 		c.Header("Retry-After", "5")
-		log.Warn("backing service unavailable", "err", err, "path", c.FullPath())
+		log.WarnContext(c.Request.Context(), "backing service unavailable", "err", err, "path", c.FullPath())
 	default:
 		he = &httpError{http.StatusInternalServerError, "internal", "internal error; it has been logged", nil}
-		log.Error("request failed", "err", err, "path", c.FullPath())
+		log.ErrorContext(c.Request.Context(), "request failed", "err", err, "path", c.FullPath())
 	}
 	c.AbortWithStatusJSON(he.status, errorBody{apiError{he.code, he.message, he.details}})
 }

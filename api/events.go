@@ -88,6 +88,9 @@ func (a *app) createEvent(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	if !ans.Duplicate {
+		a.metrics.EventReceived(ev.Tenant, ev.Type)
+	}
 	c.JSON(http.StatusAccepted, ans)
 }
 

@@ -22,11 +22,11 @@ func (a *app) readyz(c *gin.Context) {
 	checks := gin.H{"database": "ok", "temporal": "ok"}
 	status := http.StatusOK
 	if err := a.store.Ping(ctx); err != nil {
-		a.log.Warn("readiness: database unavailable", "err", err)
+		a.log.WarnContext(ctx, "readiness: database unavailable", "err", err)
 		checks["database"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		a.log.Warn("readiness: temporal unavailable", "err", err)
+		a.log.WarnContext(ctx, "readiness: temporal unavailable", "err", err)
 		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	c.JSON(status, gin.H{"status": map[bool]string{true: "ready", false: "unavailable"}[status == http.StatusOK], "checks": checks})

@@ -12,6 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/internal/binview"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/logging"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"go.temporal.io/sdk/client"
 )
 
@@ -41,7 +43,8 @@ type Deps struct {
 	MaxRecords int
 	Logger     *slog.Logger
 	Now        func() time.Time
-	Tester     Tester // sends test deliveries (TestWebhook, /v1/hooks/{id}/test); nil answers 501
+	Tester     Tester           // sends test deliveries (TestWebhook, /v1/hooks/{id}/test); nil answers 501
+	Metrics    *metrics.Metrics // served at /metrics; nil: a registry of the router's own
 }
 
 type app struct {
@@ -52,6 +55,7 @@ type app struct {
 	maxRecords int
 	log        *slog.Logger
 	clock      func() time.Time
+	metrics    *metrics.Metrics
 }
 
 func (a *app) now() time.Time                 { return a.clock().UTC() }
@@ -61,14 +65,19 @@ func (a *app) fail(c *gin.Context, err error) { fail(c, a.log, err) }
 func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	a := &app{store: d.Store, temporal: d.Temporal, taskQueue: d.TaskQueue, maxBody: d.MaxBody,
-		maxRecords: d.MaxRecords, log: d.Logger, clock: d.Now}
+		maxRecords: d.MaxRecords, clock: d.Now, metrics: d.Metrics,
+		log: slog.New(logging.Handler{Handler: d.Logger.Handler()})} // every line of a request gets its id
 	if a.clock == nil {
 		a.clock = time.Now
 	}
+	if a.metrics == nil {
+		a.metrics = metrics.New()
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	r.Use(a.access) // first: it must see the status the recovery below writes
 	r.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
-		a.log.Error("panic serving request", "path", c.FullPath(), "err", err)
+		a.log.ErrorContext(c.Request.Context(), "panic serving request", "path", c.FullPath(), "err", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{apiError{Code: "internal", Message: "internal error; it has been logged"}})
 	}))
 	r.NoRoute(func(c *gin.Context) {
@@ -79,6 +88,8 @@ func NewRouter(d Deps) http.Handler {
 	})
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
+	r.GET("/metrics", gin.WrapH(a.metrics))
+	r.GET("/openapi.json", a.openapi)
 
 	v1 := r.Group("/v1", authenticate(d.Keys))
 	v1.POST("/hooks", a.createHook)

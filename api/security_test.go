@@ -29,7 +29,6 @@ const (
 type twoTenants struct {
 	*harness
 	st                 *store.Store
-	engine             *gin.Engine
 	hookID, deliveryID int64
 	eventID, binID     string
 }
@@ -40,7 +39,7 @@ func newTwoTenants(t *testing.T) *twoTenants {
 	keys := []config.APIKey{{Key: adminKey}, {Key: acmeKey, Tenant: "acme"}, {Key: evilKey, Tenant: "evil"}}
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	tt := &twoTenants{harness: &harness{t: t, h: h, temporal: ft, key: acmeKey}, st: st, engine: h.(*gin.Engine)}
+	tt := &twoTenants{harness: &harness{t: t, h: checked(t, h), engine: h.(*gin.Engine), temporal: ft, key: acmeKey}, st: st}
 	hook := tt.do("POST", "/v1/hooks", hookJSON)
 	if hook.Code != 201 {
 		t.Fatalf("create hook: %s", hook.Raw)

@@ -8,6 +8,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/sdk/client"
@@ -19,7 +20,8 @@ type Deps struct {
 	Store   *store.Store
 	Clients *egress.Clients
 	Retry   activities.RetryPolicy
-	Mail    *email.Sender // nil: no SMTP configured; mails are logged and kept
+	Mail    *email.Sender    // nil: no SMTP configured; mails are logged and kept
+	Metrics *metrics.Metrics // nil records nothing
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -36,8 +38,10 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
 	w.RegisterActivity(activities.NewPlanner(d.Store, d.Retry))
-	w.RegisterActivity(activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval))
-	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now})
+	sender := activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval)
+	sender.Metrics = d.Metrics
+	w.RegisterActivity(sender)
+	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics})
 	n := &activities.Notifier{Store: d.Store, Now: time.Now}
 	if d.Mail != nil { // a nil *email.Sender in the interface would not read as "no SMTP"
 		n.Mail = d.Mail

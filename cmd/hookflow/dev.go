@@ -52,12 +52,13 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
+	m := newMetrics(st)
+	c, err := dialTemporal(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w, err := newWorker(c, cfg, st)
+	w, err := newWorker(c, cfg, st, m)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(ap
 	if len(cfg.APIKeys) == 0 {
 		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback")
 	}
-	return serveUntilDone(ctx, apiServer(cfg, st, c, logger), func(addr string) {
+	return serveUntilDone(ctx, apiServer(cfg, st, c, logger, m), func(addr string) {
 		printLinks(out, logger, cfg, addr, ts.UIURL())
 		if ready != nil {
 			ready(addr)

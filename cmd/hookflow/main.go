@@ -26,6 +26,17 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(devCommand(), serveCommand(), apiCommand(), workerCommand(), migrateCommand(), versionCommand(), healthcheckCommand(), temporalCommand())
+	root.AddGroup(&cobra.Group{ID: groupServer, Title: "Run hookflow:"}, &cobra.Group{ID: groupClient, Title: "Talk to a running hookflow (--server, --api-key):"})
+	for _, cmd := range []*cobra.Command{devCommand(), serveCommand(), apiCommand(), workerCommand(), migrateCommand(), temporalCommand()} {
+		cmd.GroupID = groupServer
+		root.AddCommand(cmd)
+	}
+	root.AddCommand(hooksCommand(), eventsCommand(), deliveriesCommand(), versionCommand(), healthcheckCommand())
 	return root
 }
+
+// Command groups of hookflow --help; the rest are listed as additional commands.
+const (
+	groupServer = "server"
+	groupClient = "client"
+)

@@ -61,7 +61,8 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 		return err
 	}
 	defer st.Close()
-	c, err := dialTemporal(ctx, cfg, logger)
+	m := newMetrics(st)
+	c, err := dialTemporal(ctx, cfg, logger, m)
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if runWorker {
-		w, err := newWorker(c, cfg, st)
+		w, err := newWorker(c, cfg, st, m)
 		if err != nil {
 			return err
 		}
@@ -84,8 +85,11 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
 	}
+	if !runAPI { // the API serves /metrics; a lone worker needs a listener of its own
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
+	}
 	if runAPI {
-		srv := apiServer(cfg, st, c, logger)
+		srv := apiServer(cfg, st, c, logger, m)
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, func(addr string) { logger.Info("API listening", "addr", addr) })
 		})

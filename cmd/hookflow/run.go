@@ -16,6 +16,7 @@ import (
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/worker"
@@ -66,14 +67,20 @@ func openStore(ctx context.Context, cfg config.Config, migrate bool) (*store.Sto
 }
 
 // dialTemporal connects to Temporal, logging through ours at warn and up
-// (the SDK's info lines are per poller and per worker start).
-func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+// (the SDK's info lines are per poller and per worker start) and reporting
+// the SDK's client and worker metrics on m.
+func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger, m *metrics.Metrics) (client.Client, error) {
+	handler, err := m.TemporalHandler()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		MetricsHandler: handler,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
@@ -104,7 +111,7 @@ func egressClients(cfg config.Config) *egress.Clients {
 
 // newWorker builds the delivery worker from the configuration. Without
 // HOOKFLOW_SMTP_URL the errors_email mails are logged and kept, not sent.
-func newWorker(c client.Client, cfg config.Config, st *store.Store) (sdkworker.Worker, error) {
+func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.Metrics) (sdkworker.Worker, error) {
 	d := worker.Deps{
 		Store:   st,
 		Clients: egressClients(cfg),
@@ -113,6 +120,7 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store) (sdkworker.W
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
 			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,
 		},
+		Metrics: m,
 	}
 	if cfg.SMTPURL != "" {
 		mail, err := email.New(email.Options{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -126,13 +134,13 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store) (sdkworker.W
 
 // apiServer is the API's HTTP server with every timeout set, so slow or
 // stalled clients cannot hold connections open.
-func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger) *http.Server {
+func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger, m *metrics.Metrics) *http.Server {
 	return &http.Server{
 		Addr: cfg.Addr,
 		Handler: api.NewRouter(api.Deps{
 			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
-			Tester: probe.New(egressClients(cfg)),
+			Tester: probe.New(egressClients(cfg)), Metrics: m,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -147,7 +155,7 @@ func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog
 func serveUntilDone(ctx context.Context, srv *http.Server, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
-		return fmt.Errorf("API listen on %s: %w", srv.Addr, err)
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -156,7 +164,7 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ready func(addr strin
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("API: %w", err)
+		return fmt.Errorf("serve %s: %w", srv.Addr, err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -27,6 +27,7 @@ type Config struct {
 	TemporalNamespace string
 	TaskQueue         string
 	Addr              string
+	MetricsAddr       string
 	APIKeys           []APIKey
 	InsecureNoAuth    bool
 	SMTPURL           string
@@ -118,6 +119,8 @@ var Settings = []Setting{
 		func(c *Config, v string) error { c.TaskQueue = v; return nonEmpty(v) }},
 	{"HOOKFLOW_ADDR", "addr", ":8080", "API listen address (dev: 127.0.0.1:8080)", serving,
 		func(c *Config, v string) error { c.Addr = v; return hostPort(v) }},
+	{"HOOKFLOW_METRICS_ADDR", "metrics-addr", ":9464", "listen address of a lone worker's /metrics and /healthz (the API serves them in the other roles)", []string{CmdWorker},
+		func(c *Config, v string) error { c.MetricsAddr = v; return hostPort(v) }},
 	{"HOOKFLOW_API_KEYS", "api-keys", "", "comma list of key (all tenants) or key:tenant (one tenant)", serving,
 		func(c *Config, v string) (err error) { c.APIKeys, err = parseKeys(v); return err }},
 	{"HOOKFLOW_INSECURE_NO_AUTH", "insecure-no-auth", "false", "serve the API without keys", []string{CmdServe, CmdAPI},

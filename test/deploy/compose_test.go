@@ -97,6 +97,40 @@ func TestComposeEnvironmentMatchesTheConfiguration(t *testing.T) {
 	}
 }
 
+// Temporal is healthy only once the namespace hookflow uses exists (api and
+// worker register their search attributes on it at start), every hookflow
+// server has a health check on a port it serves, and api and worker come
+// back if they stop.
+func TestComposeStartsInOrderAndChecksHealth(t *testing.T) {
+	p := load(t)
+	tmp, _ := p.GetService("temporal")
+	api, _ := p.GetService("api")
+	ns := api.Environment["HOOKFLOW_TEMPORAL_NAMESPACE"]
+	if ns == nil || tmp.Environment["DEFAULT_NAMESPACE"] == nil || *tmp.Environment["DEFAULT_NAMESPACE"] != *ns {
+		t.Errorf("Temporal creates namespace %v, hookflow uses %v", tmp.Environment["DEFAULT_NAMESPACE"], ns)
+	}
+	if test := strings.Join(tmp.HealthCheck.Test, " "); !strings.Contains(test, "namespace describe") || !strings.Contains(test, *ns) {
+		t.Errorf("temporal's health check %q does not wait for namespace %s", test, *ns)
+	}
+	for name, port := range map[string]string{"api": "8080", "worker": "9464"} {
+		s, _ := p.GetService(name)
+		if s.HealthCheck == nil || !strings.Contains(strings.Join(s.HealthCheck.Test, " "), "/hookflow healthcheck http://127.0.0.1:"+port+"/") {
+			t.Errorf("%s has no health check on port %s: %+v", name, port, s.HealthCheck)
+		}
+		if s.Restart != types.RestartPolicyOnFailure {
+			t.Errorf("%s restart = %q, want on-failure", name, s.Restart)
+		}
+	}
+	w, _ := p.GetService("worker")
+	if addr := w.Environment["HOOKFLOW_METRICS_ADDR"]; addr == nil || !strings.HasSuffix(*addr, ":9464") {
+		t.Errorf("worker metrics address = %v, want :9464", addr)
+	}
+	m, _ := p.GetService("mailpit")
+	if !slices.ContainsFunc(m.Ports, func(pc types.ServicePortConfig) bool { return pc.Target == 8025 }) {
+		t.Errorf("the SMTP catcher's web UI is not published: %+v", m.Ports)
+	}
+}
+
 func TestDockerfileBuildsTheBinary(t *testing.T) {
 	b, err := os.ReadFile("../../Dockerfile")
 	if err != nil {

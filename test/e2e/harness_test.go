@@ -25,6 +25,8 @@ import (
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -55,12 +57,14 @@ func TestMain(m *testing.M) {
 // fastRetry keeps retry tests short: 200ms, ×2, capped at 1s, 4 attempts.
 var fastRetry = activities.RetryPolicy{InitialInterval: 200 * time.Millisecond, Backoff: 2, MaxInterval: time.Second, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
 
-// env is one running hookflow: its own database, task queue, worker and API.
+// env is one running hookflow: its own database, task queue, worker, API
+// and metrics registry.
 type env struct {
 	t      *testing.T
 	store  *store.Store
 	client client.Client
 	api    *httptest.Server
+	http   *http.Client // checks every exchange against the API's OpenAPI document
 	queue  string
 	key    string // sent as a bearer token when set
 	// tenant, when set, is the tenant every call acts for. Workflow ids name
@@ -90,14 +94,20 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 		o.logs = io.Discard
 	}
 	logger := slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(logger)})
+	m := metrics.New()
+	m.CountHooks(st)
+	sdkMetrics, err := m.TemporalHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(logger), MetricsHandler: sdkMetrics})
 	if err != nil {
 		t.Fatalf("dial Temporal: %v", err)
 	}
 	t.Cleanup(c.Close)
 	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry}
+	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry, Metrics: m}
 	for _, edit := range o.worker {
 		edit(&deps)
 	}
@@ -107,9 +117,10 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	}
 	t.Cleanup(w.Stop)
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
-		Logger: logger, Now: time.Now, Tester: probe.New(clients), Keys: o.keys}))
+		Logger: logger, Now: time.Now, Tester: probe.New(clients), Keys: o.keys, Metrics: m}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, client: c, api: srv, queue: queue}
+	e := &env{t: t, store: st, client: c, api: srv, queue: queue,
+		http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}
 	if len(o.keys) > 0 {
 		e.key = o.keys[0].Key
 	}
@@ -141,7 +152,7 @@ func (e *env) callWithHeader(method, path string, body any, out any, header ...s
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.http.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -153,6 +164,21 @@ func (e *env) callWithHeader(method, path string, body any, out any, header ...s
 		}
 	}
 	return resp.StatusCode
+}
+
+// openapiDocument fetches the OpenAPI document the API at base serves.
+func openapiDocument(t *testing.T, base string) []byte {
+	t.Helper()
+	resp, err := http.Get(base + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /openapi.json = %d, %v", resp.StatusCode, err)
+	}
+	return b
 }
 
 type hookAnswer struct {

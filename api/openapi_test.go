@@ -1,0 +1,53 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/hookflow/hookflow/internal/openapitest"
+)
+
+// checked wraps an API handler so every exchange of the test is checked
+// against the OpenAPI document the handler serves.
+func checked(t *testing.T, h http.Handler) http.Handler {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /openapi.json = %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	return openapitest.New(t, rec.Body.Bytes()).Handler(h)
+}
+
+// Every route the router serves is documented, and every documented
+// operation is served. A failure here names what to add to api/openapi.yaml.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	h := newHarness(t)
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
+	documented := openapitest.New(t, rec.Body.Bytes()).Operations()
+	var served []string
+	for _, r := range h.engine.Routes() {
+		served = append(served, openapitest.Route(r.Method, r.Path))
+	}
+	for _, r := range served {
+		if !slices.Contains(documented, r) {
+			t.Errorf("%s is served but not documented in api/openapi.yaml", r)
+		}
+	}
+	for _, op := range documented {
+		if !slices.Contains(served, op) {
+			t.Errorf("%s is documented in api/openapi.yaml but not served", op)
+		}
+	}
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Info    struct{ Title string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || doc.OpenAPI != "3.0.3" || doc.Info.Title != "hookflow" {
+		t.Errorf("served document = %+v, %v", doc, err)
+	}
+}

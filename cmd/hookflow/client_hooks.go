@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// A hook is shown from the API's JSON, field by field: label and JSON name.
+var (
+	hookColumns = [][2]string{{"ID", "id"}, {"NAME", "name"}, {"STATE", "state"}, {"FORMAT", "format"},
+		{"EVENTS", "events"}, {"TARGET", "target_url"}}
+	hookFields = [][2]string{{"ID", "id"}, {"Name", "name"}, {"Tenant", "tenant"}, {"State", "state"},
+		{"Events", "events"}, {"Target", "target_url"}, {"Format", "format"}, {"Secret", "secret"},
+		{"Headers", "headers"}, {"Properties", "properties"}, {"Options", "options"}, {"Errors email", "errors_email"},
+		{"Registered", "registered"}, {"Registered by", "registered_by"}, {"Updated", "updated"}, {"Updated by", "updated_by"},
+		{"Errors", "error_count"}, {"Failing since", "failing_since"}, {"Last error", "last_error"}}
+)
+
+func hooksCommand() *cobra.Command {
+	o := &clientOptions{}
+	cmd := clientGroup("hooks", "List, create, show and delete hooks on a running hookflow", o)
+	cmd.AddCommand(hooksListCommand(o), hooksCreateCommand(o),
+		resourceCommand(o, "get ID", "Show a hook (secret masked)", http.MethodGet, "/v1/hooks/", func(w io.Writer, raw []byte, _ string) error {
+			return printHook(w, raw)
+		}),
+		resourceCommand(o, "delete ID", "Delete a hook", http.MethodDelete, "/v1/hooks/", func(w io.Writer, _ []byte, id string) error {
+			_, err := fmt.Fprintf(w, "Deleted hook %s.\n", id)
+			return err
+		}))
+	return cmd
+}
+
+func hooksListCommand(o *clientOptions) *cobra.Command {
+	var state string
+	var p pager
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List hooks, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
+			return printPage(cmd, o, c, "/v1/hooks?"+p.query("state", state), func(w io.Writer, hooks []map[string]any) error {
+				header := make([]string, len(hookColumns))
+				for i, col := range hookColumns {
+					header[i] = col[0]
+				}
+				rows := make([][]string, len(hooks))
+				for i, h := range hooks {
+					for _, col := range hookColumns {
+						rows[i] = append(rows[i], orDash(clip(show(h[col[1]]), 60)))
+					}
+				}
+				return table(w, header, rows)
+			})
+		}),
+	}
+	cmd.Flags().StringVar(&state, "state", "", "only hooks in this state: Active, Stopped or TooManyErrors")
+	p.flags(cmd)
+	return cmd
+}
+
+func hooksCreateCommand(o *clientOptions) *cobra.Command {
+	var file string
+	var headers []string
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a hook",
+		Long: "Create a hook: which events it wants (--events) and where they go (--url). The answer shows\n" +
+			"the signing secret in full, the only time it is shown: store it. --file takes the whole JSON\n" +
+			"body of POST /v1/hooks (- reads standard input); flags given besides override its fields.",
+		Example: "  hookflow hooks create --events 'contact.*' --url https://crm-sync.example.com/hooks --name 'CRM sync'\n" +
+			"  hookflow hooks create --file hook.json",
+		Args: cobra.NoArgs,
+		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
+			body, err := requestBody(cmd, file, map[string]string{"name": "name", "events": "events", "url": "target_url",
+				"secret": "secret", "format": "format", "errors-email": "errors_email"})
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("header") {
+				hs := map[string]string{}
+				for _, h := range headers {
+					k, v, ok := strings.Cut(h, "=")
+					if !ok {
+						return fmt.Errorf("--header %q: must be Name=value", h)
+					}
+					hs[k] = v
+				}
+				body["headers"] = hs
+			}
+			return post(cmd, o, c, "/v1/hooks", body, func(w io.Writer, raw []byte) error {
+				if err := printHook(w, raw); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintln(w, "\nThe secret is shown in full only now: store it (hookflow hooks get shows it masked).")
+				return err
+			})
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "JSON body of the hook; - reads standard input")
+	f.StringSliceP("events", "e", nil, "event patterns: contact.created, contact.*, * (repeat or comma-separate)")
+	f.String("url", "", "target URL the deliveries are POSTed to")
+	f.String("name", "", "name of the hook")
+	f.String("secret", "", "signing secret (default: a generated whsec_… secret)")
+	f.String("format", "", "wire format: standard, superoffice, pipeliner, onepage, clinchpad, agilecrm (default standard)")
+	f.StringArrayVar(&headers, "header", nil, "custom header Name=value sent with every delivery (repeatable)")
+	f.String("errors-email", "", "address mailed when the hook turns TooManyErrors")
+	return cmd
+}
+
+// printHook shows the hook in the JSON raw, one field a line.
+func printHook(w io.Writer, raw []byte) error {
+	var h map[string]any
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return err
+	}
+	var pairs []string
+	for _, f := range hookFields {
+		v := show(h[f[1]])
+		if v == "{}" {
+			v = "" // options with none set
+		}
+		pairs = append(pairs, f[0], v)
+	}
+	return fields(w, pairs...)
+}
