@@ -111,11 +111,7 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, 
 	if err != nil {
 		return EventPlan{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
-	var aliases []string
-	if ev.AboutHookID != 0 {
-		aliases = models.StateEventEntities(ev.AboutHookID)
-	}
-	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, aliases, ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
+	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, in.AfterHookID, FanoutPage+1)
 	if err != nil {
 		return EventPlan{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
@@ -25,6 +26,7 @@ import (
 type eventStore interface {
 	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
 	Event(ctx context.Context, tenant, id string) (*models.Event, error)
+	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
 }
 
 // workflowStarter is the part of the Temporal client the API uses.
@@ -102,6 +104,10 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 	if err != nil {
 		return triggerAnswer{}, err
 	}
+	attrs := []temporal.SearchAttributeUpdate{workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)}
+	if ids := a.hookHint(ctx, ev); len(ids) > 0 {
+		attrs = append(attrs, workflows.AttrHookIDs.ValueSet(ids))
+	}
 	// Bounded (start): the SDK retries an unreachable Temporal until the
 	// context ends, and a trigger must get 503 rather than hang.
 	err = a.start(ctx, client.StartWorkflowOptions{
@@ -112,14 +118,40 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 		EnableEagerStart:         true,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
 		StaticSummary: ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
 	}, workflows.Fanout, workflows.FanoutInput{Tenant: ev.Tenant, EventID: ev.ID, EventPK: ev.PK})
 	if err != nil {
 		return triggerAnswer{}, err
 	}
 	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created}, nil
+}
+
+// hintHooks bounds the hooks an event's start names: the small fan-outs the
+// event workflow sends itself.
+const hintHooks = 10
+
+// hookHint names the hooks an event will most likely reach, for the
+// HookflowHookIds search attribute at start: the workflow then needs no
+// search-attribute update (a visibility write) when its plan agrees, which
+// it does unless hooks change in between. A large fan-out, or a failed
+// lookup, names none: the workflow's children carry their hook ids.
+func (a *app) hookHint(ctx context.Context, ev *models.Event) []string {
+	et, err := models.ParseEventType(ev.Type)
+	if err != nil {
+		return nil
+	}
+	hooks, err := a.store.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, 0, hintHooks+1)
+	if err != nil || len(hooks) > hintHooks {
+		return nil
+	}
+	var ids []string
+	for i := range hooks {
+		if filter.Accepts(hooks[i].Options.V, et.Entity, ev.CustomEntity, ev.SkipKey) {
+			ids = append(ids, strconv.FormatInt(hooks[i].ID, 10))
+		}
+	}
+	return ids
 }
 
 // eventFrom validates a trigger and builds the event to store.

@@ -67,6 +67,15 @@ func StateEventEntities(hookID int64) []string {
 	return []string{StateEventEntity + id, StateEventEntity + "{" + id + "}"}
 }
 
+// Aliases are the more entity names an event answers to when matching hooks:
+// a state event's per-hook spellings, none for other events.
+func (e *Event) Aliases() []string {
+	if e.AboutHookID == 0 {
+		return nil
+	}
+	return StateEventEntities(e.AboutHookID)
+}
+
 var stateEventEntity = regexp.MustCompile(`^webhook(\d+|\{\d+\})?$`)
 
 // IsStateEvent reports whether an event type (parsed) is a state-change

@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -79,7 +80,10 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 			inline = append(inline, strconv.FormatInt(h.HookID, 10))
 		}
 	}
-	if len(inline) > 0 {
+	// The API names the hooks it expects at start; an update (one more
+	// visibility write) is needed only when the plan differs.
+	named, _ := workflow.GetTypedSearchAttributes(ctx).GetKeywordList(AttrHookIDs)
+	if len(inline) > 0 && !slices.Equal(named, inline) {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, AttrHookIDs.ValueSet(inline)); err != nil {
 			return err
 		}
