@@ -225,6 +225,80 @@ func TestDevSurvivesKillDuringDelivery(t *testing.T) {
 	}
 }
 
+// A chunk waiting on its chunk_delay timer when hookflow dev is killed goes
+// out on time after a restart, and the chunk already sent is not sent again:
+// the wait is a durable Temporal timer, not a sleep in the process.
+func TestDevChunkTimerSurvivesKill(t *testing.T) {
+	dir := t.TempDir()
+	ports := devPorts{freePort(t), freePort(t), freePort(t)}
+	api := fmt.Sprintf("http://127.0.0.1:%d", ports.api)
+	env := []string{"HOOKFLOW_LOG_LEVEL=warn"}
+	var mu sync.Mutex
+	arrivals := map[string][]time.Time{} // webhook-id → arrival times
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		arrivals[r.Header.Get("Webhook-Id")] = append(arrivals[r.Header.Get("Webhook-Id")], time.Now())
+	}))
+	defer rcv.Close()
+	snapshot := func() map[string][]time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string][]time.Time{}
+		for k, v := range arrivals {
+			out[k] = append([]time.Time(nil), v...)
+		}
+		return out
+	}
+
+	p := start(t, env, devArgs(dir, ports)...)
+	p.waitReady(t, api, 3*time.Minute)
+	hook := map[string]any{"events": []string{"*"}, "target_url": rcv.URL, "options": map[string]any{"chunk_size": 1, "chunk_delay": 6}}
+	if code := call(t, "POST", api+"/v1/hooks", hook, nil); code != 201 {
+		t.Fatalf("create hook = %d", code)
+	}
+	records := []map[string]any{{"id": 1}, {"id": 2}}
+	if code := call(t, "POST", api+"/v1/events", map[string]any{"id": "timer-1", "event": "Contact.Update", "records": records}, nil); code != 202 {
+		t.Fatalf("trigger = %d", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(snapshot()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first chunk never arrived")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // the task that sent chunk 0 and set chunk 1's timer completes
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+	p2 := start(t, env, devArgs(dir, ports)...)
+	p2.waitReady(t, api, 2*time.Minute)
+	deadline = time.Now().Add(60 * time.Second)
+	for len(snapshot()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second chunk never arrived after the restart: %v", snapshot())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := snapshot()
+	var first, second time.Time
+	for _, times := range got {
+		if len(times) != 1 {
+			t.Errorf("a chunk arrived %d times, want once: %v", len(times), got)
+		}
+		if first.IsZero() || times[0].Before(first) {
+			first, second = times[0], first
+		} else {
+			second = times[0]
+		}
+	}
+	if gap := second.Sub(first); gap < 5500*time.Millisecond || gap > 30*time.Second {
+		t.Errorf("the second chunk came %s after the first, want about chunk_delay (6s)", gap)
+	}
+}
+
 // A bad setting stops the process at start with one line naming it.
 func TestBadConfigurationStopsAtStart(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "serve")
