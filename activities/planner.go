@@ -54,9 +54,12 @@ const (
 	// before it continues as new.
 	FanoutPage = 500
 	// InlineHooks and InlineDeliveries bound the deliveries the event workflow
-	// sends itself; larger fan-outs get one child workflow per hook.
-	InlineHooks      = 10
-	InlineDeliveries = 100
+	// sends itself; larger fan-outs get one child workflow per hook. A
+	// delivery that succeeds at once costs its history one marker, so a
+	// hundred hooks fit one workflow, and one workflow per event (not per
+	// hook) is what lets a fan-out to 100 hooks keep up with its events.
+	InlineHooks      = 100
+	InlineDeliveries = 500
 	// DeliveryPage is how many deliveries one hook workflow run sends before it
 	// continues as new (only one-record formats with thousands of records get there).
 	DeliveryPage = 500

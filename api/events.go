@@ -127,9 +127,9 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created}, nil
 }
 
-// hintHooks bounds the hooks an event's start names: the small fan-outs the
-// event workflow sends itself.
-const hintHooks = 10
+// hintHooks bounds the hooks an event's start names: the fan-outs the event
+// workflow sends itself (activities.InlineHooks).
+const hintHooks = 100
 
 // hookHint names the hooks an event will most likely reach, for the
 // HookflowHookIds search attribute at start: the workflow then needs no

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
@@ -213,7 +214,7 @@ func TestFailingReceiverTurnsTheHookOff(t *testing.T) {
 func TestLargeFanoutUsesChildWorkflows(t *testing.T) {
 	e := newEnv(t, storetest.Backends(t)[0])
 	rcv := newReceiver(t)
-	const hooks = 15
+	const hooks = activities.InlineHooks + 1
 	var ids []int64
 	for range hooks {
 		ids = append(ids, e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL, "options": map[string]any{"chunk_size": 2}}).ID)
@@ -226,6 +227,11 @@ func TestLargeFanoutUsesChildWorkflows(t *testing.T) {
 	ev := e.eventDone(a.EventID, hooks*3)
 	if len(ev.Hooks) != hooks || rcv.hits.Load() != hooks*3 {
 		t.Fatalf("%d hooks reached, %d requests; want %d and %d", len(ev.Hooks), rcv.hits.Load(), hooks, hooks*3)
+	}
+	for _, d := range ev.Deliveries {
+		if want := workflows.HookDeliveryWorkflowID("default", a.EventID, d.HookID); d.WorkflowID != want {
+			t.Fatalf("delivery %d ran in %s, want the hook's own workflow %s", d.ID, d.WorkflowID, want)
+		}
 	}
 	ctx := context.Background()
 	parent := historyLength(t, e, a.WorkflowID)
