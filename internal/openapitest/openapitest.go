@@ -7,6 +7,10 @@
 // body, so the document is neither looser nor stricter than the server.
 // Paths the document does not know may only be answered 404 or 405: anything
 // else is a route someone forgot to document.
+//
+// A path parameter marked `x-multi-segment: true` matches the rest of the
+// path, slashes included (a catch-all route such as Gin's *rest), which
+// OpenAPI's templates cannot say; the document keeps the standard {name}.
 package openapitest
 
 import (
@@ -27,6 +31,14 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
+
+// Pages and their assets are text; kin-openapi decodes only text/plain of
+// the text types, so the others are read the same way.
+func init() {
+	for _, ct := range []string{"text/html", "text/css", "text/javascript", "application/javascript"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+	}
+}
 
 // Checker checks exchanges against one document; it is safe for concurrent use.
 type Checker struct {
@@ -67,11 +79,58 @@ func load(doc []byte) *loaded {
 	if err := spec.Validate(context.Background()); err != nil {
 		return &loaded{err: fmt.Errorf("the document is not valid OpenAPI: %w", err)}
 	}
-	router, err := gorillamux.NewRouter(spec)
+	router, err := gorillamux.NewRouter(routing(spec))
 	if err != nil {
 		return &loaded{err: fmt.Errorf("route the document: %w", err)}
 	}
 	return &loaded{spec: spec, router: router}
+}
+
+// MultiSegment is the extension that marks a path parameter as matching the
+// rest of the path, slashes included.
+const MultiSegment = "x-multi-segment"
+
+// routing returns spec for the router: spec itself, or a copy whose paths
+// write each multi-segment parameter in gorilla/mux's syntax, {name:.*}.
+// The copy shares every path item, so operations are validated as written.
+func routing(spec *openapi3.T) *openapi3.T {
+	paths := openapi3.NewPaths()
+	changed := false
+	for path, item := range spec.Paths.Map() {
+		routed := path
+		for _, name := range multiSegmentParams(item) {
+			routed = strings.ReplaceAll(routed, "{"+name+"}", "{"+name+":.*}")
+		}
+		changed = changed || routed != path
+		paths.Set(routed, item)
+	}
+	if !changed {
+		return spec
+	}
+	routed := *spec
+	routed.Paths = paths
+	return &routed
+}
+
+// multiSegmentParams names the path parameters of item, its own or one of
+// its operations', that are marked MultiSegment.
+func multiSegmentParams(item *openapi3.PathItem) []string {
+	var names []string
+	add := func(ps openapi3.Parameters) {
+		for _, p := range ps {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInPath {
+				continue
+			}
+			if on, _ := p.Value.Extensions[MultiSegment].(bool); on {
+				names = append(names, p.Value.Name)
+			}
+		}
+	}
+	add(item.Parameters)
+	for _, op := range item.Operations() {
+		add(op.Parameters)
+	}
+	return names
 }
 
 // Handler returns next with every exchange checked.

@@ -104,3 +104,52 @@ func TestOperationsAndRoutesCompare(t *testing.T) {
 		t.Errorf("Route(gin path) = %q", r)
 	}
 }
+
+// A path parameter marked x-multi-segment takes the rest of the path, as a
+// catch-all route does; the document itself keeps OpenAPI's {name}.
+func TestMultiSegmentParameter(t *testing.T) {
+	const doc = `
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /files/{path}:
+    parameters:
+      - {name: path, in: path, required: true, schema: {type: string}, x-multi-segment: true}
+    get:
+      responses:
+        "200":
+          description: a page
+          content:
+            text/html:
+              schema: {type: string}
+  /files/{path}/raw:
+    parameters:
+      - {name: path, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        "204": {description: one segment only}
+`
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/files/a", 200, ""},
+		{"/files/a/b/c", 200, ""},
+		{"/files/a/raw", 204, ""},
+		{"/files/a/b/raw", 204, "status is not supported"}, // the literal path has no multi-segment parameter
+		{"/other/a/b", 200, "no such operation"},
+	} {
+		rec := &recorder{TB: t}
+		c := openapitest.New(rec, []byte(doc))
+		header := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+		c.Check(httptest.NewRequest("GET", tt.path, nil), nil, tt.status, header, []byte("<!doctype html>"))
+		got := strings.Join(rec.errs, "\n")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("GET %s %d: report = %q, want one containing %q", tt.path, tt.status, got, tt.want)
+		}
+	}
+	if ops := openapitest.New(t, []byte(doc)).Operations(); !slices.Equal(ops, []string{"GET /files/{}", "GET /files/{}/raw"}) {
+		t.Errorf("Operations = %v", ops)
+	}
+}
