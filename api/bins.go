@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -153,7 +154,33 @@ func (a *app) pathBin(c *gin.Context, keyed bool) (*models.Bin, error) {
 			return nil, err
 		}
 	}
+	if !textual(c.Param("id")) { // names no bin, and PostgreSQL would refuse the query (a 500)
+		return nil, errNotFound
+	}
 	return a.store.Bin(c.Request.Context(), t, c.Param("id"), a.now())
+}
+
+// textual reports whether s can be stored or compared as text: PostgreSQL
+// refuses NUL and invalid UTF-8, which a URL can carry (%00, %ff).
+func textual(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// asText returns s with the bytes text cannot hold (NUL, invalid UTF-8)
+// percent-encoded, as the URL that brought them wrote them.
+func asText(s string) string {
+	if textual(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0 || r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // binMeta shows bin with the number of requests it holds.
@@ -177,6 +204,9 @@ func (a *app) getBin(c *gin.Context) {
 
 func (a *app) deleteBin(c *gin.Context) {
 	t, err := tenant(c, "")
+	if err == nil && !textual(c.Param("id")) {
+		err = errNotFound
+	}
 	if err == nil {
 		err = a.store.DeleteBin(c.Request.Context(), t, c.Param("id"))
 	}
@@ -257,7 +287,7 @@ func (a *app) captureBinRequest(c *gin.Context) {
 	header := c.Request.Header.Clone()
 	header.Set("Host", c.Request.Host) // Go moves Host out of the header map; a reader wants it
 	r := &models.BinRequest{
-		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, Path: c.Request.URL.Path, Query: c.Request.URL.RawQuery,
+		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, Path: asText(c.Request.URL.Path), Query: asText(c.Request.URL.RawQuery),
 		Headers: models.JSON[map[string][]string]{V: header}, Body: body[:min(len(body), models.BinMaxBody)],
 		Truncated: truncated, RemoteAddr: c.RemoteIP(),
 	}

@@ -373,3 +373,33 @@ func signed(t *testing.T, f models.Format, secret string, now time.Time) *payloa
 	r.Header.Set("Content-Type", r.ContentType)
 	return r
 }
+
+// A URL can carry bytes text cannot hold (%00, %ff). In a bin's id they name
+// no bin; below a bin they are captured, percent-encoded. Never a 500
+// (PostgreSQL refuses them in text).
+func TestBinURLsWithBytesTextCannotHold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newBinHarness(t, st)
+		id := h.createBin("", "")
+		for _, p := range []string{"/bins/%00", "/bins/%ff/x", "/bins/" + id + "%00/view", "/bins/%ff/requests.json"} {
+			if rec := h.send("POST", p, nil, nil); rec.Code != 404 {
+				t.Errorf("POST %s = %d, want 404", p, rec.Code)
+			}
+		}
+		for _, m := range []string{"GET", "DELETE"} {
+			if a := h.as("", m, "/v1/bins/%00", ""); a.Code != 404 {
+				t.Errorf("%s /v1/bins/%%00 = %d %s, want 404", m, a.Code, a.Raw)
+			}
+		}
+		if a := h.as("", "GET", "/v1/bins/%ff/requests", ""); a.Code != 404 {
+			t.Errorf("GET /v1/bins/%%ff/requests = %d %s, want 404", a.Code, a.Raw)
+		}
+		if rec := h.send("POST", "/bins/"+id+"/a%00b%ffc/é?q=%00&r=\xff", []byte("x"), nil); rec.Code != 200 {
+			t.Fatalf("capture = %d %s", rec.Code, rec.Body)
+		}
+		got, _ := h.requests("", "/v1/bins/"+id+"/requests")
+		if len(got) != 1 || got[0].Path != "/bins/"+id+"/a%00b%FFc/é" || got[0].Query != "q=%00&r=%FF" {
+			t.Errorf("captured %+v", got)
+		}
+	})
+}
