@@ -47,7 +47,7 @@ func newBinHarness(t *testing.T, st *store.Store, keys ...config.APIKey) *binHar
 	clk := &clock{t: time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)}
 	h := api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20,
 		MaxRecords: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now})
-	return &binHarness{harness: &harness{t: t, h: h}, st: st, clock: clk}
+	return &binHarness{harness: &harness{t: t, h: checked(t, h)}, st: st, clock: clk}
 }
 
 // send makes a raw request, with no key: how senders reach a bin.
@@ -372,6 +372,48 @@ func signed(t *testing.T, f models.Format, secret string, now time.Time) *payloa
 	}
 	r.Header.Set("Content-Type", r.ContentType)
 	return r
+}
+
+// The keyless URLs answer as the OpenAPI document says (the harness checks
+// every exchange): the page's own paths capture every method but GET, the
+// page answers range and conditional requests, and assets have their types.
+func TestBinKeylessAnswers(t *testing.T) {
+	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	id := h.createBin("", "")
+	for _, m := range []string{"HEAD", "TRACE", "OPTIONS", "POST"} {
+		for _, p := range []string{"/view", "/requests.json", "/a/b"} {
+			if rec := h.send(m, "/bins/"+id+p, []byte("<xml/>"), http.Header{"Content-Type": {"application/xml"}}); rec.Code != 200 {
+				t.Errorf("%s /bins/{id}%s = %d, want 200 (captured)", m, p, rec.Code)
+			}
+		}
+	}
+	if n, _ := h.st.CountBinRequests(context.Background(), id); n != 12 {
+		t.Errorf("bin holds %d requests, want 12", n)
+	}
+	for _, tt := range []struct {
+		header http.Header
+		code   int
+	}{
+		{http.Header{"Range": {"bytes=0-9"}}, 206},
+		{http.Header{"Range": {"bytes=999999-"}}, 416},
+		{http.Header{"If-None-Match": {"*"}}, 304},
+		{http.Header{"If-Match": {`"x"`}}, 412},
+	} {
+		if rec := h.send("GET", "/bins/"+id+"/view", nil, tt.header); rec.Code != tt.code {
+			t.Errorf("GET /bins/{id}/view %v = %d, want %d", tt.header, rec.Code, tt.code)
+		}
+	}
+	for asset, want := range map[string]string{"view.js": "javascript", "view.css": "text/css", "view.html": "text/html"} {
+		if rec := h.send("GET", "/ui/bins/"+asset, nil, nil); rec.Code != 200 || !strings.Contains(rec.Header().Get("Content-Type"), want) {
+			t.Errorf("GET /ui/bins/%s = %d %s", asset, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+	if rec := h.send("GET", "/ui/bins/nope.js", nil, nil); rec.Code != 404 {
+		t.Errorf("GET /ui/bins/nope.js = %d, want 404", rec.Code)
+	}
+	if rec := h.send("GET", "/bins/"+id+"/requests.json?after=x", nil, nil); rec.Code != 400 {
+		t.Errorf("requests.json?after=x = %d, want 400", rec.Code)
+	}
 }
 
 // A URL can carry bytes text cannot hold (%00, %ff). In a bin's id they name

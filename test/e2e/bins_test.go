@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
@@ -211,7 +212,7 @@ func TestBinPageAsksForAKey(t *testing.T) {
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: storetest.Open(t, storetest.Backends(t)[0]), Keys: []config.APIKey{key},
 		MaxBody: 1 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, api: srv}
+	e := &env{t: t, api: srv, http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}
 	auth := []string{"Authorization", "Bearer " + key.Key}
 	var bin struct {
 		URL     string `json:"url"`
