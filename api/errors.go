@@ -61,6 +61,8 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 	case errors.As(err, &he):
 	case errors.As(err, &ve):
 		he = &httpError{http.StatusBadRequest, "validation_failed", ve.Error(), ve.Fields}
+	case errors.Is(err, store.ErrUnstorableText):
+		he = &httpError{http.StatusBadRequest, "validation_failed", "a text field holds a NUL character, which cannot be stored", nil}
 	case errors.Is(err, store.ErrNotFound):
 		he = errNotFound.(*httpError)
 	case errors.Is(err, store.ErrUnavailable), errors.As(err, &unavailable), errors.Is(err, errTemporalDown):

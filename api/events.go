@@ -118,8 +118,8 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 		EnableEagerStart:         true,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
-		StaticSummary: ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		StaticSummary:            ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
 	}, workflows.Fanout, workflows.FanoutInput{Tenant: ev.Tenant, EventID: ev.ID, EventPK: ev.PK})
 	if err != nil {
 		return triggerAnswer{}, err

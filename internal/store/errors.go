@@ -11,11 +11,20 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// ErrUnstorableText means a text value holds a character the database
+// cannot store (PostgreSQL refuses NUL in text): bad input, not a failure.
+var ErrUnstorableText = errors.New("text holds a character that cannot be stored (NUL or invalid UTF-8)")
+
 // wrapUnavailable marks errors that mean "the database is down or
-// unreachable" with ErrUnavailable, so the API answers 503 instead of 500.
+// unreachable" with ErrUnavailable, so the API answers 503 instead of 500,
+// and text the database refuses with ErrUnstorableText, answered 400.
 func wrapUnavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) {
+	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnstorableText) {
 		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05") { // character_not_in_repertoire, untranslatable_character
+		return fmt.Errorf("%w: %w", ErrUnstorableText, err)
 	}
 	if isUnavailable(err) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -239,7 +239,7 @@ func TestLargeFanoutUsesChildWorkflows(t *testing.T) {
 	recordHistory(t, e, a.WorkflowID, "fanout_children")
 	recordHistory(t, e, workflows.HookDeliveryWorkflowID("default", a.EventID, ids[0]), "hookdelivery")
 	t.Logf("history: event workflow %d events for %d hooks; hook workflow %d events for 3 chunks", parent, hooks, child)
-	if parent > 3*hooks+20 || child > 40 {
+	if parent > 4*hooks+20 || child > 40 { // a child: initiated, started and (while this run is open) completed
 		t.Errorf("histories too long: parent %d, child %d", parent, child)
 	}
 	waitFor(t, 15*time.Second, "visibility to index the hook's workflows", func() bool {
