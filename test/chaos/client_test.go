@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -226,13 +228,20 @@ func (l *load) acknowledged() map[string]bool {
 	return out
 }
 
-// answers summarises what the senders got besides 202s.
-func (l *load) answers() (statuses map[int]int, connErrs, timeouts int) {
+// expectAnswers checks that the senders got no answer besides 202 and the
+// allowed status codes, and no hang. It returns how many requests got a
+// connection error, and how many of each allowed status.
+func (l *load) expectAnswers(t *testing.T, allowed ...int) (connErrs int, statuses map[int]int) {
+	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	statuses = make(map[int]int, len(l.statuses))
 	for code, n := range l.statuses {
-		statuses[code] = n
+		if !slices.Contains(allowed, code) {
+			t.Errorf("%d triggers answered %d", n, code)
+		}
 	}
-	return statuses, l.connErrs, l.timeouts
+	if l.timeouts > 0 {
+		t.Errorf("%d triggers hung past %s", l.timeouts, requestTimeout)
+	}
+	return l.connErrs, maps.Clone(l.statuses)
 }

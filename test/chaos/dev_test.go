@@ -72,10 +72,7 @@ func TestDevKilledUnderLoad(t *testing.T) {
 	if f.acked != l.n {
 		t.Errorf("%d of %d events acknowledged after the restart", f.acked, l.n)
 	}
-	statuses, connErrs, timeouts := l.answers()
-	if len(statuses) > 0 || timeouts > 0 {
-		t.Errorf("answers besides 202 and connection errors: %v, %d timeouts", statuses, timeouts)
-	}
+	connErrs, _ := l.expectAnswers(t)
 	t.Logf("killed at %d acknowledged, %d delivered; %d connection errors resent; took %s",
 		ackedAtKill, deliveredAtKill, connErrs, time.Since(began).Round(time.Second))
 }

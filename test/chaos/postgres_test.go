@@ -100,7 +100,7 @@ func (c *pgCluster) start(t *testing.T) {
 	})
 	waitFor(t, "PostgreSQL to accept connections", time.Minute, func() bool {
 		if c.proc.exited() {
-			t.Fatalf("postgres exited: %v\n%s", c.proc.err, c.proc.out.tail(20))
+			t.Fatalf("postgres exited: %v\n%s", c.proc.err, c.proc.tail(20))
 		}
 		return c.command("pg_isready", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(c.port)).Run() == nil
 	})
@@ -110,10 +110,25 @@ func (c *pgCluster) start(t *testing.T) {
 // (SIGQUIT) ends every backend at once, and the next start replays the WAL.
 func (c *pgCluster) crash(t *testing.T) {
 	t.Helper()
-	if err := c.proc.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+	c.shutdown(t, syscall.SIGQUIT)
+}
+
+// restart is what `pg_ctl restart` does: a fast shutdown (SIGINT), which
+// ends every session with "terminating connection due to administrator
+// command", then a start.
+func (c *pgCluster) restart(t *testing.T) {
+	t.Helper()
+	c.shutdown(t, syscall.SIGINT)
+	c.start(t)
+}
+
+// shutdown sends sig to the server and waits until it is gone.
+func (c *pgCluster) shutdown(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := c.proc.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if !c.proc.wait(time.Minute) {
-		t.Fatal("postgres still running a minute after an immediate shutdown")
+		t.Fatalf("postgres still running a minute after %s", sig)
 	}
 }

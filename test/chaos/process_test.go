@@ -1,47 +1,33 @@
 package chaos
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// proc is one running hookflow process.
+// proc is one running process.
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *logBuffer
+	log  string        // file holding its output
 	done chan struct{} // closed when the process has exited
 	err  error         // its exit status, once done is closed
 }
 
-// logBuffer collects a process's output for the failure report.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// tail returns the last n lines.
-func (l *logBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(l.b.String(), "\n"), "\n")
+// tail returns the last n lines of the process's output.
+func (p *proc) tail(n int) string {
+	b, _ := os.ReadFile(p.log)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
@@ -59,8 +45,13 @@ func startHookflow(t *testing.T, name string, env []string, args ...string) *pro
 // timeout panic skips the cleanups.
 func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: cmd, out: &logBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
+	out, err := os.CreateTemp(t.TempDir(), "output-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the child has its own copy
+	p := &proc{name: name, cmd: cmd, log: out.Name(), done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -75,7 +66,7 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Cleanup(func() {
 		p.kill(t)
 		if t.Failed() {
-			t.Logf("%s output (last lines):\n%s", name, p.out.tail(40))
+			t.Logf("%s output (last lines):\n%s", name, p.tail(40))
 		}
 	})
 	return p
@@ -131,15 +122,26 @@ func (p *proc) stop(t *testing.T, d time.Duration) {
 	}
 }
 
-// freePort returns a loopback port nobody listens on.
+// freePort returns a free loopback port below the kernel's ephemeral range,
+// so that neither an outgoing connection nor a port-0 listener (Temporal's
+// internal services pick theirs that way) can take it while a process that
+// owns it is down for a restart.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		fmt.Sscan(string(b), &low)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	low = max(low, 11000)
+	for range 1000 {
+		port := 10000 + rand.IntN(low-10000)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // waitFor polls cond every 100ms until it holds; it fails the test after

@@ -32,7 +32,7 @@ type receiver struct {
 // newReceiver starts a receiver on a loopback port it keeps across down/up.
 func newReceiver(t *testing.T) *receiver {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", freePort(t))) // a port it can take again after down
 	if err != nil {
 		t.Fatal(err)
 	}
