@@ -29,11 +29,11 @@ type devStack struct {
 	client                *apiClient
 }
 
-// startDev runs hookflow dev with env on top of fastRetries and waits until it is ready.
-func startDev(t *testing.T, env ...string) *devStack {
+// startDev runs hookflow dev with fastRetries and waits until it is ready.
+func startDev(t *testing.T) *devStack {
 	t.Helper()
 	d := &devStack{dir: t.TempDir(), apiPort: freePort(t), temporalPort: freePort(t),
-		env: append([]string{"HOOKFLOW_LOG_LEVEL=warn"}, append(fastRetries, env...)...)}
+		env: append([]string{"HOOKFLOW_LOG_LEVEL=warn"}, fastRetries...)}
 	d.client = newAPIClient(d.apiPort)
 	d.start(t)
 	return d

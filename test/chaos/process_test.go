@@ -203,9 +203,9 @@ func isConnError(err error) bool {
 	if err == nil || isTimeout(err) {
 		return false
 	}
-	var opErr *net.OpError
-	return errors.As(err, &opErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "server closed")
+	var opErr *net.OpError // refused, reset
+	return errors.As(err, &opErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "server closed idle connection")
 }
 
 // isTimeout reports whether err is a request that outlived its client timeout.

@@ -71,8 +71,7 @@ func (s *splitStack) startAPI(t *testing.T) {
 // then PostgreSQL crashes (immediate shutdown) and comes back, then is
 // restarted as `pg_ctl restart` does (fast shutdown). While the database is
 // down the API answers 503 (never a 500, never a hang) and it recovers by
-// itself. Every
-// acknowledged event arrives; duplicates carry the delivery id.
+// itself. Every acknowledged event arrives; duplicates carry the delivery id.
 func TestSplitRolesSurviveKillsAndDatabaseCrash(t *testing.T) {
 	began := time.Now()
 	pg := startPostgres(t)
@@ -124,14 +123,17 @@ func TestSplitRolesSurviveKillsAndDatabaseCrash(t *testing.T) {
 		statuses[http.StatusServiceUnavailable], connErrs, time.Since(began).Round(time.Second))
 }
 
+// errorAnswer is the API's error shape, as far as the tests read it.
+type errorAnswer struct {
+	Error struct {
+		Code string `json:"code"`
+	} `json:"error"`
+}
+
 // expectUnavailable checks that a request answers 503 with code "unavailable" in time.
 func expectUnavailable(t *testing.T, c *apiClient, method, path string, body any) {
 	t.Helper()
-	var answer struct {
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
+	var answer errorAnswer
 	code, err := c.do(method, path, body, &answer)
 	switch {
 	case err != nil:
@@ -172,11 +174,7 @@ func watchAPI(c *apiClient, hookID int64) *apiWatch {
 		defer close(w.stopped)
 		for {
 			for _, r := range requests {
-				var answer struct {
-					Error struct {
-						Code string `json:"code"`
-					} `json:"error"`
-				}
+				var answer errorAnswer
 				code, err := c.do(r.method, r.path, r.body, &answer)
 				req := r.method + " " + r.path
 				w.mu.Lock()
