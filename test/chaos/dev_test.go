@@ -13,8 +13,8 @@ import (
 )
 
 // fastRetries is a retry schedule short enough for a test and long enough
-// (about a minute of budget) that no fault here exhausts it. An attempt cut
-// short by a dead worker is retried after the delivery timeout + 5 s.
+// (about a minute of budget) that no fault here exhausts it. A short
+// delivery timeout makes Temporal soon redo an attempt a dead worker cut off.
 var fastRetries = []string{
 	"HOOKFLOW_RETRY_INITIAL_INTERVAL=200ms", "HOOKFLOW_RETRY_BACKOFF=2", "HOOKFLOW_RETRY_MAX_INTERVAL=2s",
 	"HOOKFLOW_RETRY_MAX_ATTEMPTS=40", "HOOKFLOW_DELIVERY_TIMEOUT=2s",
