@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -122,10 +123,17 @@ func (p *proc) stop(t *testing.T, d time.Duration) {
 	}
 }
 
+// handedOut holds every port freePort has returned: a port is free again
+// once its process is down for a restart, and must not go to another one.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
 // freePort returns a free loopback port below the kernel's ephemeral range,
 // so that neither an outgoing connection nor a port-0 listener (Temporal's
 // internal services pick theirs that way) can take it while a process that
-// owns it is down for a restart.
+// owns it is down for a restart. It never returns the same port twice.
 func freePort(t *testing.T) int {
 	t.Helper()
 	low := 32768
@@ -133,10 +141,16 @@ func freePort(t *testing.T) int {
 		fmt.Sscan(string(b), &low)
 	}
 	low = max(low, 11000)
+	handedOut.Lock()
+	defer handedOut.Unlock()
 	for range 1000 {
 		port := 10000 + rand.IntN(low-10000)
+		if handedOut.ports[port] {
+			continue
+		}
 		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			l.Close()
+			handedOut.ports[port] = true
 			return port
 		}
 	}

@@ -18,8 +18,6 @@ import (
 // each its own process, over one database.
 type splitStack struct {
 	env         []string // the api's and the worker's settings
-	apiPort     int
-	temporal    *proc
 	api, worker *proc
 	client      *apiClient
 }
@@ -28,20 +26,19 @@ type splitStack struct {
 // and the API, with env on top of fastRetries.
 func startSplit(t *testing.T, dbURL string, env ...string) *splitStack {
 	t.Helper()
-	temporalPort := freePort(t)
-	s := &splitStack{apiPort: freePort(t)}
+	temporalPort, apiPort := freePort(t), freePort(t)
+	s := &splitStack{client: newAPIClient(apiPort)}
 	s.env = append([]string{
 		"HOOKFLOW_LOG_LEVEL=warn",
 		"HOOKFLOW_DATABASE_URL=" + dbURL,
 		fmt.Sprintf("HOOKFLOW_TEMPORAL_ADDRESS=127.0.0.1:%d", temporalPort),
-		fmt.Sprintf("HOOKFLOW_ADDR=127.0.0.1:%d", s.apiPort),
+		fmt.Sprintf("HOOKFLOW_ADDR=127.0.0.1:%d", apiPort),
 		"HOOKFLOW_API_KEYS=" + apiKey,
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", // the receiver is on loopback
 	}, append(fastRetries, env...)...)
-	s.client = newAPIClient(s.apiPort)
-	s.temporal = startHookflow(t, "hookflow temporal", []string{"HOOKFLOW_LOG_LEVEL=warn"}, "temporal",
+	temporal := startHookflow(t, "hookflow temporal", []string{"HOOKFLOW_LOG_LEVEL=warn"}, "temporal",
 		"--data-dir", t.TempDir(), "--temporal-port", fmt.Sprint(temporalPort), "--ui-port", "0")
-	waitListening(t, s.temporal, temporalPort, 2*time.Minute)
+	waitListening(t, temporal, temporalPort, 2*time.Minute)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
