@@ -89,21 +89,24 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 		}
 	}
 	firstAt := workflow.Now(ctx)
-	wg := workflow.NewWaitGroup(ctx)
+	var planned []activities.HookPlan
 	var children []workflow.ChildWorkflowFuture
 	for _, h := range plan.Hooks {
 		if h.Planned {
-			wg.Add(1)
-			workflow.Go(ctx, func(ctx workflow.Context) {
-				defer wg.Done()
-				sendAll(ctx, h, 0, firstAt)
-			})
-			continue
+			planned = append(planned, h)
+		} else {
+			children = append(children, startHookDelivery(ctx, in, h.HookID))
 		}
-		children = append(children, startHookDelivery(ctx, in, h.HookID))
 	}
-	// All children are requested in one workflow task; waiting for each start
-	// afterwards makes the starts durable before this run completes.
+	// All children are requested in one workflow task, before any delivery
+	// runs; waiting for each start afterwards makes the starts durable
+	// before this run completes.
+	wg := workflow.NewWaitGroup(ctx)
+	wg.Add(1)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer wg.Done()
+		sendPlans(ctx, planned, 0, firstAt)
+	})
 	for _, child := range children {
 		err := child.GetChildWorkflowExecution().Get(ctx, nil)
 		var started *temporal.ChildWorkflowExecutionAlreadyStartedError

@@ -35,7 +35,7 @@ func Redeliver(ctx workflow.Context, in RedeliverInput) error {
 	if err != nil {
 		return err
 	}
-	sendAll(ctx, activities.HookPlan{Deliveries: plan.Deliveries, Retry: plan.Retry}, 0, workflow.Now(ctx))
+	sendPlans(ctx, []activities.HookPlan{{Deliveries: plan.Deliveries, Retry: plan.Retry}}, 0, workflow.Now(ctx))
 	return nil
 }
 
@@ -66,7 +66,7 @@ func Recover(ctx workflow.Context, in RecoverInput) error {
 	if err != nil {
 		return err
 	}
-	sendAll(ctx, activities.HookPlan{Deliveries: plan.Deliveries, Retry: plan.Retry}, 0, workflow.Now(ctx))
+	sendPlans(ctx, []activities.HookPlan{{Deliveries: plan.Deliveries, Retry: plan.Retry}}, 0, workflow.Now(ctx))
 	if len(plan.Deliveries) == activities.RecoverPage {
 		in.AfterID = plan.Deliveries[len(plan.Deliveries)-1]
 		return workflow.NewContinueAsNewError(ctx, Recover, in)

@@ -28,7 +28,7 @@ func newBinID() string {
 // CreateBin inserts b under a fresh random id; b.ID is set.
 func (s *Store) CreateBin(ctx context.Context, b *models.Bin) error {
 	b.ID = newBinID()
-	if err := s.db.WithContext(ctx).Create(b).Error; err != nil {
+	if err := s.write(ctx).Create(b).Error; err != nil {
 		return fmt.Errorf("insert bin: %w", wrapUnavailable(err))
 	}
 	return nil
@@ -50,7 +50,7 @@ func (s *Store) Bin(ctx context.Context, tenant, id string, now time.Time) (*mod
 
 // DeleteBin removes a bin of tenant and every request it captured.
 func (s *Store) DeleteBin(ctx context.Context, tenant, id string) error {
-	res := s.db.WithContext(ctx).Where("tenant = ?", tenant).Delete(&models.Bin{ID: id})
+	res := s.write(ctx).Where("tenant = ?", tenant).Delete(&models.Bin{ID: id})
 	if res.Error != nil {
 		return fmt.Errorf("delete bin: %w", wrapUnavailable(res.Error))
 	}
@@ -63,7 +63,7 @@ func (s *Store) DeleteBin(ctx context.Context, tenant, id string) error {
 // PurgeBins deletes the bins expired at now, with their requests, and
 // reports how many. Expired bins are already invisible; this frees the space.
 func (s *Store) PurgeBins(ctx context.Context, now time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at <= ?", now).Delete(&models.Bin{})
+	res := s.write(ctx).Where("expires_at <= ?", now).Delete(&models.Bin{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("purge bins: %w", wrapUnavailable(res.Error))
 	}

@@ -15,7 +15,7 @@ func (s *Store) PlanDeliveries(ctx context.Context, ds []models.Delivery) error 
 	if len(ds) == 0 {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Clauses(onConflictDoNothing).CreateInBatches(ds, 500).Error
+	err := s.write(ctx).Clauses(onConflictDoNothing).CreateInBatches(ds, 500).Error
 	if err != nil {
 		return fmt.Errorf("plan deliveries: %w", wrapUnavailable(err))
 	}
@@ -144,7 +144,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 // because the hook is off, or failed once retries ran out). A delivery that
 // already ended keeps its status.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
-	err := s.db.WithContext(ctx).Model(&models.Delivery{}).
+	err := s.write(ctx).Model(&models.Delivery{}).
 		Where("id = ? AND status = ?", id, models.DeliveryPending).
 		Updates(map[string]any{"status": status, "last_error": reason, "updated_at": now, "completed_at": now}).Error
 	if err != nil {
@@ -166,7 +166,7 @@ func reopened(workflowID string, now time.Time) map[string]any {
 // redelivery got there first. Asked again by the same workflow before
 // anything was sent, it reports true, so a retried activity goes on.
 func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&models.Delivery{}).
+	res := s.write(ctx).Model(&models.Delivery{}).
 		Where("id = ? AND status <> ? AND redeliveries = ?", id, models.DeliveryPending, gen-1).Updates(reopened(workflowID, now))
 	if res.Error != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(res.Error))
@@ -175,7 +175,7 @@ func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowI
 		return true, nil
 	}
 	var ours int64
-	err := s.db.WithContext(ctx).Model(&models.Delivery{}).
+	err := s.write(ctx).Model(&models.Delivery{}).
 		Where("id = ? AND status = ? AND redeliveries = ? AND workflow_id = ?", id, models.DeliveryPending, gen, workflowID).Count(&ours).Error
 	if err != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(err))

@@ -11,7 +11,7 @@ import (
 // It reports whether e was new; either way e is filled from the stored row,
 // so a repeated trigger answers with the first one's ids.
 func (s *Store) CreateEvent(ctx context.Context, e *models.Event) (created bool, err error) {
-	res := s.db.WithContext(ctx).Clauses(onConflictDoNothing).Create(e)
+	res := s.write(ctx).Clauses(onConflictDoNothing).Create(e)
 	if res.Error != nil {
 		return false, fmt.Errorf("insert event: %w", wrapUnavailable(res.Error))
 	}

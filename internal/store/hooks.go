@@ -105,7 +105,7 @@ func (s *Store) Hooks(ctx context.Context, q HookQuery) ([]models.Hook, error) {
 // DeleteHook removes a hook and its pattern index. Its deliveries stay in the
 // log; pending ones end as skipped.
 func (s *Store) DeleteHook(ctx context.Context, tenant string, id int64) error {
-	res := s.db.WithContext(ctx).Where("tenant = ?", tenant).Delete(&models.Hook{ID: id})
+	res := s.write(ctx).Where("tenant = ?", tenant).Delete(&models.Hook{ID: id})
 	if res.Error != nil {
 		return fmt.Errorf("delete hook %d: %w", id, wrapUnavailable(res.Error))
 	}
@@ -138,7 +138,7 @@ func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Patt
 // non-empty, only from that one. It reports whether the row changed, so a
 // transition (and its state event) happens once however many ask for it.
 func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.HookState, now time.Time) (bool, error) {
-	q := s.db.WithContext(ctx).Model(&models.Hook{}).Where("id = ?", id)
+	q := s.write(ctx).Model(&models.Hook{}).Where("id = ?", id)
 	if from != "" {
 		q = q.Where("state = ?", from)
 	} else {
@@ -162,7 +162,7 @@ func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.Hook
 // exactly one transition wins; asking again for the same transition reports
 // true again, so a retried caller still sends the mail it owes.
 func (s *Store) DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&models.Hook{}).
+	res := s.write(ctx).Model(&models.Hook{}).
 		Where("id = ? AND (state = ? OR (state = ? AND disabled_by = ?))", id, models.StateActive, models.StateTooManyErrors, transition).
 		Updates(map[string]any{"state": models.StateTooManyErrors, "disabled_by": transition, "updated": now})
 	if res.Error != nil {
@@ -172,7 +172,7 @@ func (s *Store) DisableHook(ctx context.Context, id int64, transition string, no
 }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return wrapUnavailable(s.db.WithContext(ctx).Transaction(fn))
+	return wrapUnavailable(s.write(ctx).Transaction(fn))
 }
 
 func notFound(err error, format string, args ...any) error {

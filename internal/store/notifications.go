@@ -13,7 +13,7 @@ import (
 // returns the stored one: a retried sender finds the row (and whether it was
 // sent) instead of making a second.
 func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) (*models.Notification, error) {
-	if err := s.db.WithContext(ctx).Clauses(onConflictDoNothing).Create(n).Error; err != nil {
+	if err := s.write(ctx).Clauses(onConflictDoNothing).Create(n).Error; err != nil {
 		return nil, fmt.Errorf("insert notification: %w", wrapUnavailable(err))
 	}
 	var stored models.Notification
@@ -26,7 +26,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *models.Notification) 
 // MarkNotification records how sending went: sentAt when the mail server
 // took it, else the error.
 func (s *Store) MarkNotification(ctx context.Context, id int64, sentAt *time.Time, errMsg string) error {
-	err := s.db.WithContext(ctx).Model(&models.Notification{}).Where("id = ?", id).
+	err := s.write(ctx).Model(&models.Notification{}).Where("id = ?", id).
 		Updates(map[string]any{"sent_at": sentAt, "error": errMsg}).Error
 	if err != nil {
 		return fmt.Errorf("mark notification %d: %w", id, wrapUnavailable(err))

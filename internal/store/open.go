@@ -37,10 +37,18 @@ var migrations embed.FS
 
 // Store is the data layer. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	dialect string // "postgres" or "sqlite"
+	db      *gorm.DB // reads, and everything on PostgreSQL
+	writer  *gorm.DB // writes: on SQLite a pool of one connection
+	dialect string   // "postgres" or "sqlite"
 	url     string
 }
+
+// write returns the database to write through. SQLite takes one writer at a
+// time; writers from a pool of many would wait for each other in SQLite's
+// busy handler, which sleeps in steps of milliseconds. One connection makes
+// them queue in Go instead, in order and without sleeping, while reads go on
+// in parallel on the other pool (WAL).
+func (s *Store) write(ctx context.Context) *gorm.DB { return s.writer.WithContext(ctx) }
 
 // IsPostgres reports whether url names a PostgreSQL database; anything else
 // is a SQLite file path.
@@ -83,7 +91,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, url: url}, nil
+	st := &Store{db: db, writer: db, dialect: dialect, url: url}
+	if dialect == "sqlite" && url != ":memory:" {
+		if st.writer, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg); err != nil {
+			return nil, fmt.Errorf("open sqlite writer: %w", err)
+		}
+		w, _ := st.writer.DB()
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+	}
+	return st, nil
 }
 
 // sqliteDSN turns a path into a modernc.org/sqlite DSN. WAL lets readers run
@@ -118,8 +135,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pool.
+// Close closes the connection pools.
 func (s *Store) Close() error {
+	if s.writer != s.db {
+		if w, err := s.writer.DB(); err == nil {
+			w.Close()
+		}
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

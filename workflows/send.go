@@ -1,0 +1,252 @@
+package workflows
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/hookflow/hookflow/activities"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Versions of how deliveries are sent, for workflow.GetVersion: recorded
+// histories replay the path they were recorded with.
+const (
+	// localFirstAttempt moved a delivery's first attempt into a local activity.
+	localFirstAttempt = "local-first-attempt"
+	// batchedSend sends the deliveries due at one time from one coroutine:
+	// a workflow coroutine per delivery made every local activity result wake
+	// every coroutine, a cost that grew with the square of the fan-out.
+	batchedSend = "batched-send"
+)
+
+// sendPlans sends the deliveries of planned hooks, each no earlier than its
+// chunk's due time (on durable timers), and returns when every one has ended.
+// offset is the seq of the first delivery listed (a continued HookDelivery).
+func sendPlans(ctx workflow.Context, plans []activities.HookPlan, offset int, firstAt time.Time) {
+	if workflow.GetVersion(ctx, batchedSend, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		sendEach(ctx, plans, offset, firstAt)
+		return
+	}
+	wg := workflow.NewWaitGroup(ctx)
+	for _, b := range dueBatches(plans, offset, firstAt) {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if wait := b.due.Sub(workflow.Now(ctx)); wait > 0 {
+				if err := workflow.Sleep(ctx, wait); err != nil {
+					return // canceled: the workflow is ending
+				}
+			}
+			sendBatch(ctx, b.items)
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// batch is the deliveries due at one time.
+type batch struct {
+	due   time.Time
+	items []item
+}
+
+type item struct {
+	deliveryID int64
+	retry      activities.RetryPolicy
+}
+
+// dueBatches groups deliveries by due time, in the order they first appear.
+func dueBatches(plans []activities.HookPlan, offset int, firstAt time.Time) []batch {
+	var out []batch
+	for _, h := range plans {
+		for i, id := range h.Deliveries {
+			due := h.Due(firstAt, offset+i)
+			j := slices.IndexFunc(out, func(b batch) bool { return b.due.Equal(due) })
+			if j < 0 {
+				out = append(out, batch{due: due})
+				j = len(out) - 1
+			}
+			out[j].items = append(out[j].items, item{id, h.Retry})
+		}
+	}
+	return out
+}
+
+// sendBatch makes the first attempts of a batch together, as local
+// activities, then follows each one that failed on a coroutine of its own
+// through its retries and, failed for good, its end.
+func sendBatch(ctx workflow.Context, items []item) {
+	var s *activities.Sender
+	firsts := make([]workflow.Future, len(items))
+	for i, it := range items {
+		firsts[i] = workflow.ExecuteLocalActivity(firstAttemptContext(ctx, it.retry), s.SendWebhook, activities.SendInput{DeliveryID: it.deliveryID})
+	}
+	wg := workflow.NewWaitGroup(ctx)
+	for i, it := range items {
+		err := firsts[i].Get(ctx, nil)
+		if err == nil || temporal.IsCanceledError(err) {
+			continue
+		}
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := retryAfterFirst(ctx, it.retry, it.deliveryID, err); err != nil && !temporal.IsCanceledError(err) {
+				fail(ctx, it.deliveryID, err)
+			}
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// sendEach is sendPlans as recorded before batchedSend: a coroutine per
+// planned hook and per delivery.
+func sendEach(ctx workflow.Context, plans []activities.HookPlan, offset int, firstAt time.Time) {
+	wg := workflow.NewWaitGroup(ctx)
+	for _, h := range plans {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			hooks := workflow.NewWaitGroup(ctx)
+			for i, id := range h.Deliveries {
+				due := h.Due(firstAt, offset+i)
+				hooks.Add(1)
+				workflow.Go(ctx, func(ctx workflow.Context) {
+					defer hooks.Done()
+					if wait := due.Sub(workflow.Now(ctx)); wait > 0 {
+						if err := workflow.Sleep(ctx, wait); err != nil {
+							return
+						}
+					}
+					if err := attempt(ctx, h.Retry, id); err != nil && !temporal.IsCanceledError(err) {
+						fail(ctx, id, err)
+					}
+				})
+			}
+			hooks.Wait(ctx)
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// attempt makes a delivery's attempts and returns the last error, nil once
+// one succeeds (sendEach's path). The first attempt is a local activity: it
+// runs in the workflow task that planned it, with no task round trip, so a
+// receiver that answers at once gets its request within milliseconds of the
+// trigger. A worker that dies during the local attempt makes Temporal run
+// the workflow task again, and the attempt with it: at least once, with the
+// same delivery id.
+func attempt(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) error {
+	var s *activities.Sender
+	in := activities.SendInput{DeliveryID: deliveryID}
+	if workflow.GetVersion(ctx, localFirstAttempt, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions(retry)), s.SendWebhook, in).Get(ctx, nil)
+	}
+	err := workflow.ExecuteLocalActivity(firstAttemptContext(ctx, retry), s.SendWebhook, in).Get(ctx, nil)
+	if err == nil {
+		return nil
+	}
+	return retryAfterFirst(ctx, retry, deliveryID, err)
+}
+
+// firstAttemptContext runs one attempt as a local activity, not retried there.
+func firstAttemptContext(ctx workflow.Context, retry activities.RetryPolicy) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: retry.AttemptTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
+
+// retryAfterFirst hands a delivery whose first attempt failed with err to the
+// send activity, whose retry policy keeps the configured schedule: it starts
+// one initial interval (or the receiver's Retry-After) later, with the
+// intervals that follow. It returns the last error, nil once one succeeds.
+func retryAfterFirst(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64, err error) error {
+	if retry.MaxAttempts <= 1 || final(err) {
+		return err
+	}
+	if err := workflow.Sleep(ctx, firstRetryDelay(err, retry)); err != nil {
+		return err
+	}
+	var s *activities.Sender
+	rest := retry
+	rest.MaxAttempts--
+	rest.InitialInterval = min(time.Duration(float64(retry.InitialInterval)*retry.Backoff), retry.MaxInterval)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions(rest)), s.SendWebhook,
+		activities.SendInput{DeliveryID: deliveryID}).Get(ctx, nil)
+}
+
+// fail ends a delivery whose attempts gave up: marked failed, its hook turned
+// off, and the one failure that turned it off tells about it.
+func fail(ctx workflow.Context, deliveryID int64, err error) {
+	var r *activities.Recorder
+	dctx := workflow.WithActivityOptions(ctx, dbOptions)
+	var failed activities.FailResult
+	if err := workflow.ExecuteActivity(dctx, r.FailDelivery, activities.FailInput{DeliveryID: deliveryID, Reason: reason(err)}).Get(ctx, &failed); err != nil {
+		workflow.GetLogger(ctx).Error("could not record failed delivery", "delivery_id", deliveryID, "err", err)
+		return
+	}
+	// Runs recorded before the mail existed did nothing here; the version
+	// marker keeps them replaying.
+	if failed.Disabled && workflow.GetVersion(ctx, hookDisabledChange, workflow.DefaultVersion, 1) == 1 {
+		hookDisabled(ctx, deliveryID, failed)
+	}
+}
+
+// dbOptions: bookkeeping in our own database, retried until it is back.
+var dbOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeNotFound},
+	},
+}
+
+// final reports whether err ends a delivery without retries: canceled, or an
+// error the retry policy would not retry.
+func final(err error) bool {
+	if temporal.IsCanceledError(err) {
+		return true
+	}
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && (appErr.NonRetryable() || slices.Contains(activities.NonRetryable, appErr.Type()))
+}
+
+// firstRetryDelay is how long to wait after a failed first attempt: the
+// receiver's Retry-After when it gave one (the sender caps it), else the
+// policy's initial interval.
+func firstRetryDelay(err error, retry activities.RetryPolicy) time.Duration {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
+		return appErr.NextRetryDelay()
+	}
+	return retry.InitialInterval
+}
+
+// sendOptions turn the configured schedule into the send activity's retry
+// policy. One activity attempt is one HTTP request.
+func sendOptions(r activities.RetryPolicy) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: r.AttemptTimeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        r.InitialInterval,
+			BackoffCoefficient:     r.Backoff,
+			MaximumInterval:        r.MaxInterval,
+			MaximumAttempts:        int32(r.MaxAttempts),
+			NonRetryableErrorTypes: activities.NonRetryable,
+		},
+	}
+}
+
+// reason is the last error a delivery saw, as the receiver's owner should read it.
+func reason(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Error()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "attempt timed out"
+	}
+	return err.Error()
+}
