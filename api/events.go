@@ -25,6 +25,7 @@ import (
 
 type eventStore interface {
 	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
+	CreateEvents(ctx context.Context, es []*models.Event) ([]bool, error)
 	Event(ctx context.Context, tenant, id string) (*models.Event, error)
 	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
 }
@@ -104,13 +105,18 @@ func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, erro
 	if err != nil {
 		return triggerAnswer{}, err
 	}
+	return a.startFanout(ctx, ev, created)
+}
+
+// startFanout starts the workflow of a stored event (or finds it started).
+func (a *app) startFanout(ctx context.Context, ev *models.Event, created bool) (triggerAnswer, error) {
 	attrs := []temporal.SearchAttributeUpdate{workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)}
 	if ids := a.hookHint(ctx, ev); len(ids) > 0 {
 		attrs = append(attrs, workflows.AttrHookIDs.ValueSet(ids))
 	}
 	// Bounded (start): the SDK retries an unreachable Temporal until the
 	// context ends, and a trigger must get 503 rather than hang.
-	err = a.start(ctx, client.StartWorkflowOptions{
+	err := a.start(ctx, client.StartWorkflowOptions{
 		ID: ev.WorkflowID,
 		// Eager start: when this process runs a worker too (dev, serve) the
 		// first workflow task comes back in the start's answer, skipping a

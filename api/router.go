@@ -102,6 +102,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/hooks/:id/secret/rotate", a.rotateHookSecret)
 	v1.GET("/hooks/:id/deliveries", a.listHookDeliveries)
 	v1.POST("/events", a.createEvent)
+	v1.POST("/events/batch", a.createEvents)
 	v1.GET("/events/:id", a.getEvent)
 	v1.GET("/deliveries/:id", a.getDelivery)
 

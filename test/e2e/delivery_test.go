@@ -266,3 +266,30 @@ func historyLength(t *testing.T, e *env, workflowID string) int {
 	}
 	return n
 }
+
+// A batch of triggers starts one workflow per event and each is delivered.
+func TestBatchIsDeliveredPerEvent(t *testing.T) {
+	e := newEnv(t, storetest.Backends(t)[0])
+	rcv := newReceiver(t)
+	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
+	events := make([]map[string]any, 50)
+	for i := range events {
+		events[i] = map[string]any{"id": fmt.Sprintf("batch-%d", i), "event": "Contact.Update", "data": map[string]any{"id": i}}
+	}
+	var ans struct {
+		Data []struct {
+			EventID string `json:"event_id"`
+		}
+	}
+	if code := e.call("POST", "/v1/events/batch", map[string]any{"events": events}, &ans); code != 202 || len(ans.Data) != 50 {
+		t.Fatalf("batch = %d, %d results", code, len(ans.Data))
+	}
+	waitFor(t, 30*time.Second, "50 deliveries", func() bool { return rcv.hits.Load() >= 50 })
+	seen := map[string]bool{}
+	for _, r := range rcv.requests() {
+		seen[decodeStandard(t, r.Body).ID] = true
+	}
+	if len(seen) != 50 || rcv.hits.Load() != 50 {
+		t.Errorf("%d distinct events in %d requests, want 50 and 50", len(seen), rcv.hits.Load())
+	}
+}
