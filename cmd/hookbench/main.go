@@ -34,6 +34,7 @@ type options struct {
 	temporal    string
 	batch       int
 	receiverLag time.Duration
+	runs        int
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.StringVar(&o.temporal, "temporal", "", "serve mode: Temporal frontend host:port (default: start one with hookflow dev's embedded server)")
 	flag.IntVar(&o.batch, "batch", 0, "send events through POST /v1/events/batch, this many per request (0: one per request)")
 	flag.DurationVar(&o.receiverLag, "receiver-delay", 0, "how long the receiver takes to answer (overrides the scenario)")
+	flag.IntVar(&o.runs, "runs", 1, "repeat the run (each on a fresh hookflow) and print the medians too")
 	flag.Parse()
 	sc, ok := scenarios[o.scenario]
 	if !ok {
@@ -60,12 +62,23 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := run(ctx, o, sc)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookbench:", err)
-		os.Exit(1)
+	var results []*result
+	for i := 0; i < max(o.runs, 1); i++ {
+		res, err := run(ctx, o, sc)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hookbench:", err)
+			os.Exit(1)
+		}
+		res.print(os.Stdout)
+		line, _ := json.Marshal(res)
+		fmt.Println(string(line))
+		results = append(results, res)
 	}
-	res.print(os.Stdout)
-	line, _ := json.Marshal(res)
-	fmt.Println(string(line))
+	if len(results) > 1 {
+		m := median(results)
+		fmt.Printf("\nmedian of %d runs\n", len(results))
+		m.print(os.Stdout)
+		line, _ := json.Marshal(m)
+		fmt.Println(string(line))
+	}
 }

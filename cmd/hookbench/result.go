@@ -33,7 +33,8 @@ type result struct {
 	Duplicates     int            `json:"duplicates"`
 	Statuses       map[string]int `json:"trigger_statuses"`
 	PeakRSSMiB     float64        `json:"server_peak_rss_mib"`
-	Lost           int64          `json:"lost"`
+	// Undelivered deliveries had not arrived when the drain time ran out.
+	Undelivered int64 `json:"undelivered"`
 }
 
 func run(ctx context.Context, o options, sc scenario) (*result, error) {
@@ -89,7 +90,7 @@ func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected 
 		AcceptedPerS: float64(load.accepted) / load.elapsed.Seconds(),
 		Expected:     expected, Delivered: len(lat), Errors: load.errors, Duplicates: rcv.duplicates,
 		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
-		Lost: expected - int64(len(lat)),
+		Undelivered: expected - int64(len(lat)),
 	}
 	if len(lat) > 0 {
 		r.MaxMs = float64(lat[len(lat)-1].Microseconds()) / 1000
@@ -109,8 +110,38 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "scenario\t%s (%s)\n", r.Scenario, r.Mode)
 	fmt.Fprintf(tw, "load\trate %.0f/s, concurrency %d, batch %d, %.1fs\n", r.Rate, r.Concurrency, r.Batch, r.DurationS)
 	fmt.Fprintf(tw, "events accepted\t%d of %d (%.1f/s), %d errors %v\n", r.EventsAccepted, r.EventsSent, r.AcceptedPerS, r.Errors, r.Statuses)
-	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d lost\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Lost)
+	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d not arrived after the drain\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Undelivered)
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
 	tw.Flush()
+}
+
+// median takes, figure by figure, the median of several runs.
+func median(rs []*result) *result {
+	m := *rs[0]
+	pick := func(get func(*result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = get(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	m.DurationS = pick(func(r *result) float64 { return r.DurationS })
+	m.EventsSent = int64(pick(func(r *result) float64 { return float64(r.EventsSent) }))
+	m.EventsAccepted = int64(pick(func(r *result) float64 { return float64(r.EventsAccepted) }))
+	m.AcceptedPerS = pick(func(r *result) float64 { return r.AcceptedPerS })
+	m.Expected = int64(pick(func(r *result) float64 { return float64(r.Expected) }))
+	m.Delivered = int(pick(func(r *result) float64 { return float64(r.Delivered) }))
+	m.DeliveriesPerS = pick(func(r *result) float64 { return r.DeliveriesPerS })
+	m.P50ms = pick(func(r *result) float64 { return r.P50ms })
+	m.P95ms = pick(func(r *result) float64 { return r.P95ms })
+	m.P99ms = pick(func(r *result) float64 { return r.P99ms })
+	m.MaxMs = pick(func(r *result) float64 { return r.MaxMs })
+	m.Errors = int64(pick(func(r *result) float64 { return float64(r.Errors) }))
+	m.Duplicates = int(pick(func(r *result) float64 { return float64(r.Duplicates) }))
+	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
+	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
+	m.Statuses = nil
+	return &m
 }
