@@ -49,7 +49,7 @@ func main() {
 	flag.IntVar(&o.serverPID, "server-pid", 0, "PID of the -target server, to read its peak RSS")
 	flag.StringVar(&o.hookflow, "hookflow", "", "hookflow binary to start (default: go build ./cmd/hookflow)")
 	flag.StringVar(&o.mode, "mode", "dev", "how to start hookflow: dev (embedded Temporal, SQLite) or serve (PostgreSQL + -temporal)")
-	flag.StringVar(&o.databaseURL, "database-url", "", "serve mode: PostgreSQL URL (a fresh database is best)")
+	flag.StringVar(&o.databaseURL, "database-url", "", "serve mode: a PostgreSQL server's URL; each run creates (and drops) a database of its own there")
 	flag.StringVar(&o.temporal, "temporal", "", "serve mode: Temporal frontend host:port (default: start one with hookflow dev's embedded server)")
 	flag.IntVar(&o.batch, "batch", 0, "send events through POST /v1/events/batch, this many per request (0: one per request)")
 	flag.DurationVar(&o.receiverLag, "receiver-delay", 0, "how long the receiver takes to answer (overrides the scenario)")

@@ -2,23 +2,28 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // server is a hookflow (and, in serve mode, a Temporal) this run started.
 type server struct {
-	api   string
-	procs []*exec.Cmd
-	pid   int // the hookflow process whose RSS is reported
-	dir   string
+	api     string
+	procs   []*exec.Cmd
+	pid     int // the hookflow process whose RSS is reported
+	dir     string
+	cleanup []func()
 }
 
 func freePort() (int, error) {
@@ -76,13 +81,17 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		if o.databaseURL == "" {
 			return s, fmt.Errorf("serve mode needs -database-url")
 		}
+		db, err := s.freshDatabase(o.databaseURL)
+		if err != nil {
+			return s, err
+		}
 		temporal := o.temporal
 		if temporal == "" {
 			if temporal, err = s.startTemporal(bin, env); err != nil {
 				return s, err
 			}
 		}
-		args = []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(apiPort), "--database-url", o.databaseURL,
+		args = []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(apiPort), "--database-url", db,
 			"--temporal-address", temporal, "--task-queue", "hookbench"}
 	default:
 		return s, fmt.Errorf("unknown -mode %q: dev or serve", o.mode)
@@ -96,6 +105,32 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	s.procs = append(s.procs, cmd)
 	s.pid = cmd.Process.Pid
 	return s, waitHTTP(ctx, s.api+"/readyz", 3*time.Minute)
+}
+
+// freshDatabase creates an empty database on the server of base for one run,
+// so runs never see each other's hooks; stop drops it.
+func (s *server) freshDatabase(base string) (string, error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	name := "hookbench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		return "", fmt.Errorf("create benchmark database: %w", err)
+	}
+	s.cleanup = append(s.cleanup, func() {
+		if admin, err := sql.Open("pgx", base); err == nil {
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }
 
 // startTemporal runs hookflow's embedded Temporal server on its own, as a
@@ -157,6 +192,9 @@ func (s *server) stop() {
 	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
+	}
+	for _, f := range s.cleanup {
+		f()
 	}
 }
 
