@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,9 +158,12 @@ func TestRecoverPagesThroughFailures(t *testing.T) {
 				}
 				return activities.RedeliveryPlan{Deliveries: page, Retry: retry}, nil
 			})
+		var mu sync.Mutex // sends of one batch run on goroutines of their own
 		sent := map[int64]int{}
 		env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 			func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+				mu.Lock()
+				defer mu.Unlock()
 				sent[in.DeliveryID]++
 				return activities.SendResult{}, nil
 			})
