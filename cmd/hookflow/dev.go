@@ -28,53 +28,26 @@ func devCommand() *cobra.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			return runDev(ctx, cfg, cmd.OutOrStdout(), nil)
+			return runDev(ctx, cfg, cmd.OutOrStdout())
 		},
 	}
 	config.Bind(cmd.Flags(), config.CmdDev)
 	return cmd
 }
 
-// runDev runs hookflow dev until ctx ends. ready, when set, gets the API's
-// address once everything serves (tests use it).
-func runDev(ctx context.Context, cfg config.Config, out io.Writer, ready func(apiAddr string)) error {
+// runDev runs hookflow dev until ctx ends: the embedded Temporal server,
+// then the API and the worker on it, as serve runs them.
+func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 	logger := newLogger(cfg, true)
 	servePprof(cfg.PprofAddr, logger)
 	ts, err := startTemporal(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer ts.Stop()
+	defer ts.Stop() // after the worker stops: a polling worker would hold Stop up a second
 	cfg.TemporalAddress = ts.FrontendAddress()
-
-	st, err := openStore(ctx, cfg, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	m := newMetrics(st)
-	c, err := dialTemporal(ctx, cfg, logger, m)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w, err := newWorker(c, cfg, st, m)
-	if err != nil {
-		return err
-	}
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	defer w.Stop()
-	if len(cfg.APIKeys) == 0 {
-		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback")
-	}
-	return serveUntilDone(ctx, apiServer(cfg, st, c, logger, m), func(addr string) {
-		printLinks(out, logger, cfg, addr, ts.UIURL())
-		if ready != nil {
-			ready(addr)
-		}
-	})
+	return runRoles(ctx, cfg, logger, roles{api: true, worker: true, migrate: true,
+		ready: func(addr string, logger *slog.Logger) { printLinks(out, logger, cfg, addr, ts.UIURL()) }})
 }
 
 // startTemporal starts the embedded Temporal server with hookflow's

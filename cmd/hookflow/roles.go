@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -32,7 +33,12 @@ func roleCommand(name, short string, runAPI, runWorker bool) *cobra.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			return runRoles(ctx, cfg, name, runAPI, runWorker)
+			logger := newLogger(cfg, false)
+			servePprof(cfg.PprofAddr, logger)
+			return runRoles(ctx, cfg, logger, roles{
+				api: runAPI, worker: runWorker, migrate: name == config.CmdServe,
+				ready: func(addr string, logger *slog.Logger) { logger.Info("API listening", "addr", addr) },
+			})
 		},
 	}
 	config.Bind(cmd.Flags(), name)
@@ -51,12 +57,17 @@ func workerCommand() *cobra.Command {
 	return roleCommand(config.CmdWorker, "Run only the delivery worker (scale out horizontally)", false, true)
 }
 
+// roles says what a process runs.
+type roles struct {
+	api, worker bool
+	migrate     bool                                 // apply migrations at start (dev, serve), else require them applied
+	ready       func(apiAddr string, l *slog.Logger) // called once the API listens
+}
+
 // runRoles runs the API and/or the worker until ctx ends, then stops them:
 // the API drains its requests, the worker lets in-flight deliveries finish.
-func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWorker bool) error {
-	logger := newLogger(cfg, false)
-	servePprof(cfg.PprofAddr, logger)
-	st, err := openStore(ctx, cfg, name == config.CmdServe)
+func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r roles) error {
+	st, err := openStore(ctx, cfg, r.migrate)
 	if err != nil {
 		return err
 	}
@@ -70,11 +81,11 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 	if err := registerSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	if len(cfg.APIKeys) == 0 && runAPI {
-		logger.Warn("API runs without authentication (--insecure-no-auth)")
+	if len(cfg.APIKeys) == 0 && r.api {
+		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	if runWorker {
+	if r.worker {
 		w, err := newWorker(c, cfg, st, m)
 		if err != nil {
 			return err
@@ -85,13 +96,13 @@ func runRoles(ctx context.Context, cfg config.Config, name string, runAPI, runWo
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
 	}
-	if !runAPI { // the API serves /metrics; a lone worker needs a listener of its own
+	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
-	if runAPI {
+	if r.api {
 		srv := apiServer(cfg, st, c, logger, m)
 		g.Go(func() error {
-			return serveUntilDone(ctx, srv, func(addr string) { logger.Info("API listening", "addr", addr) })
+			return serveUntilDone(ctx, srv, func(addr string) { r.ready(addr, logger) })
 		})
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })
