@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -60,7 +61,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "hookbench: unknown scenario %q; one of %s\n", o.scenario, strings.Join(scenarioNames(), ", "))
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // either way, stop the servers it started
 	defer stop()
 	var results []*result
 	for i := 0; i < max(o.runs, 1); i++ {

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
@@ -22,8 +21,6 @@ import (
 	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -88,14 +85,12 @@ func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger, m
 	return c, nil
 }
 
-// registerSearchAttributes adds hookflow's search attributes to the namespace
-// of an external Temporal; ones that exist are left alone.
+// registerSearchAttributes adds hookflow's search attributes to the
+// namespace, embedded or external, where they are missing.
 func registerSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: namespace, SearchAttributes: workflows.SearchAttributes,
-	})
-	var exists *serviceerror.AlreadyExists
-	if err != nil && !errors.As(err, &exists) && !strings.Contains(err.Error(), "already exists") {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := devserver.RegisterSearchAttributes(ctx, c, namespace, workflows.SearchAttributes); err != nil {
 		return fmt.Errorf("register search attributes on namespace %s: %w", namespace, err)
 	}
 	return nil

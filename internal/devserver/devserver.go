@@ -247,7 +247,7 @@ func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[stri
 	if err != nil {
 		return err
 	}
-	if err := registerSearchAttributes(ctx, c, namespace, attrs); err != nil {
+	if err := RegisterSearchAttributes(ctx, c, namespace, attrs); err != nil {
 		return err
 	}
 	if s.ui != nil {
@@ -270,10 +270,13 @@ func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[stri
 	return nil
 }
 
-// registerSearchAttributes adds the attributes the namespace lacks. New
-// namespaces get them at creation, so this only acts when Options gained
-// attributes since the database file was made.
-func registerSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enums.IndexedValueType) error {
+// RegisterSearchAttributes adds the attributes the namespace lacks, on this
+// server or any other Temporal, and waits until queries can use them.
+// Attributes already there are left alone (asking to add them again makes
+// the server log a warning per attribute). This server's new namespaces get
+// them at creation, so here it only acts when Options gained attributes
+// since the database file was made.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enums.IndexedValueType) error {
 	if len(want) == 0 {
 		return nil
 	}
