@@ -339,7 +339,7 @@ func TestBinSignatureVerdicts(t *testing.T) {
 			m, _ := st.Hook(context.Background(), "default", hk)
 			expires := h.clock.now().Add(time.Hour)
 			m.PreviousSecret, m.PreviousSecretExpires = other, &expires
-			if err := st.UpdateHook(context.Background(), m); err != nil {
+			if err := st.UpdateHook(context.Background(), m, m.State); err != nil {
 				t.Fatal(err)
 			}
 			got, _ = h.requests("", "/v1/bins/"+bin+"/requests?hook="+hook)

@@ -14,7 +14,7 @@ import (
 
 type hookStore interface {
 	CreateHook(ctx context.Context, h *models.Hook) error
-	UpdateHook(ctx context.Context, h *models.Hook) error
+	UpdateHook(ctx context.Context, h *models.Hook, from models.HookState) error
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
 	Hooks(ctx context.Context, q store.HookQuery) ([]models.Hook, error)
 	DeleteHook(ctx context.Context, tenant string, id int64) error
@@ -210,6 +210,7 @@ func (a *app) updateHook(c *gin.Context) {
 	if !ok {
 		return
 	}
+	from := h.State
 	var req hookRequest
 	if err := decodeJSON(c, maxJSONBody, &req); err != nil {
 		a.fail(c, err)
@@ -233,7 +234,7 @@ func (a *app) updateHook(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if err := a.saveHook(c.Request.Context(), h); err != nil {
+	if err := a.saveHook(c.Request.Context(), h, from); err != nil {
 		a.fail(c, err)
 		return
 	}

@@ -65,22 +65,16 @@ func (a *app) tellStateChange(ctx context.Context, h *models.Hook, to models.Hoo
 	}
 }
 
-// saveHook saves a user's edit of h (PUT, PATCH, SuperOffice's SaveWebhook).
-// When the edit changes the state it emits the state-change event, and a
-// hook set Active again starts with no failures, as activate does.
-func (a *app) saveHook(ctx context.Context, h *models.Hook) error {
-	old, err := a.store.Hook(ctx, h.Tenant, h.ID)
-	if err != nil {
+// saveHook saves a user's edit of h (PUT, PATCH, SuperOffice's SaveWebhook)
+// that started from state from. When the edit changes the state it emits
+// the state-change event.
+func (a *app) saveHook(ctx context.Context, h *models.Hook, from models.HookState) error {
+	to := h.State
+	if err := a.store.UpdateHook(ctx, h, from); err != nil {
 		return err
 	}
-	if h.State == models.StateActive && old.State != models.StateActive {
-		h.ErrorCount, h.FailingSince = 0, nil
-	}
-	if err := a.store.UpdateHook(ctx, h); err != nil {
-		return err
-	}
-	if h.State != old.State {
-		a.tellStateChange(ctx, h, h.State, transitionAt(h.Updated))
+	if to != from {
+		a.tellStateChange(ctx, h, to, transitionAt(h.Updated))
 	}
 	return nil
 }

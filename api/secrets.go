@@ -75,7 +75,7 @@ func (a *app) rotateHookSecret(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if err := a.store.UpdateHook(c.Request.Context(), h); err != nil {
+	if err := a.store.UpdateHook(c.Request.Context(), h, h.State); err != nil {
 		a.fail(c, err)
 		return
 	}

@@ -128,23 +128,23 @@ const soStateProblem = "must be Active, Stopped or TooManyErrors (or 1, 2, 3)"
 // not have (format, options, insecure_ssl) are kept; an absent or Unknown
 // State keeps the state; an absent Secret, or the masked one GetWebhook
 // shows, keeps the secret.
-func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (*models.Hook, error) {
+func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, from models.HookState, err error) {
 	state, ok := soState(in.State)
 	if !ok {
-		return nil, models.Invalid("State", soStateProblem)
+		return nil, "", models.Invalid("State", soStateProblem)
 	}
 	t, err := tenant(c, "")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	now, by := so.now(), who(c).id
-	var h *models.Hook
 	if in.WebhookID == 0 {
 		h = newHook()
 		h.Format, h.Tenant, h.Registered, h.RegisteredBy = models.FormatSuperOffice, t, now, by
 	} else if h, err = so.store.Hook(c.Request.Context(), t, in.WebhookID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	from = h.State
 	h.Name, h.Events.V, h.TargetURL, h.ErrorsEmail = in.Name, in.Events, in.TargetURL, in.ErrorsEmail
 	h.Headers.V, h.Properties.V = map[string]string{}, map[string]any{}
 	if in.Headers != nil {
@@ -166,7 +166,7 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (*models.Hook, erro
 		h.Secret = signature.NewSecret()
 	}
 	h.Updated, h.UpdatedBy = now, by
-	return h, renameFields(h.Validate(), soFields)
+	return h, from, renameFields(h.Validate(), soFields)
 }
 
 // createDefaultWebhook answers the carrier SuperOffice's CreateDefaultWebhook
@@ -185,16 +185,18 @@ func (so *superOffice) saveWebhook(c *gin.Context) {
 		so.fail(c, err)
 		return
 	}
-	h, err := so.hook(c, &in)
+	h, from, err := so.hook(c, &in)
 	if err != nil {
 		so.fail(c, err)
 		return
 	}
-	save := so.saveHook
+	ctx := c.Request.Context()
 	if in.WebhookID == 0 {
-		save = so.store.CreateHook
+		err = so.store.CreateHook(ctx, h)
+	} else {
+		err = so.saveHook(ctx, h, from)
 	}
-	if err := save(c.Request.Context(), h); err != nil {
+	if err != nil {
 		so.fail(c, err)
 		return
 	}
@@ -352,7 +354,7 @@ func (so *superOffice) testWebhook(c *gin.Context) {
 		so.fail(c, newError(http.StatusNotImplemented, "not_configured", "this server cannot send test deliveries"))
 		return
 	}
-	h, err := so.hook(c, &req.Webhook)
+	h, _, err := so.hook(c, &req.Webhook)
 	if err != nil {
 		so.fail(c, err)
 		return

@@ -56,6 +56,48 @@ func TestDisableHookOncePerTransition(t *testing.T) {
 	})
 }
 
+// A user's edit that started before a failure turned the hook off leaves
+// it off, with its failure record; an edit that sets the state wins.
+func TestEditRacingADisableLeavesTheHookOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		edit, err := st.Hook(ctx, "t1", h.ID) // the API reads the hook...
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := plan(t, st, h, "e1", time.Now().UTC(), 1)[0]
+		failed := store.AttemptOutcome{Attempt: models.Attempt{StartedAt: time.Now(), StatusCode: 503, Error: "503"}, Status: models.DeliveryFailed}
+		if _, err := st.RecordAttempt(ctx, d.ID, failed); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := st.DisableHook(ctx, h.ID, "d1", time.Now()); !ok || err != nil { // ...a delivery fails...
+			t.Fatalf("DisableHook = %v, %v", ok, err)
+		}
+		edit.Name = "renamed" // ...and the user's PATCH of the name lands.
+		if err := st.UpdateHook(ctx, edit, models.StateActive); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Hook(ctx, "t1", h.ID)
+		if got.Name != "renamed" || got.State != models.StateTooManyErrors || got.ErrorCount != 1 || got.LastError != "503" || got.DisabledBy != "d1" {
+			t.Errorf("after the edit: name %q, state %s, errors %d, last error %q, disabled by %q; want renamed, TooManyErrors, 1, 503, d1",
+				got.Name, got.State, got.ErrorCount, got.LastError, got.DisabledBy)
+		}
+		if edit.State != models.StateTooManyErrors {
+			t.Errorf("the saved hook reads state %s, want the row's TooManyErrors", edit.State)
+		}
+		edit.State = models.StateActive // a user who sets Active means it
+		if err := st.UpdateHook(ctx, edit, models.StateTooManyErrors); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.Hook(ctx, "t1", h.ID); got.State != models.StateActive || got.ErrorCount != 0 || got.FailingSince != nil {
+			t.Errorf("set Active: state %s, errors %d, failing since %v; want Active, 0, nil", got.State, got.ErrorCount, got.FailingSince)
+		}
+	})
+}
+
 // plan stores an event and n deliveries of h for it, created at created.
 func plan(t *testing.T, st *store.Store, h *models.Hook, id string, created time.Time, n int) []models.Delivery {
 	t.Helper()

@@ -29,20 +29,38 @@ func (s *Store) CreateHook(ctx context.Context, h *models.Hook) error {
 	})
 }
 
-// UpdateHook saves every field of h and re-indexes its patterns.
-func (s *Store) UpdateHook(ctx context.Context, h *models.Hook) error {
+// UpdateHook saves a user's edit of h and re-indexes its patterns. from is
+// the state the edit started from. The columns deliveries write (error
+// count, failing since, last error, disabled by) are never written here,
+// and the state only when the edit changes it: an edit that races with a
+// failure turning the hook off leaves it off. A hook set Active again
+// starts with no failures, as activate does. h is reloaded as saved.
+func (s *Store) UpdateHook(ctx context.Context, h *models.Hook, from models.HookState) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select("*").Updates(h)
+		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select("*").
+			Omit("State", "ErrorCount", "FailingSince", "LastError", "DisabledBy").Updates(h)
 		if res.Error != nil {
 			return fmt.Errorf("update hook %d: %w", h.ID, res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		if h.State != from {
+			state := map[string]any{"state": h.State}
+			if h.State == models.StateActive {
+				state["error_count"], state["failing_since"] = 0, nil
+			}
+			if err := tx.Model(&models.Hook{}).Where("id = ?", h.ID).Updates(state).Error; err != nil {
+				return fmt.Errorf("update hook %d state: %w", h.ID, err)
+			}
+		}
 		if err := tx.Where("hook_id = ?", h.ID).Delete(&hookPattern{}).Error; err != nil {
 			return fmt.Errorf("clear hook patterns: %w", err)
 		}
-		return indexPatterns(tx, h)
+		if err := indexPatterns(tx, h); err != nil {
+			return err
+		}
+		return tx.First(h, h.ID).Error
 	})
 }
 

@@ -84,7 +84,7 @@ func TestHookRoundTripAndMatching(t *testing.T) {
 		}
 		// Updating patterns re-indexes them.
 		exact.Events.V = []string{"Account.*"}
-		if err := st.UpdateHook(ctx, exact); err != nil {
+		if err := st.UpdateHook(ctx, exact, exact.State); err != nil {
 			t.Fatal(err)
 		}
 		m, _ = st.MatchHooks(ctx, "t1", ev, nil, time.Now(), 0, 100)
