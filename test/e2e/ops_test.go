@@ -75,9 +75,10 @@ func TestMetricsAfterDeliveries(t *testing.T) {
 	e.eventDone(a.EventID, 2)
 
 	var mfs map[string]*dto.MetricFamily
-	waitFor(t, 10*time.Second, "both deliveries counted", func() bool {
+	// The deliveries end before their workflow does: wait for both counts.
+	waitFor(t, 10*time.Second, "both deliveries and the workflow counted", func() bool {
 		mfs = e.scrape()
-		return value(mfs, "hookflow_deliveries_total") == 2
+		return value(mfs, "hookflow_deliveries_total") == 2 && value(mfs, "temporal_workflow_completed_total") > 0
 	})
 	checks := []struct {
 		name   string
