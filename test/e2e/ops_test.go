@@ -141,18 +141,22 @@ func TestLogLinesCarryTheirIDs(t *testing.T) {
 	ev := e.eventDone("logs-1", 1)
 
 	var access, attempt map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
+	// The worker logs the attempt just after recording it: wait for the line.
+	waitFor(t, 5*time.Second, "the delivery attempt's log line", func() bool {
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("log line is not JSON: %q", line)
+			}
+			switch {
+			case m["msg"] == "request" && m["route"] == "/v1/events":
+				access = m
+			case m["msg"] == "delivery attempt":
+				attempt = m
+			}
 		}
-		switch {
-		case m["msg"] == "request" && m["route"] == "/v1/events":
-			access = m
-		case m["msg"] == "delivery attempt":
-			attempt = m
-		}
-	}
+		return attempt != nil
+	})
 	if access["request_id"] != "crm-req-42" || access["status"] != float64(202) || access["method"] != "POST" {
 		t.Errorf("access line = %v", access)
 	}
