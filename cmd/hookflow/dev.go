@@ -47,7 +47,7 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 	defer ts.Stop() // after the worker stops: a polling worker would hold Stop up a second
 	cfg.TemporalAddress = ts.FrontendAddress()
 	return runRoles(ctx, cfg, logger, roles{api: true, worker: true, migrate: true,
-		ready: func(addr string, logger *slog.Logger) { printLinks(out, logger, cfg, addr, ts.UIURL()) }})
+		ready: func(addr string) { printLinks(out, logger, cfg, addr, ts.UIURL()) }})
 }
 
 // startTemporal starts the embedded Temporal server with hookflow's

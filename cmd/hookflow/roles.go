@@ -37,7 +37,7 @@ func roleCommand(name, short string, runAPI, runWorker bool) *cobra.Command {
 			servePprof(cfg.PprofAddr, logger)
 			return runRoles(ctx, cfg, logger, roles{
 				api: runAPI, worker: runWorker, migrate: name == config.CmdServe,
-				ready: func(addr string, logger *slog.Logger) { logger.Info("API listening", "addr", addr) },
+				ready: func(addr string) { logger.Info("API listening", "addr", addr) },
 			})
 		},
 	}
@@ -60,8 +60,8 @@ func workerCommand() *cobra.Command {
 // roles says what a process runs.
 type roles struct {
 	api, worker bool
-	migrate     bool                                 // apply migrations at start (dev, serve), else require them applied
-	ready       func(apiAddr string, l *slog.Logger) // called once the API listens
+	migrate     bool                 // apply migrations at start (dev, serve), else require them applied
+	ready       func(apiAddr string) // called once the API listens
 }
 
 // runRoles runs the API and/or the worker until ctx ends, then stops them:
@@ -102,7 +102,7 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 	if r.api {
 		srv := apiServer(cfg, st, c, logger, m)
 		g.Go(func() error {
-			return serveUntilDone(ctx, srv, func(addr string) { r.ready(addr, logger) })
+			return serveUntilDone(ctx, srv, r.ready)
 		})
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })

@@ -46,11 +46,7 @@ func (s *Store) UpdateHook(ctx context.Context, h *models.Hook, from models.Hook
 			return ErrNotFound
 		}
 		if h.State != from {
-			state := map[string]any{"state": h.State}
-			if h.State == models.StateActive {
-				state["error_count"], state["failing_since"] = 0, nil
-			}
-			if err := tx.Model(&models.Hook{}).Where("id = ?", h.ID).Updates(state).Error; err != nil {
+			if err := tx.Model(&models.Hook{}).Where("id = ?", h.ID).Updates(stateColumns(h.State)).Error; err != nil {
 				return fmt.Errorf("update hook %d state: %w", h.ID, err)
 			}
 		}
@@ -167,16 +163,23 @@ func (s *Store) SetHookState(ctx context.Context, id int64, from, to models.Hook
 	} else {
 		q = q.Where("state <> ?", to)
 	}
-	updates := map[string]any{"state": to, "updated": now}
-	if to == models.StateActive {
-		updates["error_count"] = 0
-		updates["failing_since"] = nil
-	}
+	updates := stateColumns(to)
+	updates["updated"] = now
 	res := q.Updates(updates)
 	if res.Error != nil {
 		return false, fmt.Errorf("set hook %d state: %w", id, wrapUnavailable(res.Error))
 	}
 	return res.RowsAffected == 1, nil
+}
+
+// stateColumns are the columns a user's state change writes: the state,
+// and for Active a clean failure record.
+func stateColumns(to models.HookState) map[string]any {
+	cols := map[string]any{"state": to}
+	if to == models.StateActive {
+		cols["error_count"], cols["failing_since"] = 0, nil
+	}
+	return cols
 }
 
 // DisableHook moves an Active hook to TooManyErrors on behalf of
