@@ -57,6 +57,9 @@ func TestMain(m *testing.M) {
 // fastRetry keeps retry tests short: 200ms, ×2, capped at 1s, 4 attempts.
 var fastRetry = activities.RetryPolicy{InitialInterval: 200 * time.Millisecond, Backoff: 2, MaxInterval: time.Second, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
 
+// envCount numbers the envs of this test binary.
+var envCount atomic.Int64
+
 // env is one running hookflow: its own database, task queue, worker, API
 // and metrics registry.
 type env struct {
@@ -105,7 +108,9 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 		t.Fatalf("dial Temporal: %v", err)
 	}
 	t.Cleanup(c.Close)
-	queue := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	// Unique per env, also across -count repeats of one test: visibility
+	// queries tell tests apart by it.
+	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
 	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
 	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry, Metrics: m}
 	for _, edit := range o.worker {
