@@ -14,10 +14,14 @@ import (
 // Planner finds the hooks an event reaches and turns each into deliveries:
 // one per chunk of records, or one per record for one-record formats.
 type Planner struct {
-	Store  planStore
-	Retry  RetryPolicy
-	Now    func() time.Time
-	events *eventCache
+	Store planStore
+	Retry RetryPolicy
+	Now   func() time.Time
+	// Planning, when set, is told the workflow id of each event whose first
+	// plan begins: the dispatcher that started it measures how far the
+	// engine is behind by it.
+	Planning func(workflowID string)
+	events   *eventCache
 }
 
 type planStore interface {
@@ -106,6 +110,9 @@ func (hp HookPlan) Due(first time.Time, seq int) time.Time {
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
 // their deliveries too, so the common case needs one workflow and no children.
 func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, error) {
+	if p.Planning != nil && in.AfterHookID == 0 {
+		p.Planning(in.WorkflowID)
+	}
 	ev, err := p.events.load(ctx, p.Store, in.EventPK)
 	if err != nil {
 		return EventPlan{}, err

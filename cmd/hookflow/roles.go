@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/version"
+	"github.com/hookflow/hookflow/worker"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
@@ -85,8 +86,10 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	var d *worker.Dispatcher
 	if r.worker {
-		w, err := newWorker(c, cfg, st, m)
+		d = newDispatcher(st, c, cfg, logger, m)
+		w, err := newWorker(c, cfg, st, m, d)
 		if err != nil {
 			return err
 		}
@@ -95,12 +98,13 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+		g.Go(func() error { return d.Run(ctx) })
 	}
 	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
 	if r.api {
-		srv := apiServer(cfg, st, c, logger, m)
+		srv := apiServer(cfg, st, c, logger, m, admittedHook(d))
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, r.ready)
 		})

@@ -106,7 +106,7 @@ func egressClients(cfg config.Config) *egress.Clients {
 
 // newWorker builds the delivery worker from the configuration. Without
 // HOOKFLOW_SMTP_URL the errors_email mails are logged and kept, not sent.
-func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.Metrics) (sdkworker.Worker, error) {
+func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.Metrics, dispatcher *worker.Dispatcher) (sdkworker.Worker, error) {
 	d := worker.Deps{
 		Store:   st,
 		Clients: egressClients(cfg),
@@ -115,7 +115,8 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.M
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
 			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,
 		},
-		Metrics: m,
+		Metrics:    m,
+		Dispatcher: dispatcher,
 	}
 	if cfg.SMTPURL != "" {
 		mail, err := email.New(email.Options{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -129,13 +130,13 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.M
 
 // apiServer is the API's HTTP server with every timeout set, so slow or
 // stalled clients cannot hold connections open.
-func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger, m *metrics.Metrics) *http.Server {
+func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger, m *metrics.Metrics, admitted func()) *http.Server {
 	return &http.Server{
 		Addr: cfg.Addr,
 		Handler: api.NewRouter(api.Deps{
 			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
-			Tester: probe.New(egressClients(cfg)), Metrics: m,
+			Tester: probe.New(egressClients(cfg)), Metrics: m, Admitted: admitted,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
