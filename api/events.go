@@ -245,7 +245,7 @@ func (a *app) getEvent(c *gin.Context) {
 		ID: ev.ID, Tenant: ev.Tenant, Event: ev.Type, OccurredAt: ev.OccurredAt, ReceivedAt: ev.ReceivedAt,
 		Actor: ev.Actor, CustomEntity: ev.CustomEntity, RecordCount: ev.RecordCount, WorkflowID: ev.WorkflowID,
 		Status: map[bool]string{true: eventQueued, false: eventStarted}[queued],
-		Hooks: []int64{}, Deliveries: []deliveryResponse{}, DeliveriesTruncated: len(ds) > maxEventDeliveries,
+		Hooks:  []int64{}, Deliveries: []deliveryResponse{}, DeliveriesTruncated: len(ds) > maxEventDeliveries,
 	}
 	ds = ds[:min(len(ds), maxEventDeliveries)]
 	seen := map[int64]bool{}
