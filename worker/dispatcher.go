@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,15 +74,16 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	starting map[string]time.Time // workflow id → start requested, until its plan begins
-	started  chan int64           // events to dequeue
-	failures atomic.Int32         // consecutive failed starts
+	hints    map[hintKey]hint
+	started  chan int64   // events to dequeue
+	failures atomic.Int32 // consecutive failed starts
 }
 
 // NewDispatcher returns a dispatcher of q's events onto taskQueue.
 func NewDispatcher(q eventQueue, c starter, taskQueue string, log *slog.Logger, m *metrics.Metrics) *Dispatcher {
 	d := &Dispatcher{queue: q, temporal: c, taskQueue: taskQueue, log: log, metrics: m,
 		limit: newLimit(32, 4, 512, planTarget, planCeiling), wake: make(chan struct{}, 1), now: time.Now,
-		starting: map[string]time.Time{}, started: make(chan int64, 4096)}
+		starting: map[string]time.Time{}, hints: map[hintKey]hint{}, started: make(chan int64, 4096)}
 	m.DispatchState(d.limit.state)
 	return d
 }
@@ -223,8 +225,46 @@ const hintHooks = 100
 // HookflowHookIds search attribute at start: the workflow then needs no
 // search-attribute update (a visibility write) when its plan agrees, which
 // it does unless hooks change in between. A large fan-out, or a failed
-// lookup, names none: the workflow's children carry their hook ids.
+// lookup, names none: the workflow's children carry their hook ids. Being
+// a hint, it is kept for a second per kind of event: a burst of one event
+// type costs one lookup a second, not one per event.
 func (d *Dispatcher) hookHint(ctx context.Context, ev *models.Event) []string {
+	key := hintKey{ev.Tenant, strings.ToLower(ev.Type), ev.CustomEntity, ev.SkipKey, ev.AboutHookID}
+	now := d.now()
+	d.mu.Lock()
+	h, ok := d.hints[key]
+	d.mu.Unlock()
+	if ok && now.Sub(h.at) < hintTTL {
+		return h.ids
+	}
+	ids := d.lookupHint(ctx, ev)
+	d.mu.Lock()
+	if len(d.hints) >= maxHints {
+		clear(d.hints)
+	}
+	d.hints[key] = hint{ids: ids, at: now}
+	d.mu.Unlock()
+	return ids
+}
+
+// hintTTL is how long a hook hint is reused; maxHints bounds how many are kept.
+const (
+	hintTTL  = time.Second
+	maxHints = 4096
+)
+
+// hintKey is what decides which hooks an event matches, its records aside.
+type hintKey struct {
+	tenant, eventType, customEntity, skipKey string
+	aboutHook                                int64
+}
+
+type hint struct {
+	ids []string
+	at  time.Time
+}
+
+func (d *Dispatcher) lookupHint(ctx context.Context, ev *models.Event) []string {
 	et, err := models.ParseEventType(ev.Type)
 	if err != nil {
 		return nil

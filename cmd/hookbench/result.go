@@ -33,11 +33,37 @@ type result struct {
 	Duplicates     int            `json:"duplicates"`
 	Statuses       map[string]int `json:"trigger_statuses"`
 	PeakRSSMiB     float64        `json:"server_peak_rss_mib"`
+	// CPUmsPerDelivery is the server processes' CPU (user + system) from the
+	// first trigger to the end of the drain, per delivery received.
+	CPUmsPerDelivery float64 `json:"cpu_ms_per_delivery"`
 	// Undelivered deliveries had not arrived when the drain time ran out.
 	Undelivered int64 `json:"undelivered"`
+	// Ceiling is the bare engine under the same load, run just before.
+	Ceiling *result `json:"ceiling,omitempty"`
 }
 
+// run measures the scenario, and (with -ceiling) the bare engine under
+// the same load first, so the ratio between them comes from one machine at
+// one moment.
 func run(ctx context.Context, o options, sc scenario) (*result, error) {
+	var ceiling *result
+	if o.ceiling && !sc.bare && o.target == "" {
+		bare := sc
+		bare.bare = true
+		var err error
+		if ceiling, err = runOnce(ctx, o, bare); err != nil {
+			return nil, fmt.Errorf("ceiling: %w", err)
+		}
+	}
+	res, err := runOnce(ctx, o, sc)
+	if err != nil {
+		return nil, err
+	}
+	res.Ceiling = ceiling
+	return res, nil
+}
+
+func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 	delay := sc.receiverDelay
 	if o.receiverLag > 0 {
 		delay = o.receiverLag
@@ -49,28 +75,45 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 	defer rcv.srv.Close()
 	c := &client{base: o.target, key: o.apiKey, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}}
-	pid := o.serverPID
+	pids := []int{o.serverPID}
 	if o.target == "" {
-		srv, err := startServer(ctx, o)
+		start := startServer
+		if sc.bare {
+			start = func(ctx context.Context, _ options) (*server, error) { return startCeiling(ctx) }
+		}
+		srv, err := start(ctx, o)
 		if srv != nil {
 			defer srv.stop()
 		}
 		if err != nil {
 			return nil, err
 		}
-		c.base, pid = srv.api, srv.pid
+		c.base, pids = srv.api, srv.pids()
+	}
+	perEvent := int64(sc.hooks * sc.requestsPerEvent())
+	if sc.bare {
+		sc.hooks, sc.otherHooks, perEvent = 1, 0, 1 // one request per event, whatever the scenario's fan-out
 	}
 	if err := setup(ctx, c, sc, rcv.url); err != nil {
 		return nil, err
 	}
 	runID := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	cpu := cpuTime(pids...)
 	load := send(ctx, c, o, sc, rcv, runID)
-	expected := load.accepted * int64(sc.hooks*sc.requestsPerEvent())
+	expected := load.accepted * perEvent
 	deadline := time.Now().Add(o.drain)
 	for int64(rcv.delivered()) < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
-	return summarize(o, sc, load, rcv, expected, pid), nil
+	cpu = cpuTime(pids...) - cpu
+	res := summarize(o, sc, load, rcv, expected, pids[0])
+	if res.Delivered > 0 {
+		res.CPUmsPerDelivery = float64(cpu.Microseconds()) / 1000 / float64(res.Delivered)
+	}
+	if sc.bare {
+		res.Scenario = "ceiling"
+	}
+	return res, nil
 }
 
 func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected int64, pid int) *result {
@@ -113,7 +156,30 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d not arrived after the drain\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Undelivered)
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
+	fmt.Fprintf(tw, "server CPU\t%.2f ms per delivery\n", r.CPUmsPerDelivery)
+	if c := r.Ceiling; c != nil {
+		fmt.Fprintf(tw, "ceiling\t%.1f deliveries/s, p50 %.1f ms, p99 %.1f ms, %.2f ms CPU per delivery, %d errors, peak RSS %.0f MiB\n",
+			c.DeliveriesPerS, c.P50ms, c.P99ms, c.CPUmsPerDelivery, c.Errors, c.PeakRSSMiB)
+		fmt.Fprintf(tw, "vs ceiling\tdeliveries/s %s, p50 %s, p99 %s, CPU per delivery %s\n",
+			percent(r.DeliveriesPerS, c.DeliveriesPerS), times(r.P50ms, c.P50ms), times(r.P99ms, c.P99ms), times(r.CPUmsPerDelivery, c.CPUmsPerDelivery))
+	}
 	tw.Flush()
+}
+
+// percent prints a as a share of b.
+func percent(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f %%", 100*a/b)
+}
+
+// times prints a as a multiple of b.
+func times(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("×%.2f", a/b)
 }
 
 // median takes, figure by figure, the median of several runs.
@@ -142,6 +208,17 @@ func median(rs []*result) *result {
 	m.Duplicates = int(pick(func(r *result) float64 { return float64(r.Duplicates) }))
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
+	m.CPUmsPerDelivery = pick(func(r *result) float64 { return r.CPUmsPerDelivery })
 	m.Statuses = nil
+	var ceilings []*result
+	for _, r := range rs {
+		if r.Ceiling != nil {
+			ceilings = append(ceilings, r.Ceiling)
+		}
+	}
+	m.Ceiling = nil
+	if len(ceilings) > 0 {
+		m.Ceiling = median(ceilings)
+	}
 	return &m
 }

@@ -198,6 +198,17 @@ func (s *server) stop() {
 	}
 }
 
+// pids are the server's processes, hookflow's first.
+func (s *server) pids() []int {
+	out := []int{s.pid}
+	for _, p := range s.procs {
+		if p.Process.Pid != s.pid {
+			out = append(out, p.Process.Pid)
+		}
+	}
+	return out
+}
+
 // peakRSS reads a process's high-water resident set size from /proc, in MiB.
 func peakRSS(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -52,46 +51,26 @@ func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, er
 	return created, err
 }
 
-// enqueue queues the created events. A tenant's events take consecutive
-// turns after its last queued one; a tenant with nothing queued starts at
-// the head of the queue (the next turn to be claimed), so it is served next,
-// whatever another tenant has queued. Two concurrent admissions of one
-// tenant may share a turn: fairness is approximate, order within the
-// tenant still follows arrival (ties go to the older event).
+// enqueue queues the created events, one statement each. A tenant's events
+// take consecutive turns after its last queued one; a tenant with nothing
+// queued starts at the head of the queue (the next turn to be claimed:
+// claimed rows are being started already), so it is served next, whatever
+// another tenant has queued. Two concurrent admissions of one tenant may
+// share a turn: fairness is approximate, order within the tenant still
+// follows arrival (ties go to the older event).
 func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
-	var rows []queueRow
-	var head sql.NullInt64
-	last := map[string]int64{}
 	for i, e := range es {
 		if !created[i] {
 			continue
 		}
-		if rows == nil {
-			// Claimed rows are being started already: the head is the next turn to claim.
-			if err := tx.Model(&queueRow{}).Where("claimed_until IS NULL").Select("MIN(turn)").Scan(&head).Error; err != nil {
-				return fmt.Errorf("read queue head: %w", err)
-			}
+		err := tx.Exec(`INSERT INTO event_queue (event_pk, tenant, turn, queued_at)
+			SELECT ?, ?, CASE WHEN t.tail IS NOT NULL AND t.tail >= h.head THEN t.tail + 1 ELSE h.head END, ?
+			FROM (SELECT COALESCE(MIN(turn), 0) AS head FROM event_queue WHERE claimed_until IS NULL) h,
+			     (SELECT MAX(turn) AS tail FROM event_queue WHERE tenant = ?) t`,
+			e.PK, e.Tenant, e.ReceivedAt, e.Tenant).Error
+		if err != nil {
+			return fmt.Errorf("queue event %q: %w", e.ID, err)
 		}
-		turn, seen := last[e.Tenant]
-		if !seen {
-			var tail sql.NullInt64
-			if err := tx.Model(&queueRow{}).Where("tenant = ?", e.Tenant).Select("MAX(turn)").Scan(&tail).Error; err != nil {
-				return fmt.Errorf("read queue tail of %q: %w", e.Tenant, err)
-			}
-			turn = head.Int64 - 1
-			if tail.Valid {
-				turn = tail.Int64
-			}
-		}
-		turn = max(turn+1, head.Int64)
-		last[e.Tenant] = turn
-		rows = append(rows, queueRow{EventPK: e.PK, Tenant: e.Tenant, Turn: turn, QueuedAt: e.ReceivedAt})
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-		return fmt.Errorf("queue events: %w", err)
 	}
 	return nil
 }
