@@ -37,7 +37,7 @@ type starter interface {
 // dispatcher's claim never runs out under it; a killed one's events are
 // claimable again a lease later.
 const (
-	lease        = 30 * time.Second
+	lease        = 15 * time.Second
 	startTimeout = 10 * time.Second
 	// idlePoll is how often an idle dispatcher looks for events that an API
 	// in another process admitted; one in this process wakes it at once.

@@ -22,6 +22,8 @@ type result struct {
 	EventsSent     int64          `json:"events_sent"`
 	EventsAccepted int64          `json:"events_accepted"`
 	AcceptedPerS   float64        `json:"events_accepted_per_s"`
+	AcceptP50ms    float64        `json:"accept_p50_ms"` // trigger sent → answered, any answer
+	AcceptP99ms    float64        `json:"accept_p99_ms"`
 	Expected       int64          `json:"deliveries_expected"`
 	Delivered      int            `json:"deliveries_received"`
 	DeliveriesPerS float64        `json:"deliveries_per_s"`
@@ -121,18 +123,15 @@ func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected 
 	defer rcv.mu.Unlock()
 	lat := slices.Clone(rcv.latencies)
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
+	pct := func(p float64) float64 { return percentile(lat, p) }
+	answers := slices.Clone(load.answers)
+	slices.Sort(answers)
 	r := &result{
 		Scenario: o.scenario, Mode: o.mode, Rate: o.rate, Concurrency: o.concurrency, Batch: o.batch,
 		DurationS: load.elapsed.Seconds(), EventsSent: load.sent, EventsAccepted: load.accepted,
 		AcceptedPerS: float64(load.accepted) / load.elapsed.Seconds(),
 		Expected:     expected, Delivered: len(lat), Errors: load.errors, Duplicates: rcv.duplicates,
-		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
+		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), AcceptP50ms: percentile(answers, 0.5), AcceptP99ms: percentile(answers, 0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
 		Undelivered: expected - int64(len(lat)),
 	}
 	if len(lat) > 0 {
@@ -148,11 +147,20 @@ func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected 
 	return r
 }
 
+// percentile of sorted durations, in ms.
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return float64(sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Microseconds()) / 1000
+}
+
 func (r *result) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s (%s)\n", r.Scenario, r.Mode)
 	fmt.Fprintf(tw, "load\trate %.0f/s, concurrency %d, batch %d, %.1fs\n", r.Rate, r.Concurrency, r.Batch, r.DurationS)
 	fmt.Fprintf(tw, "events accepted\t%d of %d (%.1f/s), %d errors %v\n", r.EventsAccepted, r.EventsSent, r.AcceptedPerS, r.Errors, r.Statuses)
+	fmt.Fprintf(tw, "answer latency\tp50 %.1f ms, p99 %.1f ms\n", r.AcceptP50ms, r.AcceptP99ms)
 	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d not arrived after the drain\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Undelivered)
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
@@ -209,6 +217,8 @@ func median(rs []*result) *result {
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
 	m.CPUmsPerDelivery = pick(func(r *result) float64 { return r.CPUmsPerDelivery })
+	m.AcceptP50ms = pick(func(r *result) float64 { return r.AcceptP50ms })
+	m.AcceptP99ms = pick(func(r *result) float64 { return r.AcceptP99ms })
 	m.Statuses = nil
 	var ceilings []*result
 	for _, r := range rs {
