@@ -56,14 +56,7 @@ func startCeiling(ctx context.Context) (*server, error) {
 		return s, err
 	}
 	s.api = "http://127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(self, ceilingCommand, "127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "data"))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return s, err
-	}
-	s.procs = append(s.procs, cmd)
-	s.pid = cmd.Process.Pid
-	return s, waitHTTP(ctx, s.api+"/readyz", 3*time.Minute)
+	return s, s.launch(ctx, exec.Command(self, ceilingCommand, "127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "data")))
 }
 
 type bareInput struct {

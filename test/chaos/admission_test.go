@@ -22,22 +22,10 @@ func TestDevKilledMidBurst(t *testing.T) {
 	dev.client.createHook(t, rcv.url())
 
 	l := &load{client: dev.client, idPrefix: "burst-kill", n: 1500, concurrency: 16, retry: true, deadline: 3 * time.Minute}
-	l.start()
-	waitFor(t, "400 events acknowledged, 100 more than delivered", 2*time.Minute, func() bool {
+	killDevUnder(t, dev, rcv, l, "400 events acknowledged, 100 more than delivered", func() bool {
 		return l.acked.Load() >= 400 && int(l.acked.Load())-rcv.delivered() >= 100
 	})
-	ackedAtKill, deliveredAtKill := l.acked.Load(), rcv.delivered()
-	dev.proc.kill(t)
-	dev.start(t)
-	l.wait(t)
-
-	f := expectDelivered(t, rcv, l.n, l.acknowledged(), 3*time.Minute)
-	if f.acked != l.n {
-		t.Errorf("%d of %d events acknowledged after the restart", f.acked, l.n)
-	}
-	connErrs, _ := l.expectAnswers(t)
-	t.Logf("killed at %d acknowledged, %d delivered (%d queued or in flight); %d connection errors resent; took %s",
-		ackedAtKill, deliveredAtKill, int(ackedAtKill)-deliveredAtKill, connErrs, time.Since(began).Round(time.Second))
+	t.Logf("took %s", time.Since(began).Round(time.Second))
 }
 
 // The production shape (Temporal, API and worker as processes, over a
@@ -57,12 +45,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	s.worker.kill(t)
 	deliveredAtKill := rcv.delivered()
 	// With no worker at all, a second burst is admitted all the same.
-	orphans := &load{client: s.client, idPrefix: "no-worker", n: 200, concurrency: 16, deadline: time.Minute}
-	orphans.start()
-	orphans.wait(t)
-	if n := orphans.acked.Load(); n != int64(orphans.n) {
-		t.Errorf("%d of %d triggers acknowledged with no worker", n, orphans.n)
-	}
+	orphans := sendAll(t, s.client, "no-worker", 200, 16, "with no worker")
 	var ev struct {
 		Status string `json:"status"`
 	}
@@ -72,14 +55,7 @@ func TestWorkerKilledMidBurst(t *testing.T) {
 	s.startWorker(t)
 	burst.wait(t)
 
-	acked := burst.acknowledged()
-	maps.Copy(acked, orphans.acknowledged())
-	f := expectDelivered(t, rcv, burst.n+orphans.n, acked, 3*time.Minute)
-	if f.acked != burst.n+orphans.n {
-		t.Errorf("%d of %d events acknowledged", f.acked, burst.n+orphans.n)
-	}
-	burst.expectAnswers(t)
-	orphans.expectAnswers(t)
+	expectAllDelivered(t, rcv, burst, orphans)
 	t.Logf("worker killed at %d delivered; took %s", deliveredAtKill, time.Since(began).Round(time.Second))
 }
 
@@ -98,12 +74,7 @@ func TestTemporalDownTriggersAreAcceptedThenDelivered(t *testing.T) {
 	waitFor(t, "30 deliveries", 2*time.Minute, func() bool { return rcv.delivered() >= 30 })
 	s.temporal.kill(t)
 	deliveredAtKill := rcv.delivered()
-	during := &load{client: s.client, idPrefix: "temporal-down", n: 100, concurrency: 4, deadline: time.Minute}
-	during.start()
-	during.wait(t)
-	if n := during.acked.Load(); n != int64(during.n) {
-		t.Errorf("%d of %d triggers acknowledged with Temporal down", n, during.n)
-	}
+	during := sendAll(t, s.client, "temporal-down", 100, 4, "with Temporal down")
 	var ready struct {
 		Checks map[string]string `json:"checks"`
 	}
@@ -114,13 +85,34 @@ func TestTemporalDownTriggersAreAcceptedThenDelivered(t *testing.T) {
 	s.temporal = s.startTemp(t)
 	before.wait(t)
 
-	acked := before.acknowledged()
-	maps.Copy(acked, during.acknowledged())
-	f := expectDelivered(t, rcv, before.n+during.n, acked, 3*time.Minute)
-	if f.acked != before.n+during.n {
-		t.Errorf("%d of %d events acknowledged", f.acked, before.n+during.n)
-	}
-	before.expectAnswers(t)
-	during.expectAnswers(t)
+	expectAllDelivered(t, rcv, before, during)
 	t.Logf("Temporal killed at %d delivered, down for the %d triggers after; took %s", deliveredAtKill, during.n, time.Since(began).Round(time.Second))
+}
+
+// sendAll sends n triggers once each from concurrency senders and expects
+// every one answered 202 (what says when, for the message).
+func sendAll(t *testing.T, c *apiClient, idPrefix string, n, concurrency int, what string) *load {
+	t.Helper()
+	l := &load{client: c, idPrefix: idPrefix, n: n, concurrency: concurrency, deadline: time.Minute}
+	l.start()
+	l.wait(t)
+	if acked := l.acked.Load(); acked != int64(n) {
+		t.Errorf("%d of %d triggers acknowledged %s", acked, n, what)
+	}
+	return l
+}
+
+// expectAllDelivered expects every event of the loads acknowledged, with
+// no answer but 202, and delivered.
+func expectAllDelivered(t *testing.T, rcv *receiver, loads ...*load) {
+	t.Helper()
+	acked, sent := map[string]bool{}, 0
+	for _, l := range loads {
+		maps.Copy(acked, l.acknowledged())
+		sent += l.n
+		l.expectAnswers(t)
+	}
+	if f := expectDelivered(t, rcv, sent, acked, 3*time.Minute); f.acked != sent {
+		t.Errorf("%d of %d events acknowledged", f.acked, sent)
+	}
 }
