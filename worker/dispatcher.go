@@ -45,7 +45,7 @@ const (
 	// planTarget is how soon after its start request an event's plan should
 	// begin; later means the engine is falling behind (see limit). On a
 	// machine where every start is slow, up to planCeiling.
-	planTarget  = 500 * time.Millisecond
+	planTarget  = 250 * time.Millisecond
 	planCeiling = 2 * time.Second
 	// maxClaim bounds one claim: claims stay small so an event admitted
 	// behind a backlog waits for a turn, not for a large batch.

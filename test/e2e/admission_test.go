@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 )
 
 type eventStatus struct {
@@ -127,7 +128,7 @@ func secondWorker(t *testing.T, e *env) *env {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := metrics.New()
-	c, err := client.Dial(client.Options{HostPort: temporalAddr})
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(logger)})
 	if err != nil {
 		t.Fatal(err)
 	}
