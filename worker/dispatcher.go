@@ -179,9 +179,12 @@ func (d *Dispatcher) start(ctx context.Context, ev *models.Event) {
 		return
 	}
 	d.mu.Lock()
+	_, waiting := d.starting[ev.WorkflowID] // expire may have ended the wait already
 	delete(d.starting, ev.WorkflowID)
 	d.mu.Unlock()
-	d.limit.done(false, 0)
+	if waiting {
+		d.limit.done(false, 0)
+	}
 	retry := d.now().UTC()
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) { // this event's start, not the engine: don't hold the others up
@@ -282,21 +285,24 @@ func (d *Dispatcher) lookupHint(ctx context.Context, ev *models.Event) []string 
 	return ids
 }
 
-// expire ends the wait for plans that never began here: the workflow ran on
-// another worker, or its first task failed. They count as slow.
+// expire ends the wait for plans that did not begin here within twice the
+// longest a plan may take in time:
+// the start was not eager (this worker had no free slot) and another worker
+// ran the workflow, or its first task failed and was retried. Neither says
+// how fast the engine is, so they leave the bound as it is.
 func (d *Dispatcher) expire() {
 	now := d.now()
-	var late int
+	var gone int
 	d.mu.Lock()
 	for id, at := range d.starting {
-		if now.Sub(at) > 2*startTimeout {
+		if now.Sub(at) > 2*planCeiling {
 			delete(d.starting, id)
-			late++
+			gone++
 		}
 	}
 	d.mu.Unlock()
-	for range late {
-		d.limit.done(true, 2*startTimeout)
+	for range gone {
+		d.limit.done(true, 0)
 	}
 }
 
