@@ -45,8 +45,13 @@ const (
 	// planTarget is how soon after its start request an event's plan should
 	// begin; later means the engine is falling behind (see limit). On a
 	// machine where every start is slow, up to planCeiling.
-	planTarget  = 250 * time.Millisecond
+	planTarget  = 500 * time.Millisecond
 	planCeiling = 2 * time.Second
+	// minBound is the fewest starts the bound allows in flight: the engine
+	// collapses under thousands of starts in flight, not under a few dozen,
+	// and on a machine whose CPU others take, every start is slow without
+	// the engine falling behind — a bound cut below this would only starve it.
+	minBound = 16
 	// maxClaim bounds one claim: claims stay small so an event admitted
 	// behind a backlog waits for a turn, not for a large batch.
 	maxClaim = 64
@@ -82,7 +87,7 @@ type Dispatcher struct {
 // NewDispatcher returns a dispatcher of q's events onto taskQueue.
 func NewDispatcher(q eventQueue, c starter, taskQueue string, log *slog.Logger, m *metrics.Metrics) *Dispatcher {
 	d := &Dispatcher{queue: q, temporal: c, taskQueue: taskQueue, log: log, metrics: m,
-		limit: newLimit(32, 4, 512, planTarget, planCeiling), wake: make(chan struct{}, 1), now: time.Now,
+		limit: newLimit(32, minBound, 512, planTarget, planCeiling), wake: make(chan struct{}, 1), now: time.Now,
 		starting: map[string]time.Time{}, hints: map[hintKey]hint{}, started: make(chan int64, 4096)}
 	m.DispatchState(d.limit.state)
 	return d
