@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hookflow/hookflow/internal/catalog"
+	"github.com/hookflow/hookflow/internal/payload"
 )
 
 // eventType is one entry of GET /v1/event-types.
@@ -35,15 +35,20 @@ func (a *app) listEventTypes(c *gin.Context) {
 	want := c.Query("source")
 	body := eventTypesBody{Data: []eventType{}, Sources: []eventSource{}}
 	var names []string
-	for _, s := range catalog.Sources() {
-		names = append(names, s.Name)
-		if want != "" && want != s.Name {
+	for _, f := range payload.Formats.All() {
+		s := f.Catalog
+		if s == nil {
 			continue
 		}
-		body.Sources = append(body.Sources, eventSource{Source: s.Name, Doc: s.Doc, Note: s.Note})
+		name := string(f.Name)
+		names = append(names, name)
+		if want != "" && want != name {
+			continue
+		}
+		body.Sources = append(body.Sources, eventSource{Source: name, Doc: s.Doc, Note: s.Note})
 		for _, e := range s.Events {
 			entity, action, _ := strings.Cut(e.Event, ".")
-			body.Data = append(body.Data, eventType{Event: e.Event, Entity: entity, Action: action, Source: s.Name, Description: e.Description})
+			body.Data = append(body.Data, eventType{Event: e.Event, Entity: entity, Action: action, Source: name, Description: e.Description})
 		}
 	}
 	if len(body.Sources) == 0 {

@@ -6,7 +6,30 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hookflow/hookflow/models"
 )
+
+// ClinchPad is ClinchPad's activity notification.
+const ClinchPad models.Format = "clinchpad"
+
+func init() {
+	register(&Format{
+		Name:                ClinchPad,
+		Vendor:              "ClinchPad",
+		Doc:                 "https://clinchpad.com/api/docs/webhooks",
+		OneRecordPerRequest: true,
+		encode:              encodeClinchPad,
+		Catalog: &Catalog{
+			Doc:  "https://clinchpad.com/api/docs/webhooks",
+			Note: "ClinchPad documents 33 activity types named entity:action (note:created); hookflow names them entity.action and the clinchpad format sends them as entity:action. Only the types confirmed so far are listed.",
+			Events: eventList([][2]string{
+				{"lead.created", "A lead was created (ClinchPad activity type lead:created)."},
+				{"note.created", "A note was added to a lead (ClinchPad activity type note:created)."},
+			}),
+		},
+	})
+}
 
 // encodeClinchPad renders ClinchPad's activity notification: the activity,
 // the record under its entity's name ("lead") and the handshake key.

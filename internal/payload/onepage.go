@@ -9,7 +9,40 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookflow/hookflow/models"
 )
+
+// OnePage is OnePageCRM's form post.
+const OnePage models.Format = "onepage"
+
+func init() {
+	register(&Format{
+		Name:                OnePage,
+		Vendor:              "OnePageCRM",
+		Doc:                 "https://developer.onepagecrm.com/webhooksmore/",
+		OneRecordPerRequest: true,
+		encode:              encodeOnePage,
+		Catalog: &Catalog{
+			Doc:  "https://developer.onepagecrm.com/webhooksmore/",
+			Note: "OnePageCRM posts a type (Contact, Action, Deal, Note) and a reason (Created, Updated, Deleted): Type.Reason here.",
+			Events: eventList([][2]string{
+				{"Contact.Created", "A contact was created."},
+				{"Contact.Updated", "A contact was updated."},
+				{"Contact.Deleted", "A contact was deleted (data is empty once it is deleted for good)."},
+				{"Action.Created", "An action (next step) was created."},
+				{"Action.Updated", "An action was updated."},
+				{"Action.Deleted", "An action was deleted."},
+				{"Deal.Created", "A deal was created."},
+				{"Deal.Updated", "A deal was updated."},
+				{"Deal.Deleted", "A deal was deleted."},
+				{"Note.Created", "A note was created."},
+				{"Note.Updated", "A note was updated."},
+				{"Note.Deleted", "A note was deleted."},
+			}),
+		},
+	})
+}
 
 // encodeOnePage renders OnePageCRM's form post: timestamp, secretkey, type,
 // reason and the record as a nested data hash (data[contact][first_name]).

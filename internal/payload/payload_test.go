@@ -49,7 +49,7 @@ func testMessage(t testing.TB, f models.Format) *Message {
 		Chunk: Chunk{Index: 0, Count: 1},
 		Hook:  Hook{ID: 42, Name: "Billing sync", Properties: map[string]any{"region": "eu-west"}},
 	}
-	if !f.OneRecordPerRequest() {
+	if !OneRecordPerRequest(f) {
 		m.Records = append(m.Records, models.Record{Index: 1, Data: record(t, `{"id": 1043, "first_name": "Grace", "last_name": "Hopper", "email1": "grace@example.com"}`)})
 	}
 	return m
@@ -90,7 +90,7 @@ func render(r *Request) []byte {
 func goldenPath(f models.Format) string { return filepath.Join("testdata", string(f)+".golden") }
 
 func TestGolden(t *testing.T) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		t.Run(string(f), func(t *testing.T) {
 			got := render(encode(t, f, testMessage(t, f), goldenSecret))
 			if *update {
@@ -137,7 +137,7 @@ func TestDocExamples(t *testing.T) {
 		}
 		return slices.Concat(m[1], want, m[4])
 	})
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		if !seen[string(f)] {
 			t.Errorf("docs/formats.md has no example block for %s", f)
 		}
@@ -154,14 +154,14 @@ func TestDocExamples(t *testing.T) {
 // hook with none, and the keys are the ones docs/formats.md lists.
 func TestReservedKeys(t *testing.T) {
 	want := map[models.Format][]string{
-		models.FormatStandard:    {"chunk", "data", "id", "timestamp", "type"},
-		models.FormatSuperOffice: {"ChangedByAssociateId", "Changes", "ContextIdentifier", "Entity", "Event", "EventId", "FieldValues", "PrimaryKey", "Timestamp", "WebhookName"},
-		models.FormatPipeliner:   {"chunk", "data", "entity", "event", "id", "space_id", "timestamp", "webhook_id"},
-		models.FormatOnePage:     {"data", "reason", "secretkey", "timestamp", "type"},
-		models.FormatClinchPad:   {"activity", "contact", "handshake_key"},
-		models.FormatAgileCRM:    {"eventData", "eventName"},
+		Standard:    {"chunk", "data", "id", "timestamp", "type"},
+		SuperOffice: {"ChangedByAssociateId", "Changes", "ContextIdentifier", "Entity", "Event", "EventId", "FieldValues", "PrimaryKey", "Timestamp", "WebhookName"},
+		Pipeliner:   {"chunk", "data", "entity", "event", "id", "space_id", "timestamp", "webhook_id"},
+		OnePage:     {"data", "reason", "secretkey", "timestamp", "type"},
+		ClinchPad:   {"activity", "contact", "handshake_key"},
+		AgileCRM:    {"eventData", "eventName"},
 	}
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		t.Run(string(f), func(t *testing.T) {
 			m := testMessage(t, f)
 			m.Hook.Properties = nil
@@ -186,7 +186,7 @@ func TestReservedKeys(t *testing.T) {
 }
 
 func topLevelKeys(t *testing.T, f models.Format, body []byte) []string {
-	if f == models.FormatOnePage {
+	if f == OnePage {
 		form, err := parsePHPForm(string(body))
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func topLevelKeys(t *testing.T, f models.Format, body []byte) []string {
 // TestRetriesAreIdentical checks the at-least-once contract: a retry, sent
 // later, carries the same body and ids, so receivers can dedupe.
 func TestRetriesAreIdentical(t *testing.T) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		t.Run(string(f), func(t *testing.T) {
 			m := testMessage(t, f)
 			first, err := Encode(f, m, []string{goldenSecret}, goldenNow)
@@ -229,7 +229,7 @@ func TestRetriesAreIdentical(t *testing.T) {
 // TestDeliveryUUID checks the ids vendor formats carry: a version 5 UUID, one
 // per delivery.
 func TestDeliveryUUID(t *testing.T) {
-	m := testMessage(t, models.FormatSuperOffice)
+	m := testMessage(t, SuperOffice)
 	a := m.deliveryUUID()
 	m.DeliveryID++
 	if b := m.deliveryUUID(); a == b || a.Version() != 5 || b.Version() != 5 {
@@ -238,16 +238,16 @@ func TestDeliveryUUID(t *testing.T) {
 }
 
 func TestEncodeOneRecordFormatsRejectChunks(t *testing.T) {
-	for _, f := range models.Formats {
-		if !f.OneRecordPerRequest() {
+	for _, f := range formatNames() {
+		if !OneRecordPerRequest(f) {
 			continue
 		}
-		m := testMessage(t, models.FormatStandard) // two records
+		m := testMessage(t, Standard) // two records
 		if _, err := Encode(f, m, []string{goldenSecret}, goldenNow); err == nil {
 			t.Errorf("Encode(%s) with 2 records: want an error", f)
 		}
 	}
-	if _, err := Encode("soap", testMessage(t, models.FormatStandard), nil, goldenNow); err == nil {
+	if _, err := Encode("soap", testMessage(t, Standard), nil, goldenNow); err == nil {
 		t.Error("Encode(soap): want an error")
 	}
 }
@@ -274,7 +274,7 @@ func TestEventNames(t *testing.T) {
 				m := testMessage(t, f)
 				m.EventType = tt.eventType
 				r := encode(t, f, m, goldenSecret)
-				if f == models.FormatOnePage {
+				if f == OnePage {
 					form, err := parsePHPForm(string(r.Body))
 					if err != nil {
 						t.Fatal(err)
@@ -285,7 +285,7 @@ func TestEventNames(t *testing.T) {
 				if err := json.Unmarshal(r.Body, &body); err != nil {
 					t.Fatal(err)
 				}
-				if f == models.FormatClinchPad {
+				if f == ClinchPad {
 					return body["activity"].(map[string]any)["type"].(string)
 				}
 				return body[key].(string)
@@ -294,12 +294,12 @@ func TestEventNames(t *testing.T) {
 				f         models.Format
 				key, want string
 			}{
-				{models.FormatSuperOffice, "Event", tt.superOffice},
-				{models.FormatPipeliner, "event", tt.pipeliner},
-				{models.FormatOnePage, "type", tt.onePageType},
-				{models.FormatOnePage, "reason", tt.onePageReason},
-				{models.FormatClinchPad, "type", tt.clinchPad},
-				{models.FormatAgileCRM, "eventName", tt.agileEventName},
+				{SuperOffice, "Event", tt.superOffice},
+				{Pipeliner, "event", tt.pipeliner},
+				{OnePage, "type", tt.onePageType},
+				{OnePage, "reason", tt.onePageReason},
+				{ClinchPad, "type", tt.clinchPad},
+				{AgileCRM, "eventName", tt.agileEventName},
 			} {
 				if g := got(c.f, c.key); g != c.want {
 					t.Errorf("%s %s = %q; want %q", c.f, c.key, g, c.want)
@@ -373,11 +373,11 @@ func TestSuperOfficeTypedFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testMessage(t, models.FormatSuperOffice)
+			m := testMessage(t, SuperOffice)
 			m.Records[0].Data = record(t, tt.data)
 			m.Actor = tt.actor
 			var body map[string]json.RawMessage
-			if err := json.Unmarshal(encode(t, models.FormatSuperOffice, m, goldenSecret).Body, &body); err != nil {
+			if err := json.Unmarshal(encode(t, SuperOffice, m, goldenSecret).Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			if pk, user := string(body["PrimaryKey"]), string(body["ChangedByAssociateId"]); pk != tt.wantPK || user != tt.wantUser {
@@ -390,7 +390,7 @@ func TestSuperOfficeTypedFields(t *testing.T) {
 // TestNoSecretNoSignature mirrors the vendors: without a secret there is no
 // signature header and no key in the body.
 func TestNoSecretNoSignature(t *testing.T) {
-	for _, f := range []models.Format{models.FormatSuperOffice, models.FormatPipeliner, models.FormatClinchPad} {
+	for _, f := range []models.Format{SuperOffice, Pipeliner, ClinchPad} {
 		r := encode(t, f, testMessage(t, f))
 		if r.Header.Get("X-SuperOffice-Signature") != "" || r.Header.Get("WebHook-Signature") != "" || strings.Contains(string(r.Body), "handshake_key") {
 			t.Errorf("%s without a secret still signs: %v %s", f, r.Header, r.Body)
@@ -401,7 +401,7 @@ func TestNoSecretNoSignature(t *testing.T) {
 // TestHeadersAreReserved checks that no custom header can override a header
 // a format sets: hooks that try are rejected when saved.
 func TestHeadersAreReserved(t *testing.T) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		r := encode(t, f, testMessage(t, f), goldenSecret)
 		for _, name := range append(slices.Collect(maps.Keys(r.Header)), "Content-Type") {
 			h := models.Hook{
@@ -414,4 +414,13 @@ func TestHeadersAreReserved(t *testing.T) {
 			}
 		}
 	}
+}
+
+// formatNames lists the registered formats.
+func formatNames() []models.Format {
+	var out []models.Format
+	for _, f := range Formats.All() {
+		out = append(out, f.Name)
+	}
+	return out
 }
