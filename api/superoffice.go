@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
@@ -140,7 +141,7 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 	now, by := so.now(), who(c).id
 	if in.WebhookID == 0 {
 		h = newHook()
-		h.Format, h.Tenant, h.Registered, h.RegisteredBy = models.FormatSuperOffice, t, now, by
+		h.Format, h.Tenant, h.Registered, h.RegisteredBy = payload.SuperOffice, t, now, by
 	} else if h, err = so.store.Hook(c.Request.Context(), t, in.WebhookID); err != nil {
 		return nil, "", err
 	}
@@ -166,7 +167,7 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 		h.Secret = signature.NewSecret()
 	}
 	h.Updated, h.UpdatedBy = now, by
-	return h, from, renameFields(h.Validate(), soFields)
+	return h, from, renameFields(h.Validate(payload.Formats), soFields)
 }
 
 // createDefaultWebhook answers the carrier SuperOffice's CreateDefaultWebhook

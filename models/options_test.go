@@ -82,9 +82,9 @@ func TestOptionsValidateExactNumbers(t *testing.T) {
 
 func TestHookValidateReportsOptions(t *testing.T) {
 	h := Hook{Events: JSON[[]string]{V: []string{"Contact.*"}}, TargetURL: "https://example.com/h", State: StateActive,
-		Type: HookTypeWebhook, Format: FormatStandard}
+		Type: HookTypeWebhook, Format: "standard"}
 	h.Options.V.Entity = map[string]EntityOptions{"Contact": {Filter: map[string]any{"score": true}, FilterOp: map[string]FilterOp{"score": OpGt}}}
-	err := h.Validate()
+	err := h.Validate(testFormats{})
 	if err == nil || !strings.Contains(err.Error(), "options.entity.Contact.filter.score: gt orders numbers or text") {
 		t.Errorf("Validate() = %v; want the filter problem", err)
 	}

@@ -409,7 +409,7 @@ func TestHeadersAreReserved(t *testing.T) {
 				State: models.StateActive, Type: models.HookTypeWebhook, Format: f,
 				Headers: models.JSON[map[string]string]{V: map[string]string{name: "forged"}},
 			}
-			if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "headers."+name) {
+			if err := h.Validate(Formats); err == nil || !strings.Contains(err.Error(), "headers."+name) {
 				t.Errorf("%s: a hook may set custom header %s (Validate() = %v)", f, name, err)
 			}
 		}
