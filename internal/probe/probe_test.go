@@ -54,3 +54,27 @@ func TestTestHookReportsNoAnswer(t *testing.T) {
 		t.Errorf("TestHook to a refused address = %+v, %v", r, err)
 	}
 }
+
+// A test delivery is signed as the hook's deliveries are: during a secret
+// rotation, a receiver still holding the previous secret accepts it too.
+func TestTestHookSignsWithBothSecretsDuringARotation(t *testing.T) {
+	const previous = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+	var got http.Header
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header
+		body, _ = io.ReadAll(r.Body)
+	}))
+	defer srv.Close()
+	expires := time.Now().Add(time.Hour)
+	h := &models.Hook{ID: 7, TargetURL: srv.URL, Secret: secret, PreviousSecret: previous, PreviousSecretExpires: &expires, Format: payload.Standard}
+	r, err := probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})).TestHook(context.Background(), h)
+	if err != nil || !r.OK() {
+		t.Fatalf("TestHook = %+v, %v", r, err)
+	}
+	for _, s := range []string{secret, previous} {
+		if !signature.VerifyStandard(s, got.Get("Webhook-Id"), got.Get("Webhook-Timestamp"), got.Get("Webhook-Signature"), body, time.Now(), time.Minute) {
+			t.Errorf("a receiver with secret %.10s… rejects the test delivery: %v", s, got)
+		}
+	}
+}
