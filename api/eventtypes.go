@@ -10,11 +10,18 @@ import (
 
 // eventType is one entry of GET /v1/event-types.
 type eventType struct {
-	Event       string `json:"event"`
-	Entity      string `json:"entity"`
-	Action      string `json:"action"`
-	Source      string `json:"source"`
-	Description string `json:"description"`
+	Event       string       `json:"event"`
+	Entity      string       `json:"entity"`
+	Action      string       `json:"action"`
+	Source      string       `json:"source"`
+	Description string       `json:"description"`
+	Fields      []eventField `json:"fields,omitempty"`
+}
+
+// eventField is one field a vendor documents for an event type.
+type eventField struct {
+	Name     string `json:"name"`
+	Optional bool   `json:"optional,omitempty"`
 }
 
 // eventSource says where the entries of one source come from.
@@ -48,7 +55,11 @@ func (a *app) listEventTypes(c *gin.Context) {
 		body.Sources = append(body.Sources, eventSource{Source: name, Doc: s.Doc, Note: s.Note})
 		for _, e := range s.Events {
 			entity, action, _ := strings.Cut(e.Event, ".")
-			body.Data = append(body.Data, eventType{Event: e.Event, Entity: entity, Action: action, Source: name, Description: e.Description})
+			et := eventType{Event: e.Event, Entity: entity, Action: action, Source: name, Description: e.Description}
+			for _, f := range e.Fields {
+				et.Fields = append(et.Fields, eventField{Name: f.Name, Optional: f.Optional})
+			}
+			body.Data = append(body.Data, et)
 		}
 	}
 	if len(body.Sources) == 0 {

@@ -87,36 +87,78 @@ func render(r *Request) []byte {
 	return b.Bytes()
 }
 
-func goldenPath(f models.Format) string { return filepath.Join("testdata", string(f)+".golden") }
+// goldenName names an example's golden file and its block in docs/formats.md.
+func goldenName(f *Format, ex Example) string {
+	if ex.Name == "" {
+		return string(f.Name)
+	}
+	return string(f.Name) + "-" + ex.Name
+}
 
+func goldenPath(name string) string { return filepath.Join("testdata", name+".golden") }
+
+// exampleMessage is the delivery an example describes, for hook 42 "Billing
+// sync" of tenant Cust54321, and the secret that signs it.
+func exampleMessage(t testing.TB, ex Example) (*Message, string) {
+	var b models.EventBody
+	if err := models.UnmarshalExact([]byte(ex.Body), &b); err != nil {
+		t.Fatalf("example %s %s: %v", ex.EventType, ex.Name, err)
+	}
+	m := &Message{DeliveryID: 4711, Tenant: "Cust54321", EventID: "evt_01JQ7Z5N2V3W", EventType: ex.EventType,
+		OccurredAt: ex.OccurredAt, Actor: ex.Actor, Chunk: Chunk{Index: 0, Count: 1},
+		Hook: Hook{ID: 42, Name: "Billing sync", Properties: ex.Properties}}
+	for i := range b.Records {
+		m.Records = append(m.Records, b.At(i))
+	}
+	secret := ex.Secret
+	if secret == "" {
+		secret = goldenSecret
+	}
+	return m, secret
+}
+
+// TestGolden renders every example of every format and compares it with its
+// golden file.
 func TestGolden(t *testing.T) {
-	for _, f := range formatNames() {
-		t.Run(string(f), func(t *testing.T) {
-			got := render(encode(t, f, testMessage(t, f), goldenSecret))
-			if *update {
-				if err := os.WriteFile(goldenPath(f), got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", goldenPath(f), got, want)
-			}
-		})
+	for _, f := range Formats.All() {
+		if len(f.Examples) == 0 {
+			t.Errorf("format %s has no example", f.Name)
+		}
+		for _, ex := range f.Examples {
+			name := goldenName(f, ex)
+			t.Run(name, func(t *testing.T) {
+				m, secret := exampleMessage(t, ex)
+				checkGolden(t, name, render(encode(t, f.Name, m, secret)))
+			})
+		}
+	}
+}
+
+// checkGolden compares got with testdata/<name>.golden, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(goldenPath(name), got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", goldenPath(name), got, want)
 	}
 }
 
 const docPath = "../../docs/formats.md"
 
-// docExample matches an example block of docs/formats.md: the golden file of
-// the named format, verbatim in an http code fence.
-var docExample = regexp.MustCompile("(?s)(<!-- golden (\\w+) -->\n```http\n)(.*?)(```\n<!-- end golden -->)")
+// docExample matches an example block of docs/formats.md: the golden file
+// named, verbatim in an http code fence.
+var docExample = regexp.MustCompile("(?s)(<!-- golden ([\\w-]+) -->\n```http\n)(.*?)(```\n<!-- end golden -->)")
 
-// TestDocExamples keeps docs/formats.md true: each format's example request is
-// its golden file, byte for byte.
+// TestDocExamples keeps docs/formats.md true: each example request it shows
+// is its golden file, byte for byte, and every format's main example is shown.
 func TestDocExamples(t *testing.T) {
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
@@ -125,21 +167,21 @@ func TestDocExamples(t *testing.T) {
 	seen := map[string]bool{}
 	updated := docExample.ReplaceAllFunc(doc, func(block []byte) []byte {
 		m := docExample.FindSubmatch(block)
-		f := string(m[2])
-		seen[f] = true
-		want, err := os.ReadFile(goldenPath(models.Format(f)))
+		name := string(m[2])
+		seen[name] = true
+		want, err := os.ReadFile(goldenPath(name))
 		if err != nil {
-			t.Errorf("docs/formats.md shows format %q: %v", f, err)
+			t.Errorf("docs/formats.md shows example %q: %v", name, err)
 			return block
 		}
 		if !bytes.Equal(m[3], want) && !*update {
-			t.Errorf("docs/formats.md example for %s differs from %s (go test -update rewrites it)", f, goldenPath(models.Format(f)))
+			t.Errorf("docs/formats.md example %s differs from %s (go test -update rewrites it)", name, goldenPath(name))
 		}
 		return slices.Concat(m[1], want, m[4])
 	})
-	for _, f := range formatNames() {
-		if !seen[string(f)] {
-			t.Errorf("docs/formats.md has no example block for %s", f)
+	for _, f := range Formats.All() {
+		if len(f.Examples) > 0 && !seen[goldenName(f, f.Examples[0])] {
+			t.Errorf("docs/formats.md has no example block for %s", f.Name)
 		}
 	}
 	if *update && !bytes.Equal(doc, updated) {
@@ -158,7 +200,7 @@ func TestReservedKeys(t *testing.T) {
 		SuperOffice: {"ChangedByAssociateId", "Changes", "ContextIdentifier", "Entity", "Event", "EventId", "FieldValues", "PrimaryKey", "Timestamp", "WebhookName"},
 		Pipeliner:   {"chunk", "data", "entity", "event", "id", "space_id", "timestamp", "webhook_id"},
 		OnePage:     {"data", "reason", "secretkey", "timestamp", "type"},
-		ClinchPad:   {"activity", "contact", "handshake_key"},
+		ClinchPad:   {"activity", "handshake_key", "lead"},
 		AgileCRM:    {"eventData", "eventName"},
 	}
 	for _, f := range formatNames() {

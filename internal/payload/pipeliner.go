@@ -13,17 +13,20 @@ import (
 // Pipeliner is Pipeliner's webhook notification.
 const Pipeliner models.Format = "pipeliner"
 
+// pipelinerDoc is Pipeliner's webhook page: events, options and signature.
+const pipelinerDoc = "https://developers.pipelinersales.com/api-docs/core-api-concepts/webhooks-real-time-updates"
+
 func init() {
 	register(&Format{
 		Name:           Pipeliner,
 		Vendor:         "Pipeliner",
-		Doc:            "https://developers.pipelinersales.com/api-docs/core-api-concepts/webhooks-real-time-updates",
+		Doc:            pipelinerDoc,
 		HeaderPrefixes: []string{"WebHook-"}, // WebHook-Signature
 		Scheme:         "pipeliner",
 		encode:         encodePipeliner,
 		verify:         bodyHMAC("WebHook-Signature", signature.Pipeliner),
 		Catalog: &Catalog{
-			Doc:  "https://developers.pipelinersales.com/api-docs/core-api-concepts/webhooks-real-time-updates",
+			Doc:  pipelinerDoc,
 			Note: "Entity.Action names from Pipeliner's table of webhook events; a hook may also subscribe to Entity.* or *.",
 			Events: eventList([][2]string{
 				{"Account.Create", "An account was created."},
@@ -77,8 +80,18 @@ func init() {
 				{"CustomEntity.Create", "A custom entity record was created; the trigger's custom_entity names the entity (options.custom_entity_api_name filters on it)."},
 				{"CustomEntity.Update", "A custom entity record was updated."},
 				{"CustomEntity.Delete", "A custom entity record was deleted."},
+				{"CustomEntity.DocumentLinked", "A document was linked to a custom entity record."},
+				{"CustomEntity.OwnerChanged", "A custom entity record changed owner."},
 			}),
 		},
+		Examples: []Example{{
+			// Pipeliner's example: the accounts just created, signed with
+			// the signature UUID its document shows.
+			EventType: "Account.Create", OccurredAt: exampleTime, Actor: "5", Properties: exampleProperties,
+			Secret: "01234567-abcd-dcba-ffff-000000000000",
+			Body: `{"records": [{"id": "9b2d4a60-3f8e-4c1a-a1d2-0c5e6f7a8b9c", "name": "Analytical Engines", "owner_id": 5, "email1": "info@engines.example"},
+				{"id": "c0ffee00-1d2e-4f5a-8b9c-0d1e2f3a4b5c", "name": "Difference Works", "owner_id": 5, "email1": null}]}`,
+		}},
 	})
 }
 

@@ -240,7 +240,7 @@ func TestClinchPadReceiver(t *testing.T) {
 					Name string `json:"name"`
 				} `json:"user"`
 			} `json:"activity"`
-			Contact      map[string]any `json:"contact"`
+			Lead         map[string]any `json:"lead"`
 			HandshakeKey string         `json:"handshake_key"`
 		}
 		if err := json.NewDecoder(req.Body).Decode(&p); err != nil {
@@ -252,7 +252,7 @@ func TestClinchPadReceiver(t *testing.T) {
 		}
 		a := p.Activity
 		if id, err := hex.DecodeString(a.ID); err != nil || len(id) != 12 || a.Type != "contact:updated" || a.User.ID != "5" ||
-			!a.CreatedAt.Equal(time.Date(2026, 3, 14, 15, 9, 25, 0, time.UTC)) || p.Contact["first_name"] != "Ada" {
+			!a.CreatedAt.Equal(time.Date(2026, 3, 14, 15, 9, 25, 0, time.UTC)) || p.Lead["first_name"] != "Ada" {
 			t.Errorf("payload = %+v", p)
 		}
 	}

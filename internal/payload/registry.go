@@ -24,6 +24,10 @@ type Format struct {
 	HeaderPrefixes []string
 	// Catalog is the event types the vendor documents; nil for standard.
 	Catalog *Catalog
+	// Examples are the deliveries the golden files hold and docs/formats.md
+	// shows, the first the format's main one: the vendor document's own
+	// example where it has one.
+	Examples []Example
 
 	// Scheme names how receivers check the format's signature
 	// ("standard-webhooks"); "" when the format signs nothing.
@@ -38,6 +42,30 @@ type encoder func(m *Message, secrets []string, now time.Time) (*Request, error)
 
 // verifier checks a received request by the format's scheme.
 type verifier func(scheme string, in VerifyInput) Verdict
+
+// Example is one delivery of a format, described as the trigger that causes it.
+type Example struct {
+	Name       string // its golden file: testdata/<format>.golden, or testdata/<format>-<name>.golden
+	EventType  string
+	OccurredAt time.Time
+	Actor      string
+	Body       string         // the trigger's records, changes and previous (models.EventBody as JSON)
+	Secret     string         // the hook's secret; "" for the secret the examples share
+	Properties map[string]any // the hook's properties
+}
+
+// The example every format without one of its own vendor's shows: a CRM
+// user, actor 5, changed a contact's email address.
+var (
+	exampleTime       = time.Date(2026, 3, 14, 15, 9, 25, 123456000, time.UTC)
+	exampleProperties = map[string]any{"region": "eu-west"}
+	exampleContact    = `{"id": 1042, "first_name": "Ada", "last_name": "Lovelace", "email1": "ada@example.com",
+		"opt_in": true, "fax": null, "tags": ["vip", "newsletter"],
+		"company": {"id": 7, "name": "Analytical Engines & Co"},
+		"phones": [{"type": "work", "number": "+44 20 7946 0000"}]}`
+	exampleContactUpdate = Example{EventType: "Contact.Update", OccurredAt: exampleTime, Actor: "5", Properties: exampleProperties,
+		Body: `{"records": [` + exampleContact + `], "changes": [["email1"]], "previous": [{"email1": "ada@old.example"}]}`}
+)
 
 // registry is the set of registered formats, sorted: standard (the default)
 // first, then by name.

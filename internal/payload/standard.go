@@ -25,6 +25,12 @@ func init() {
 		Scheme:         "standard-webhooks",
 		encode:         encodeStandard,
 		verify:         verifyStandard,
+		Examples: []Example{{
+			EventType: "Contact.Update", OccurredAt: exampleTime, Actor: "5", Properties: exampleProperties,
+			Body: `{"records": [` + exampleContact + `,
+				{"id": 1043, "first_name": "Grace", "last_name": "Hopper", "email1": "grace@example.com"}],
+				"changes": [["email1"]], "previous": [{"email1": "ada@old.example"}]}`,
+		}},
 	})
 }
 

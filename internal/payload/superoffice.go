@@ -22,6 +22,7 @@ func init() {
 		Scheme:              "superoffice",
 		encode:              encodeSuperOffice,
 		verify:              bodyHMAC("X-SuperOffice-Signature", signature.SuperOffice),
+		Examples:            []Example{exampleContactUpdate},
 		Catalog: &Catalog{
 			Doc:  "https://docs.superoffice.com/en/automation/webhook/event-details.html",
 			Note: "entity.event names from SuperOffice's event details table and per-entity reference pages; activity covers appointments and documents as activities.",
