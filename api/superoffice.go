@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +151,7 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 	h.Name, h.Events.V, h.TargetURL, h.ErrorsEmail = in.Name, in.Events, in.TargetURL, in.ErrorsEmail
 	h.Headers.V, h.Properties.V = map[string]string{}, map[string]any{}
 	if in.Headers != nil {
-		h.Headers.V = in.Headers
+		h.Headers.V = withoutJSONContentType(in.Headers)
 	}
 	if in.Properties != nil {
 		h.Properties.V = in.Properties
@@ -168,6 +170,21 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 	}
 	h.Updated, h.UpdatedBy = now, by
 	return h, from, renameFields(h.Validate(payload.Formats), soFields)
+}
+
+// withoutJSONContentType drops a Content-Type header of application/json
+// from a carrier's headers. SuperOffice's own sample carrier sets one, every
+// JSON format sends it anyway, and hookflow sets Content-Type itself; any
+// other Content-Type is still rejected as a reserved header.
+func withoutJSONContentType(headers map[string]string) map[string]string {
+	out := make(map[string]string, len(headers))
+	for k, v := range headers {
+		if mt, _, err := mime.ParseMediaType(v); err == nil && mt == "application/json" && textproto.CanonicalMIMEHeaderKey(k) == "Content-Type" {
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // createDefaultWebhook answers the carrier SuperOffice's CreateDefaultWebhook
