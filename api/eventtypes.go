@@ -27,6 +27,7 @@ type eventField struct {
 // eventSource says where the entries of one source come from.
 type eventSource struct {
 	Source string `json:"source"`
+	Vendor string `json:"vendor"`
 	Doc    string `json:"doc"`
 	Note   string `json:"note"`
 }
@@ -52,7 +53,7 @@ func (a *app) listEventTypes(c *gin.Context) {
 		if want != "" && want != name {
 			continue
 		}
-		body.Sources = append(body.Sources, eventSource{Source: name, Doc: s.Doc, Note: s.Note})
+		body.Sources = append(body.Sources, eventSource{Source: name, Vendor: f.Vendor, Doc: s.Doc, Note: s.Note})
 		for _, e := range s.Events {
 			entity, action, _ := strings.Cut(e.Event, ".")
 			et := eventType{Event: e.Event, Entity: entity, Action: action, Source: name, Description: e.Description}

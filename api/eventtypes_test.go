@@ -55,7 +55,8 @@ func TestEventTypes(t *testing.T) {
 			t.Errorf("?source=clinchpad answered an event of %v", s)
 		}
 	}
-	if src := one.Body["sources"].([]any); one.Code != 200 || len(src) != 1 || src[0].(map[string]any)["doc"] != "https://clinchpad.com/api/docs/webhooks" {
+	if src := one.Body["sources"].([]any); one.Code != 200 || len(src) != 1 || src[0].(map[string]any)["doc"] != "https://clinchpad.com/api/docs/webhooks" ||
+		src[0].(map[string]any)["vendor"] != "ClinchPad" {
 		t.Errorf("?source=clinchpad = %d %s", one.Code, one.Raw)
 	}
 	if a := h.do("GET", "/v1/event-types?source=salesforce", ""); a.Code != 400 || a.errorField() != "source" {

@@ -183,6 +183,9 @@ func TestDocExamples(t *testing.T) {
 		if len(f.Examples) > 0 && !seen[goldenName(f, f.Examples[0])] {
 			t.Errorf("docs/formats.md has no example block for %s", f.Name)
 		}
+		if !bytes.Contains(doc, []byte(f.Doc)) {
+			t.Errorf("docs/formats.md does not name %s, the page the %s format follows", f.Doc, f.Name)
+		}
 	}
 	if *update && !bytes.Equal(doc, updated) {
 		if err := os.WriteFile(docPath, updated, 0o644); err != nil {
