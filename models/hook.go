@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"maps"
 	"net/mail"
 	"net/textproto"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -174,13 +176,20 @@ func reservedHeader(name string) bool {
 // Validate checks every field a user sets and reports all problems at once.
 func (h *Hook) Validate() error {
 	var v ValidationError
-	if len(h.Name) > MaxNameLen {
+	switch {
+	case len(h.Name) > MaxNameLen:
 		v.Add("name", "is longer than 255 characters")
+	case HasControl(h.Name):
+		v.Add("name", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	validateEvents(&v, h.Events.V)
 	validateTargetURL(&v, h.TargetURL)
-	if len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen {
+	switch {
+	case len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen:
 		v.Add("secret", "must be 8 to 256 characters")
+	case HasControl(h.Secret):
+		// A secret travels in a header or a form field of some formats.
+		v.Add("secret", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	if !h.State.Valid() {
 		v.Add("state", "must be Active, Stopped or TooManyErrors")
@@ -192,6 +201,7 @@ func (h *Hook) Validate() error {
 		v.Add("format", "must be one of standard, superoffice, pipeliner, onepage, clinchpad, agilecrm")
 	}
 	validateHeaders(&v, h.Headers.V)
+	validateNumbers(&v, "properties", h.Properties.V)
 	if h.ErrorsEmail != "" {
 		if a, err := mail.ParseAddress(h.ErrorsEmail); err != nil || a.Name != "" {
 			v.Add("errors_email", "is not an email address")
@@ -250,12 +260,32 @@ func validateHeaders(v *ValidationError, headers map[string]string) {
 			v.Add(field, "is not a valid HTTP header name")
 		case reservedHeader(name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
-		case strings.ContainsAny(value, "\r\n\x00"):
-			v.Add(field, "must not contain CR, LF or NUL")
+		case strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }):
+			v.Add(field, "must not contain control characters (CR, LF, NUL, ...); a tab is allowed")
 		case len(value) > MaxHeaderLen:
 			v.Add(field, "is longer than 4096 bytes")
 		}
 	}
+}
+
+// HasControl reports whether s holds a control character (C0, DEL or C1):
+// in a name or a secret one is a mistake at best, and at worst splits a log
+// line or a header.
+func HasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// Unreadable reports a stored column of the hook that could not be read back
+// (written by an older version or by hand). Such a hook is listed, so it can
+// be fixed or deleted, but never delivered to: its filter is unknown.
+func (h *Hook) Unreadable() error {
+	for _, c := range []struct {
+		name string
+		err  error
+	}{{"events", h.Events.Err()}, {"headers", h.Headers.Err()}, {"properties", h.Properties.Err()}, {"options", h.Options.Err()}} {
+		if c.err != nil {
+			return fmt.Errorf("stored %s cannot be read: %w", c.name, c.err)
+		}
+	}
+	return nil
 }
 
 // validHeaderName follows RFC 9110's token rule.

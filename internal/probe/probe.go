@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/models"
 )
@@ -73,13 +74,14 @@ func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 		return Result{}, fmt.Errorf("render test delivery for hook %d: %w", h.ID, err)
 	}
 	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
-	if err != nil {
-		return Result{}, fmt.Errorf("build test request for hook %d: %w", h.ID, err)
+	if err != nil { // the error would quote the URL, which may hold a credential
+		return Result{Error: egress.ErrInvalidTarget.Error()}, nil
 	}
 	req.Header.Set(TestHeader, "true")
 	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
 	if err != nil {
-		return Result{Latency: s.Now().Sub(start), Error: err.Error()}, nil
+		// Described, so a test cannot show resolved addresses or the resolver's.
+		return Result{Latency: s.Now().Sub(start), Error: egress.Describe(err)}, nil
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseExcerpt))
