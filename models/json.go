@@ -42,9 +42,11 @@ func (j *JSON[T]) Scan(src any) error {
 	}
 	// Numbers stay json.Number: a value that does not fit a float64 (1e999)
 	// still reads back, as it was written.
-	var zero T
-	j.V, j.err = zero, UnmarshalExact(b, &j.V)
-	if j.err != nil {
+	var v T
+	if j.err = UnmarshalExact(b, &v); j.err == nil {
+		j.V = v
+	} else {
+		var zero T
 		j.V = zero
 	}
 	return nil

@@ -79,7 +79,8 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 	return out, spent, nil
 }
 
-// Budget bounds the work of one Apply: about a tenth of a second of a core.
+// Budget bounds the work of one Apply: about a quarter of a second of a core
+// (a unit is about 2 ns of the like matcher).
 // The bench BenchmarkLikeWorstCase and docs/security.md show what it allows:
 // every like filter of the largest size against text tens of kilobytes long,
 // on every record of a 10,000-record event, fits many times over.
