@@ -92,6 +92,7 @@ type hookResponse struct {
 	ErrorCount   int               `json:"error_count"`
 	FailingSince *time.Time        `json:"failing_since"`
 	LastError    string            `json:"last_error"`
+	Unreadable   string            `json:"unreadable,omitempty"` // a stored field could not be read back
 }
 
 func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
@@ -105,7 +106,15 @@ func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
 		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V,
 		Registered: h.Registered, RegisteredBy: h.RegisteredBy, Updated: h.Updated, UpdatedBy: h.UpdatedBy,
 		ErrorCount: h.ErrorCount, FailingSince: h.FailingSince, LastError: h.LastError,
+		Unreadable: errText(h.Unreadable()),
 	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // maskSecret shows only the kind of secret, never any of its characters.
