@@ -20,7 +20,7 @@ type eventLoader interface {
 // change, and one event is read once per hook and per chunk, so decoding it
 // each time would cost the most on the largest events. Bounded in bytes, not
 // in events: 512 events of 1 MiB decoded held gigabytes.
-const EventCacheBytes = 64 << 20
+const EventCacheBytes = 32 << 20
 
 // EventCache keeps decoded event bodies, least recently used first out, at
 // most EventCacheBytes of them by an estimate of their size in memory. The

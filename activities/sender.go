@@ -39,7 +39,7 @@ type Sender struct {
 }
 
 // MaxInflightBytes bounds the request bodies one worker holds at once.
-const MaxInflightBytes = 64 << 20
+const MaxInflightBytes = 32 << 20
 
 type sendStore interface {
 	eventLoader
@@ -100,9 +100,8 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if err != nil {
 		return SendResult{}, err
 	}
-	// A delivery's body is at most its event's records plus the hook's
-	// properties (bounded by the API's 1 MiB hook body).
-	weight := min(ev.rawSize+int64(maxJSONHook), MaxInflightBytes)
+	// A delivery's body is at most its event's records plus the hook's properties.
+	weight := min(ev.rawSize+sizeOf(h.Properties.V), MaxInflightBytes)
 	if err := s.inflight.Acquire(ctx, weight); err != nil {
 		return SendResult{}, temporal.NewApplicationError("the worker is sending too much at once; retrying", ErrTypeNetwork)
 	}
@@ -113,9 +112,6 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	}
 	return s.attempt(ctx, d, h, req)
 }
-
-// maxJSONHook is the API's bound on a hook's JSON, and so on its properties.
-const maxJSONHook = 1 << 20
 
 func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (SendResult, error) {
 	if err := s.Store.FinishDelivery(ctx, d.ID, models.DeliverySkipped, reason, s.Now().UTC()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/semaphore"
 )
 
 // guard keeps web pages a developer visits away from the API: the API
@@ -39,6 +40,35 @@ func guard(loopbackHosts bool) gin.HandlerFunc {
 			abort(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
 			return
 		}
+	}
+}
+
+// maxBodiesInFlight bounds the request bodies one API process reads and
+// decodes at once. A decoded trigger costs several times its JSON, so 200
+// clients each sending 5 MiB would otherwise hold gigabytes.
+const maxBodiesInFlight = 64 << 20
+
+// limitBodies makes a request with a body wait for room among the bodies
+// in flight; its weight is its length, or the largest body (limit) when
+// unknown. A client that gives up waiting has its context canceled.
+func limitBodies(limit int64) gin.HandlerFunc {
+	inflight := semaphore.NewWeighted(maxBodiesInFlight)
+	return func(c *gin.Context) {
+		r := c.Request
+		if !hasBody(r) {
+			return
+		}
+		n := r.ContentLength
+		if n < 0 || n > limit {
+			n = limit // MaxBytesReader refuses the rest
+		}
+		n = min(n, maxBodiesInFlight)
+		if err := inflight.Acquire(r.Context(), n); err != nil {
+			abort(c, http.StatusServiceUnavailable, "unavailable", "the server is reading too many bodies at once; retry later")
+			return
+		}
+		defer inflight.Release(n)
+		c.Next()
 	}
 }
 

@@ -95,7 +95,8 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/openapi.json", a.openapi)
 
 	guarded := guard(d.LoopbackHosts)
-	v1 := r.Group("/v1", guarded, authenticate(d.Keys))
+	bodies := limitBodies(max(d.MaxBody, maxJSONBody))
+	v1 := r.Group("/v1", guarded, authenticate(d.Keys), bodies)
 	v1.POST("/hooks", a.createHook)
 	v1.GET("/hooks", a.listHooks)
 	v1.GET("/hooks/:id", a.getHook)
@@ -122,14 +123,14 @@ func NewRouter(d Deps) http.Handler {
 	// The event-type catalog and the vendor-compatible hook APIs (SPEC §9, docs/vendor-apis.md).
 	v1.GET("/event-types", a.listEventTypes)
 	so := &superOffice{app: a, tester: d.Tester}
-	agent := r.Group("/api/v1/Agents/Webhook", guarded, authenticate(d.Keys))
+	agent := r.Group("/api/v1/Agents/Webhook", guarded, authenticate(d.Keys), bodies)
 	agent.POST("/CreateDefaultWebhook", so.createDefaultWebhook)
 	agent.POST("/SaveWebhook", so.saveWebhook)
 	agent.POST("/GetWebhook", so.getWebhook)
 	agent.POST("/GetAllWebhooks", so.getAllWebhooks)
 	agent.POST("/DeleteWebhook", so.deleteWebhook)
 	agent.POST("/TestWebhook", so.testWebhook)
-	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", guarded, authenticate(d.Keys))
+	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", guarded, authenticate(d.Keys), bodies)
 	pipeliner.POST("", a.createPipelinerWebhook)
 	pipeliner.GET("", a.listPipelinerWebhooks)
 	pipeliner.GET("/:id", a.getPipelinerWebhook)
