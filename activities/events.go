@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/singleflight"
 )
 
 type eventLoader interface {
@@ -30,6 +32,9 @@ type EventCache struct {
 	lru   *simplelru.LRU[int64, *loadedEvent]
 	bytes int64
 	max   int64
+	// loads shares one read and decode among the attempts that miss the
+	// cache for the same event at once: a fan-out's sends start together.
+	loads singleflight.Group
 }
 
 type loadedEvent struct {
@@ -82,6 +87,15 @@ func (c *EventCache) load(ctx context.Context, s eventLoader, pk int64) (*loaded
 	if e, ok := c.get(pk); ok {
 		return e, nil
 	}
+	e, err, _ := c.loads.Do(strconv.FormatInt(pk, 10), func() (any, error) { return c.decode(ctx, s, pk) })
+	if err != nil {
+		return nil, err
+	}
+	return e.(*loadedEvent), nil
+}
+
+// decode reads and decodes an event and caches it when it fits.
+func (c *EventCache) decode(ctx context.Context, s eventLoader, pk int64) (*loadedEvent, error) {
 	ev, err := s.EventByPK(ctx, pk)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, err)

@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -181,4 +184,41 @@ func decodeField(t *testing.T, body []byte, field string) string {
 	}
 	s, _ := m[field].(string)
 	return s
+}
+
+// A hook whose plan failed (its filter past its budget) shows on the event
+// as a failed delivery with the reason, which cannot be redelivered: it has
+// no request.
+func TestFailedPlanShowsOnTheEvent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newHarnessOn(t, st)
+		hook := h.do("POST", "/v1/hooks", hookJSON)
+		ev := h.do("POST", "/v1/events", `{"id":"e1","event":"Contact.Update","records":[{"id":1}]}`)
+		if hook.Code != 201 || ev.Code != 202 {
+			t.Fatalf("create = %d, %d", hook.Code, ev.Code)
+		}
+		stored, err := st.Event(context.Background(), "default", "e1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		reason := "hook 1: the hook's filter needs more work than one event may take"
+		if err := st.PlanDeliveries(context.Background(), []models.Delivery{{Tenant: "default", EventPK: stored.PK, EventID: "e1",
+			HookID: int64(hook.Body["id"].(float64)), Records: models.JSON[[]int]{V: []int{}}, Status: models.DeliveryFailed,
+			LastError: reason, WorkflowID: stored.WorkflowID, CreatedAt: now, UpdatedAt: now, CompletedAt: &now}}); err != nil {
+			t.Fatal(err)
+		}
+		got := h.do("GET", "/v1/events/e1", "")
+		ds, _ := got.Body["deliveries"].([]any)
+		if got.Code != 200 || len(ds) != 1 {
+			t.Fatalf("GET /v1/events/e1 = %d %s", got.Code, got.Raw)
+		}
+		d := ds[0].(map[string]any)
+		if d["status"] != "failed" || d["last_error"] != reason {
+			t.Errorf("delivery = %v; want failed with the reason", d)
+		}
+		if a := h.do("POST", "/v1/deliveries/"+strconv.Itoa(int(d["id"].(float64)))+"/redeliver", ""); a.Code != 409 || !strings.Contains(a.Raw, "no request") {
+			t.Errorf("redeliver = %d %s; want 409", a.Code, a.Raw)
+		}
+	})
 }
