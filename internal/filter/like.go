@@ -16,7 +16,7 @@ import (
 // leftmost place after the one before: for segments of fixed length the
 // leftmost match is never worse than a later one, so no choice is ever
 // undone. A regexp, Go's included, instead runs every state of the whole
-// pattern over every character: "%a%a…%a" of 20,000 characters against 30 KB
+// pattern over every character: "%a" repeated 20,000 times against 30 KB
 // of text took 15 s. Here each character of the text is looked at once per
 // segment it is searched for, with a bit-parallel automaton (Shift-And) of
 // one machine word per 64 pattern characters, and models.MaxLikePattern
