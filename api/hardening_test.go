@@ -17,6 +17,8 @@ import (
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
+	"github.com/libtnb/sqlite"
+	"gorm.io/gorm"
 )
 
 // Numbers that do not fit a float64 are refused with the field named (issue
@@ -221,4 +223,33 @@ func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 			t.Errorf("redeliver = %d %s; want 409", a.Code, a.Raw)
 		}
 	})
+}
+
+// A hook whose stored options cannot be read is listed with the problem;
+// an edit must give the field in full (a PATCH of its name alone would have
+// stored an empty filter: every record to a hook that filtered them), and
+// then the hook reads clean.
+func TestUnreadableHookIsListedAndMustBeReplaced(t *testing.T) {
+	b := storetest.Backends(t)[0] // SQLite: a second connection writes what the API never would
+	h := newHarnessOn(t, storetest.Open(t, b))
+	created := h.do("POST", "/v1/hooks", hookJSON)
+	id := strconv.Itoa(int(created.Body["id"].(float64)))
+	raw, err := gorm.Open(sqlite.Open(b.URL), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Exec(`UPDATE hooks SET options = '{"chunk_size": "many"' WHERE id = ?`, id).Error; err != nil {
+		t.Fatal(err)
+	}
+	list := h.do("GET", "/v1/hooks", "")
+	data, _ := list.Body["data"].([]any)
+	if list.Code != 200 || len(data) != 1 || !strings.Contains(data[0].(map[string]any)["unreadable"].(string), "options") {
+		t.Fatalf("GET /v1/hooks = %d %s; want the hook, marked unreadable", list.Code, list.Raw)
+	}
+	if a := h.do("PATCH", "/v1/hooks/"+id, `{"name":"renamed"}`); a.Code != 400 || a.errorField() != "options" {
+		t.Errorf("PATCH name = %d field %q; want 400 naming options", a.Code, a.errorField())
+	}
+	if a := h.do("PATCH", "/v1/hooks/"+id, `{"options":{"chunk_size":10}}`); a.Code != 200 || a.Body["unreadable"] != nil {
+		t.Errorf("PATCH options = %d %s; want 200, readable", a.Code, a.Raw)
+	}
 }

@@ -49,22 +49,30 @@ func newHook() *models.Hook {
 // apply copies the given fields onto h.
 func (r *hookRequest) apply(h *models.Hook) {
 	set(&h.Name, r.Name)
-	set(&h.Events.V, r.Events)
+	setJSON(&h.Events, r.Events)
 	set(&h.TargetURL, r.TargetURL)
 	set(&h.Secret, r.Secret)
 	set(&h.State, r.State)
 	set(&h.Type, r.Type)
 	set(&h.Format, r.Format)
-	set(&h.Headers.V, r.Headers)
-	set(&h.Properties.V, r.Properties)
+	setJSON(&h.Headers, r.Headers)
+	setJSON(&h.Properties, r.Properties)
 	set(&h.ErrorsEmail, r.ErrorsEmail)
 	set(&h.InsecureSSL, r.InsecureSSL)
-	set(&h.Options.V, r.Options)
+	setJSON(&h.Options, r.Options)
 }
 
 func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
+	}
+}
+
+// setJSON replaces a JSON column whole, so a stored value that could not be
+// read is replaced too, not only its zero value.
+func setJSON[T any](dst *models.JSON[T], src *T) {
+	if src != nil {
+		*dst = models.JSON[T]{V: *src}
 	}
 }
 

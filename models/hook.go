@@ -208,6 +208,11 @@ func (h *Hook) Validate() error {
 		}
 	}
 	h.Options.V.validate(&v)
+	for _, c := range h.columns() {
+		if c.err != nil { // an edit that leaves it would store what was lost (an empty filter)
+			v.Add(c.name, "as stored cannot be read back ("+c.err.Error()+"); give it in full to replace it")
+		}
+	}
 	return v.Err()
 }
 
@@ -277,15 +282,22 @@ func HasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsContro
 // (written by an older version or by hand). Such a hook is listed, so it can
 // be fixed or deleted, but never delivered to: its filter is unknown.
 func (h *Hook) Unreadable() error {
-	for _, c := range []struct {
-		name string
-		err  error
-	}{{"events", h.Events.Err()}, {"headers", h.Headers.Err()}, {"properties", h.Properties.Err()}, {"options", h.Options.Err()}} {
+	for _, c := range h.columns() {
 		if c.err != nil {
 			return fmt.Errorf("stored %s cannot be read: %w", c.name, c.err)
 		}
 	}
 	return nil
+}
+
+type column struct {
+	name string
+	err  error
+}
+
+// columns are the hook's JSON columns and why each could not be read, if so.
+func (h *Hook) columns() []column {
+	return []column{{"events", h.Events.Err()}, {"headers", h.Headers.Err()}, {"properties", h.Properties.Err()}, {"options", h.Options.Err()}}
 }
 
 // validHeaderName follows RFC 9110's token rule.
