@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
@@ -111,7 +112,7 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 			Filter: map[string]any{"name": patterns}, FilterOp: map[string]models.FilterOp{"name": models.OpLike}}}})
 		plain := newHook(now, models.Options{})
 		for _, h := range []*models.Hook{hostile, plain} {
-			if err := h.Validate(); err != nil {
+			if err := h.Validate(payload.Formats); err != nil {
 				t.Fatal(err)
 			}
 			if err := st.CreateHook(ctx, h); err != nil {
@@ -163,6 +164,6 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 func newHook(now time.Time, o models.Options) *models.Hook {
 	return &models.Hook{Tenant: "t1", Name: "crm", Events: models.JSON[[]string]{V: []string{"contact.*"}},
 		TargetURL: "http://127.0.0.1:9/hooks", Secret: secret, State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: models.FormatStandard, Registered: now, Updated: now, Options: models.JSON[models.Options]{V: o},
+		Format: payload.Standard, Registered: now, Updated: now, Options: models.JSON[models.Options]{V: o},
 		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}}}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/temporal"
@@ -219,7 +220,7 @@ func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hoo
 // planRecords cuts the records that passed the hook's filter into deliveries.
 func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Hook, records []models.Record, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
 	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
-	if h.Format.OneRecordPerRequest() {
+	if payload.OneRecordPerRequest(h.Format) {
 		per, perChunk = 1, per
 	}
 	count := (len(records) + per - 1) / per
