@@ -55,14 +55,16 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 
 // tuneGC trades memory for CPU in dev, where the Temporal server shares the
 // process: the collector runs half as often (GOGC 200; it took ~7 % of the
-// CPU at full load), and a soft limit of 450 MiB makes it run sooner again
-// before the process grows past it. GOGC or GOMEMLIMIT set by the user win.
+// CPU at full load), and a soft limit of 300 MiB of Go memory makes it run
+// sooner again before the process grows past it, so the resident size stays
+// under 500 MiB (the limit leaves room for what the runtime holds besides
+// the heap). GOGC or GOMEMLIMIT set by the user win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(450 << 20)
+		debug.SetMemoryLimit(300 << 20)
 	}
 }
 
