@@ -14,6 +14,7 @@ import (
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
@@ -24,8 +25,10 @@ import (
 // attempt, recorded before it returns. Temporal's retry policy schedules the
 // next attempt. It is safe for concurrent use.
 type Sender struct {
-	Store   sendStore
-	Clients *egress.Clients
+	Store sendStore
+	// Receivers sends each request with the hook's receiver credentials,
+	// through the SSRF-guarded clients.
+	Receivers *receiverauth.Authenticator
 	// MaxRetryAfter caps how long a receiver's Retry-After may delay the next attempt.
 	MaxRetryAfter time.Duration
 	Now           func() time.Time
@@ -41,9 +44,9 @@ type sendStore interface {
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
 }
 
-// NewSender returns a Sender over s sending through clients.
-func NewSender(s sendStore, clients *egress.Clients, maxRetryAfter time.Duration) *Sender {
-	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now, events: newEventCache()}
+// NewSender returns a Sender over s sending through receivers.
+func NewSender(s sendStore, receivers *receiverauth.Authenticator, maxRetryAfter time.Duration) *Sender {
+	return &Sender{Store: s, Receivers: receivers, MaxRetryAfter: maxRetryAfter, Now: time.Now, events: newEventCache()}
 }
 
 // SendInput names the delivery to attempt.
@@ -131,10 +134,16 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: took.Milliseconds(), ResponseExcerpt: excerpt}
 	outcome, class := models.DeliverySucceeded, metrics.StatusClass(status)
 	var result error
+	var authErr *receiverauth.Error
 	switch {
 	case errors.Is(sendErr, egress.ErrRefused):
 		a.Error, class = sendErr.Error(), metrics.ClassRefused
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
+	case errors.As(sendErr, &authErr):
+		// Nothing was sent: the credentials could not be used. Retried, as
+		// the owner may fix them (or the token endpoint recover) meanwhile.
+		a.Error, class = sendErr.Error(), metrics.ClassAuth
+		result = temporal.NewApplicationError(a.Error, ErrTypeAuth)
 	case sendErr != nil:
 		a.Error, class = sendErr.Error(), metrics.ClassNetwork
 		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
@@ -186,7 +195,7 @@ func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (
 	if err != nil {
 		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
 	}
-	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
+	resp, err := s.Receivers.Do(h, req)
 	if err != nil {
 		return 0, "", 0, err
 	}

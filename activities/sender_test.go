@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -58,7 +59,7 @@ func send(t *testing.T, st *store.Store, allowPrivate bool, id int64) (activitie
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	clients := egress.New(egress.Options{AllowPrivate: allowPrivate, Timeout: 500 * time.Millisecond, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	env.RegisterActivity(activities.NewSender(st, clients, time.Hour))
+	env.RegisterActivity(activities.NewSender(st, receiverauth.New(clients), time.Hour))
 	v, err := env.ExecuteActivity("SendWebhook", activities.SendInput{DeliveryID: id})
 	var res activities.SendResult
 	if err == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -63,9 +64,10 @@ type harness struct {
 func newHarness(t *testing.T, keys ...config.APIKey) *harness {
 	st := storetest.Open(t, storetest.Backends(t)[0])
 	ft := &fakeTemporal{}
+	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-		Tester: probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))})
+		Tester: probe.New(receivers), ReceiverAuth: receivers})
 	k := ""
 	if len(keys) > 0 {
 		k = keys[0].Key

@@ -39,23 +39,25 @@ type Result struct {
 // delivery must (SPEC §6).
 func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.StatusCode <= 299 }
 
-// clients picks the HTTP client for a hook; *egress.Clients is one, which
-// bounds time, never follows redirects and refuses private addresses.
-type clients interface {
-	For(insecureSSL bool) *http.Client
+// receivers sends a request to a hook's receiver with the hook's
+// credentials; *receiverauth.Authenticator is one, whose clients bound
+// time, never follow redirects and refuse private addresses.
+type receivers interface {
+	Do(h *models.Hook, req *http.Request) (*http.Response, error)
 }
 
 // Sender makes test deliveries. It is safe for concurrent use.
 type Sender struct {
-	Clients clients
-	Now     func() time.Time
+	Receivers receivers
+	Now       func() time.Time
 }
 
-// New returns a Sender that sends through c.
-func New(c clients) *Sender { return &Sender{Clients: c, Now: time.Now} }
+// New returns a Sender that sends through r, as deliveries go.
+func New(r receivers) *Sender { return &Sender{Receivers: r, Now: time.Now} }
 
 // TestHook POSTs one sample record ({"id": 0}) to h's target in h's format,
-// with its headers and signed with its secret, and reports the answer. A
+// with its headers and receiver credentials and signed with its secret, and
+// reports the answer. A
 // target that cannot be reached is a Result with Error set; the error return
 // is kept for a request that cannot be built.
 func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
@@ -77,7 +79,7 @@ func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 		return Result{}, fmt.Errorf("build test request for hook %d: %w", h.ID, err)
 	}
 	req.Header.Set(TestHeader, "true")
-	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
+	resp, err := s.Receivers.Do(h, req)
 	if err != nil {
 		return Result{Latency: s.Now().Sub(start), Error: err.Error()}, nil
 	}

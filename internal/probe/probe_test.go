@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/models"
@@ -25,7 +26,7 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	s := probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}))
+	s := probe.New(receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})))
 	for _, f := range models.Formats {
 		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: srv.URL, Secret: secret, Format: f,
 			Headers: models.JSON[map[string]string]{V: map[string]string{"X-Api-Key": "k1"}}}
@@ -46,7 +47,7 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 
 func TestTestHookReportsNoAnswer(t *testing.T) {
 	// Without AllowPrivate the egress policy refuses loopback, as in production.
-	s := probe.New(egress.New(egress.Options{Timeout: time.Second}))
+	s := probe.New(receiverauth.New(egress.New(egress.Options{Timeout: time.Second})))
 	r, err := s.TestHook(context.Background(), &models.Hook{TargetURL: "http://127.0.0.1:9/", Secret: secret, Format: models.FormatStandard})
 	if err != nil || r.OK() || r.Error == "" || r.StatusCode != 0 {
 		t.Errorf("TestHook to a refused address = %+v, %v", r, err)
