@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/egress"
-	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/models"
 )
