@@ -92,6 +92,22 @@ func Open(t testing.TB, b Backend) *store.Store {
 	return st
 }
 
+// Raw opens b with database/sql, below the store: for tests that read or
+// write rows as they are on disk. It is closed when the test ends.
+func Raw(t testing.TB, b Backend) *sql.DB {
+	t.Helper()
+	driver, dsn := "sqlite", b.URL
+	if store.IsPostgres(b.URL) {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.Name, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // Each runs fn once per backend as a subtest with a fresh migrated store.
 func Each(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	for _, b := range Backends(t) {
