@@ -194,10 +194,13 @@ func TestBasicAuthReceiver(t *testing.T) {
 
 // credentialHooks creates, through the API, a hook of every receiver_auth
 // type against real peers, rotates one hook's secret, and delivers an event
-// to each. It returns every secret involved, by name: what must never be
-// found in clear in the database, the logs or the histories.
-func credentialHooks(t *testing.T, e *env) map[string]string {
+// to each. It returns every secret involved, by name — what must never be
+// found in clear in the database, the logs or the histories — and the
+// event's workflow id.
+func credentialHooks(t *testing.T, e *env) (map[string]string, string) {
 	t.Helper()
+	defer func(was string) { e.tenant = was }(e.tenant)
+	e.tenant = "credentials" // apart from the caller's hooks
 	ca := authtest.NewCA(t)
 	mtls := &authReceiver{}
 	mtls.Server = ca.MTLSServer(t, mtls)
@@ -241,7 +244,7 @@ func credentialHooks(t *testing.T, e *env) map[string]string {
 	for i, tok := range ts.Issued() {
 		secrets[fmt.Sprintf("OAuth access token %d", i+1)] = tok
 	}
-	return secrets
+	return secrets, a.WorkflowID
 }
 
 // The database holds no secret in clear: every column of every table is
@@ -251,7 +254,7 @@ func TestNoSecretInDatabaseRows(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
-			secrets := credentialHooks(t, e)
+			secrets, _ := credentialHooks(t, e)
 			raw := storetest.Raw(t, b)
 			q := "SELECT name FROM sqlite_master WHERE type = 'table'"
 			if b.Name == "postgres" {
