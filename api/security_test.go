@@ -264,7 +264,11 @@ func FuzzTriggerBody(f *testing.F) {
 
 func FuzzHookBody(f *testing.F) {
 	for _, s := range []string{hookJSON, `{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"a":[1,"b"]},"filter-op":{"a":"like"}}}}}`,
-		`{"events":["*"],"target_url":"http://[::1]:80/","headers":{"A":"b"}}`, `{"properties":{"a":{"b":[1,2]}}}`} {
+		`{"events":["*"],"target_url":"http://[::1]:80/","headers":{"A":"b"}}`, `{"properties":{"a":{"b":[1,2]}}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"basic","username":"u","password":"p"}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"mtls","cert_pem":"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----","key_pem":"k"}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"oauth2_client_credentials","scopes":["a",1]}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":null}`} {
 		f.Add([]byte(s))
 	}
 	h := newFuzzRouter(f)
