@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/temporal"
@@ -175,7 +176,7 @@ func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (HookPlan, err
 func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
 	records := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
 	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
-	if h.Format.OneRecordPerRequest() {
+	if payload.OneRecordPerRequest(h.Format) {
 		per, perChunk = 1, per
 	}
 	count := (len(records) + per - 1) / per

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -117,9 +116,8 @@ func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook)
 		DeliveryID: d.ID, Tenant: ev.Tenant, EventID: ev.ID, EventType: ev.Type, OccurredAt: ev.OccurredAt,
 		Actor: ev.Actor, CustomEntity: ev.CustomEntity, Records: records,
 		Chunk: payload.Chunk{Index: d.Seq, Count: d.Count},
-		Hook:  payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
 	}
-	req, err := payload.Encode(h.Format, msg, h.SigningSecrets(s.Now()), s.Now())
+	req, err := payload.Render(h, msg, s.Now())
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("render delivery", ErrTypeBadPayload, err)
 	}
@@ -191,22 +189,19 @@ const maxDrain = 64 << 10
 // post sends one request. It returns the status code, an excerpt of the
 // response, the Retry-After delay for 429/503, and a transport error.
 func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
-	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
-	if err != nil {
+	reply, err := payload.Send(ctx, s.Receivers, h, p, maxDrain)
+	if errors.Is(err, payload.ErrUnsendable) {
 		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
 	}
-	resp, err := s.Receivers.Do(h, req)
 	if err != nil {
 		return 0, "", 0, err
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxDrain))
-	excerpt := string(body[:min(len(body), models.MaxResponseExcerpt)])
+	excerpt := string(reply.Body[:min(len(reply.Body), models.MaxResponseExcerpt)])
 	var retryAfter time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+	if reply.StatusCode == http.StatusTooManyRequests || reply.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(reply.Header.Get("Retry-After"), s.Now())
 	}
-	return resp.StatusCode, strings.ToValidUTF8(excerpt, "\uFFFD"), retryAfter, nil
+	return reply.StatusCode, strings.ToValidUTF8(excerpt, "\uFFFD"), retryAfter, nil
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 	"github.com/hookflow/hookflow/internal/signature"
@@ -35,7 +36,7 @@ func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store,
 	st := storetest.Open(t, storetest.Backends(t)[0])
 	now := time.Now().UTC().Add(-time.Second)
 	h := &models.Hook{Tenant: "t1", Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url, Secret: secret,
-		State: models.StateActive, Type: models.HookTypeWebhook, Format: models.FormatStandard, Registered: now, Updated: now,
+		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard, Registered: now, Updated: now,
 		Headers: models.JSON[map[string]string]{V: map[string]string{"X-Tenant-Token": "abc"}}}
 	if edit != nil {
 		edit(h)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/internal/binview"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
-	"github.com/hookflow/hookflow/internal/verify"
 	"github.com/hookflow/hookflow/models"
 )
 
@@ -100,7 +100,7 @@ func newBinRequestResponse(r *models.BinRequest, hook *models.Hook) binRequestRe
 		out.BodyBase64 = base64.StdEncoding.EncodeToString(r.Body)
 	}
 	if hook != nil {
-		v := verify.Check(verify.Input{Format: hook.Format, Header: r.Headers.V, Body: r.Body, Truncated: r.Truncated,
+		v := payload.Verify(payload.VerifyInput{Format: hook.Format, Header: r.Headers.V, Body: r.Body, Truncated: r.Truncated,
 			ReceivedAt: r.ReceivedAt, Secrets: hook.SigningSecrets(r.ReceivedAt)})
 		out.Signature = &signatureResponse{Checked: v.Checked, Valid: v.Valid, Scheme: v.Scheme, Detail: v.Detail}
 	}

@@ -313,9 +313,9 @@ func TestBinSignatureVerdicts(t *testing.T) {
 		format models.Format
 		scheme string
 	}{
-		{models.FormatStandard, "standard-webhooks"},
-		{models.FormatSuperOffice, "superoffice"},
-		{models.FormatPipeliner, "pipeliner"},
+		{payload.Standard, "standard-webhooks"},
+		{payload.SuperOffice, "superoffice"},
+		{payload.Pipeliner, "pipeliner"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.format), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
@@ -45,7 +46,7 @@ type hookRequest struct {
 // newHook returns a hook with every default set, for POST and PUT.
 func newHook() *models.Hook {
 	return &models.Hook{
-		State: models.StateActive, Type: models.HookTypeWebhook, Format: models.FormatStandard,
+		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard,
 		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}},
 	}
 }
@@ -145,7 +146,7 @@ func (a *app) createHook(c *gin.Context) {
 	now := a.now()
 	h.Tenant, h.Registered, h.Updated = t, now, now
 	h.RegisteredBy, h.UpdatedBy = who(c).id, who(c).id
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -251,7 +252,7 @@ func (a *app) updateHook(c *gin.Context) {
 		return
 	}
 	h.Updated, h.UpdatedBy = a.now(), who(c).id
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
 		a.fail(c, err)
 		return
 	}

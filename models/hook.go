@@ -27,40 +27,19 @@ func (s HookState) Valid() bool {
 	return s == StateActive || s == StateStopped || s == StateTooManyErrors
 }
 
-// Format is a delivery wire format (SPEC §6).
+// Format is a delivery wire format (SPEC §6): "standard", "superoffice"…
+// The formats themselves live in the format registry (internal/payload).
 type Format string
 
-// Wire formats.
-const (
-	FormatStandard    Format = "standard"
-	FormatSuperOffice Format = "superoffice"
-	FormatPipeliner   Format = "pipeliner"
-	FormatOnePage     Format = "onepage"
-	FormatClinchPad   Format = "clinchpad"
-	FormatAgileCRM    Format = "agilecrm"
-)
-
-// Formats lists every wire format, in the order the docs present them.
-var Formats = []Format{FormatStandard, FormatSuperOffice, FormatPipeliner, FormatOnePage, FormatClinchPad, FormatAgileCRM}
-
-// Valid reports whether f is a known format.
-func (f Format) Valid() bool {
-	for _, k := range Formats {
-		if f == k {
-			return true
-		}
-	}
-	return false
-}
-
-// OneRecordPerRequest reports whether the format carries a single record per
-// request; such formats send one request per record instead of one per chunk.
-func (f Format) OneRecordPerRequest() bool {
-	switch f {
-	case FormatSuperOffice, FormatOnePage, FormatClinchPad, FormatAgileCRM:
-		return true
-	}
-	return false
+// FormatSet is what validating a hook needs to know of the wire formats. The
+// format registry (payload.Formats) is the one implementation; models cannot
+// import it, so it is passed in.
+type FormatSet interface {
+	Known(Format) bool
+	Names() []string // for the message that lists them
+	// ReservedHeader reports whether a header belongs to a family some
+	// format sets (Webhook-*, X-SuperOffice-*).
+	ReservedHeader(name string) bool
 }
 
 // HookTypeWebhook is the only hook type: an HTTP POST.
@@ -174,23 +153,16 @@ var reservedHeaders = map[string]bool{
 	"Expect": true, "Http2-Settings": true,
 }
 
-// reservedHeaderPrefixes cover the authentication headers of every wire
-// format, present and future: Standard Webhooks' webhook-id, -timestamp and
-// -signature, Pipeliner's WebHook-Signature, and SuperOffice's
-// X-SuperOffice-Signature, -Event, -EventId and -Retry.
-var reservedHeaderPrefixes = []string{"Webhook-", "X-Superoffice-"}
-
 // reservedHeader reports whether a custom header named name would override
-// one that hookflow sets; name is compared case-insensitively.
-func reservedHeader(name string) bool {
-	name = textproto.CanonicalMIMEHeaderKey(name)
-	return reservedHeaders[name] || slices.ContainsFunc(reservedHeaderPrefixes, func(p string) bool {
-		return strings.HasPrefix(name, p)
-	})
+// one that hookflow sets: a transport header, or one of a format's families
+// that carry signatures and ids. name is compared case-insensitively.
+func reservedHeader(formats FormatSet, name string) bool {
+	return reservedHeaders[textproto.CanonicalMIMEHeaderKey(name)] || formats.ReservedHeader(name)
 }
 
-// Validate checks every field a user sets and reports all problems at once.
-func (h *Hook) Validate() error {
+// Validate checks every field a user sets and reports all problems at once;
+// formats says which wire formats exist.
+func (h *Hook) Validate(formats FormatSet) error {
 	var v ValidationError
 	if len(h.Name) > MaxNameLen {
 		v.Add("name", "is longer than 255 characters")
@@ -206,10 +178,10 @@ func (h *Hook) Validate() error {
 	if h.Type != HookTypeWebhook {
 		v.Add("type", `must be "webhook" (the only hook type: an HTTP POST)`)
 	}
-	if !h.Format.Valid() {
-		v.Add("format", "must be one of standard, superoffice, pipeliner, onepage, clinchpad, agilecrm")
+	if !formats.Known(h.Format) {
+		v.Add("format", "must be one of "+strings.Join(formats.Names(), ", "))
 	}
-	validateHeaders(&v, h.Headers.V)
+	validateHeaders(&v, formats, h.Headers.V)
 	if h.ReceiverAuth != nil {
 		h.ReceiverAuth.validate(&v, h.InsecureSSL)
 		if h.ReceiverAuth.SetsAuthorization() {
@@ -267,7 +239,7 @@ func validateURL(v *ValidationError, field, raw string) {
 	}
 }
 
-func validateHeaders(v *ValidationError, headers map[string]string) {
+func validateHeaders(v *ValidationError, formats FormatSet, headers map[string]string) {
 	if len(headers) > MaxHeaders {
 		v.Add("headers", "has more than 50 headers")
 	}
@@ -277,7 +249,7 @@ func validateHeaders(v *ValidationError, headers map[string]string) {
 		switch {
 		case !validHeaderName(name):
 			v.Add(field, "is not a valid HTTP header name")
-		case reservedHeader(name):
+		case reservedHeader(formats, name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
 		case strings.ContainsAny(value, "\r\n\x00"):
 			v.Add(field, "must not contain CR, LF or NUL")

@@ -11,20 +11,32 @@ import (
 // Options are Pipeliner's webhook options (SPEC §5): which records a hook
 // wants and how fast it wants them.
 type Options struct {
-	Entity              map[string]EntityOptions `json:"entity,omitempty"`
-	CustomEntityAPIName []string                 `json:"custom_entity_api_name,omitempty"`
-	SkipKeys            []string                 `json:"skip_keys,omitempty"`
-	ChunkSize           int                      `json:"chunk_size,omitempty"`
-	ChunkDelay          int                      `json:"chunk_delay,omitempty"` // seconds between chunks
+	Entity map[string]EntityOptions `json:"entity,omitempty"`
+	// RelatedEntity shapes the secondary entity of an event that has one
+	// (Account.DocumentLinked: the document), which the CRM sends in each
+	// record's "related_entity" object.
+	RelatedEntity       *EntityOptions `json:"related_entity,omitempty"`
+	CustomEntityAPIName []string       `json:"custom_entity_api_name,omitempty"`
+	SkipKeys            []string       `json:"skip_keys,omitempty"`
+	ChunkSize           int            `json:"chunk_size,omitempty"`
+	ChunkDelay          int            `json:"chunk_delay,omitempty"` // seconds between chunks
 }
 
 // EntityOptions filter and trim the records of one entity.
 type EntityOptions struct {
+	// Expand names the related records the receiver wants inside each
+	// record. hookflow never loads data: they arrive as the CRM's trigger
+	// nests them, and load-only must keep them (docs/filters.md).
+	Expand        []string            `json:"expand,omitempty"`
 	Filter        map[string]any      `json:"filter,omitempty"`
 	FilterOp      map[string]FilterOp `json:"filter-op,omitempty"`
 	OnFieldChange []string            `json:"on-field-change,omitempty"`
 	LoadOnly      []string            `json:"load-only,omitempty"`
 }
+
+// RelatedEntityKey is the record field in which the CRM sends an event's
+// secondary related entity (the document of Account.DocumentLinked).
+const RelatedEntityKey = "related_entity"
 
 // FilterOp compares a record field with a filter value.
 type FilterOp string
@@ -103,13 +115,27 @@ func (o Options) validate(v *ValidationError) {
 		}
 		o.Entity[entity].validate(v, field)
 	}
+	if r := o.RelatedEntity; r != nil {
+		// Records are matched on the event's own entity; the related entity
+		// rides along in them and can only be shaped.
+		for _, opt := range []struct {
+			name string
+			set  bool
+		}{{"filter", len(r.Filter) > 0}, {"filter-op", len(r.FilterOp) > 0}, {"on-field-change", len(r.OnFieldChange) > 0}} {
+			if opt.set {
+				v.Add("options.related_entity."+opt.name, "cannot select records by their related entity; use options.entity.<Entity>."+opt.name+
+					" with a "+RelatedEntityKey+".<field> path")
+			}
+		}
+		r.validate(v, "options.related_entity")
+	}
 }
 
 func (e EntityOptions) validate(v *ValidationError, prefix string) {
 	for _, list := range []struct {
 		name string
 		n    int
-	}{{"filter", len(e.Filter)}, {"on-field-change", len(e.OnFieldChange)}, {"load-only", len(e.LoadOnly)}} {
+	}{{"expand", len(e.Expand)}, {"filter", len(e.Filter)}, {"on-field-change", len(e.OnFieldChange)}, {"load-only", len(e.LoadOnly)}} {
 		if list.n > MaxOptionPaths {
 			v.Add(prefix+"."+list.name, "has more than "+strconv.Itoa(MaxOptionPaths)+" fields")
 		}
@@ -146,6 +172,23 @@ func (e EntityOptions) validate(v *ValidationError, prefix string) {
 			v.Add(prefix+".load-only["+strconv.Itoa(i)+"]", "is not a field path")
 		}
 	}
+	for i, path := range e.Expand {
+		field := prefix + ".expand[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ValidPath(path):
+			v.Add(field, "is not a field path")
+		case len(e.LoadOnly) > 0 && !slices.ContainsFunc(e.LoadOnly, func(kept string) bool { return overlaps(kept, path) }):
+			v.Add(field, "is removed by load-only, so it could never arrive; list "+path+" (or fields inside it) in load-only")
+		}
+	}
+}
+
+// overlaps reports whether one of two dotted paths is the other or lies inside it.
+func overlaps(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a == b || strings.HasPrefix(b, a) && b[len(a)] == '.'
 }
 
 func hasKey[V any](m map[string]V, k string) bool {

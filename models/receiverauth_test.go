@@ -64,7 +64,7 @@ func TestReceiverAuthValidate(t *testing.T) {
 			if tt.headers != nil {
 				h.Headers.V = tt.headers
 			}
-			err := h.Validate()
+			err := h.Validate(testFormats{})
 			var v *ValidationError
 			if len(tt.fields) == 0 {
 				if err != nil {

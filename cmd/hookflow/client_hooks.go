@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/spf13/cobra"
 )
 
@@ -120,7 +121,7 @@ func hooksCreateCommand(o *clientOptions) *cobra.Command {
 	f.String("url", "", "target URL the deliveries are POSTed to")
 	f.String("name", "", "name of the hook")
 	f.String("secret", "", "signing secret (default: a generated whsec_… secret)")
-	f.String("format", "", "wire format: standard, superoffice, pipeliner, onepage, clinchpad, agilecrm (default standard)")
+	f.String("format", "", "wire format: "+strings.Join(payload.Formats.Names(), ", ")+" (default standard)")
 	f.StringArrayVar(&headers, "header", nil, "custom header Name=value sent with every delivery (repeatable)")
 	f.String("errors-email", "", "address mailed when the hook turns TooManyErrors")
 	f.StringVar(&auth, "receiver-auth", "", `receiver credentials as JSON ({"type":"basic","username":…,"password":…}), or @file`)

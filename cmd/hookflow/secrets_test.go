@@ -59,7 +59,7 @@ func TestMigrateSealsAndRotateKeyReseals(t *testing.T) {
 	now := time.Now().UTC()
 	h := &models.Hook{Tenant: "default", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: "https://example.com/",
 		Secret: "whsec_c2VhbGVkc2VhbGVkc2VhbGVk", State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: models.FormatStandard, Registered: now, Updated: now}
+		Format: "standard", Registered: now, Updated: now}
 	if err := st.CreateHook(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}

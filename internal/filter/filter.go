@@ -52,6 +52,7 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 		return nil
 	}
 	p := compile(entityOptions(o.Entity, entity, customEntity))
+	p.project = newTrim(o, entityOptions(o.Entity, entity, customEntity))
 	var out []models.Record
 	if !p.selects() { // every record passes: one allocation for the whole event
 		out = make([]models.Record, 0, len(body.Records))
@@ -73,7 +74,7 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 // carries the records it was planned with, trimmed by the hook's load-only
 // at send time. Like Apply it never modifies the records it is given.
 func Trim(o models.Options, entity, customEntity string, records []models.Record) []models.Record {
-	proj := newProjection(entityOptions(o.Entity, entity, customEntity).LoadOnly)
+	proj := newTrim(o, entityOptions(o.Entity, entity, customEntity))
 	if proj == nil {
 		return records
 	}
@@ -120,7 +121,7 @@ func lookupFold(m map[string]models.EntityOptions, key string) (models.EntityOpt
 type program struct {
 	conds    []condition
 	onChange []path
-	project  *projection // nil: keep every field
+	project  *trim // nil: keep every field
 }
 
 // condition is one filter field: the record passes when the field's value
@@ -133,7 +134,7 @@ type condition struct {
 }
 
 func compile(eo models.EntityOptions) program {
-	p := program{project: newProjection(eo.LoadOnly)}
+	var p program
 	var likes []condition
 	for _, f := range slices.Sorted(maps.Keys(eo.Filter)) {
 		c := condition{path: parsePath(f).segs, op: eo.FilterOp[f]}
@@ -167,6 +168,45 @@ func compile(eo models.EntityOptions) program {
 		p.onChange = append(p.onChange, parsePath(f))
 	}
 	return p
+}
+
+// trim is a hook's load-only for one event: the entity's, for the record's
+// own fields, and related_entity's, for the secondary entity the CRM nests
+// in the record (models.RelatedEntityKey).
+type trim struct{ own, related *projection }
+
+// newTrim compiles the load-only lists; nil means keep everything.
+func newTrim(o models.Options, eo models.EntityOptions) *trim {
+	t := trim{own: newProjection(eo.LoadOnly)}
+	if o.RelatedEntity != nil {
+		t.related = newProjection(o.RelatedEntity.LoadOnly)
+	}
+	if t.own == nil && t.related == nil {
+		return nil
+	}
+	return &t
+}
+
+// apply returns a trimmed copy of data. The related entity is another record
+// riding along, so the entity's load-only keeps it; its own load-only trims it.
+func (t *trim) apply(data map[string]any) map[string]any {
+	related, ok := data[models.RelatedEntityKey].(map[string]any)
+	if t.own == nil && !ok {
+		return data
+	}
+	var out map[string]any
+	if t.own != nil {
+		out = t.own.apply(data)
+	} else {
+		out = maps.Clone(data)
+	}
+	if ok {
+		if t.related != nil {
+			related = t.related.apply(related)
+		}
+		out[models.RelatedEntityKey] = related
+	}
+	return out
 }
 
 // selects reports whether some records may be left out.

@@ -420,3 +420,61 @@ func TestTrimAppliesOnlyLoadOnly(t *testing.T) {
 		t.Error("Trim without load-only should return the records as they are")
 	}
 }
+
+// TestApplyRelatedEntity checks load-only for an event's secondary entity,
+// which the CRM nests in each record under related_entity: the entity's
+// load-only keeps it, related_entity's trims it, and the body is untouched.
+func TestApplyRelatedEntity(t *testing.T) {
+	const record = `{"id": 1, "name": "Acme", "related_entity": {"id": 9, "name": "offer.pdf", "contact": {"id": 3}, "size": 2048}}`
+	tests := []struct {
+		name, options, want string
+	}{
+		{"Pipeliner's example", `{"entity": {"Account": {"load-only": ["id"]}}, "related_entity": {"expand": ["contact"], "load-only": ["id", "contact"]}}`,
+			`{"id": 1, "related_entity": {"id": 9, "contact": {"id": 3}}}`},
+		{"only the entity's load-only", `{"entity": {"Account": {"load-only": ["id"]}}}`,
+			`{"id": 1, "related_entity": {"id": 9, "name": "offer.pdf", "contact": {"id": 3}, "size": 2048}}`},
+		{"only the related entity's load-only", `{"related_entity": {"load-only": ["name"]}}`,
+			`{"id": 1, "name": "Acme", "related_entity": {"name": "offer.pdf"}}`},
+		{"related options without a related entity", `{"related_entity": {"load-only": ["name"]}}`, ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := `{"records": [` + record + `]}`
+			if tt.want == "" {
+				raw = `{"records": [{"id": 1}]}`
+				tt.want = `{"id": 1}`
+			}
+			b := decodeBody(t, raw)
+			o := decodeOptions(t, tt.options)
+			for name, got := range map[string][]models.Record{
+				"Apply": Apply(o, "Account", "", b),
+				"Trim":  Trim(o, "Account", "", []models.Record{b.At(0)}),
+			} {
+				if g, w := mustJSON(t, got[0].Data), mustCompactValue(t, tt.want); g != w {
+					t.Errorf("%s: Data = %s; want %s", name, g, w)
+				}
+			}
+			if after := mustJSON(t, b); after != mustCompact(t, raw) {
+				t.Errorf("body changed to %s", after)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustCompactValue(t *testing.T, js string) string {
+	t.Helper()
+	var v any
+	if err := models.UnmarshalExact([]byte(js), &v); err != nil {
+		t.Fatal(err)
+	}
+	return mustJSON(t, v)
+}
