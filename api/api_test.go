@@ -62,7 +62,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, keys ...config.APIKey) *harness {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	return newHarnessOn(t, storetest.Open(t, storetest.Backends(t)[0]), keys...)
+}
+
+// newHarnessOn is newHarness on a given store (storetest.Each runs a test on every backend).
+func newHarnessOn(t *testing.T, st *store.Store, keys ...config.APIKey) *harness {
 	ft := &fakeTemporal{}
 	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,

@@ -137,7 +137,7 @@ func credential(v *ValidationError, field, s string) {
 	switch {
 	case len(s) > MaxCredentialLen:
 		v.Add(field, "is longer than 4096 bytes")
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case HasControl(s):
 		v.Add(field, "must not contain control characters")
 	}
 }

@@ -187,6 +187,9 @@ func (a *Authenticator) fetch(ctx context.Context, cfg *clientcredentials.Config
 	return tok, nil
 }
 
+// endpointWords rewords egress.Describe's "the target" for the token endpoint.
+var endpointWords = strings.NewReplacer("the target's", "its", "the target", "it")
+
 // tokenError says why no token came, naming the field to fix. The token
 // endpoint's body is not quoted: it is the endpoint's, and could echo a
 // credential.
@@ -208,23 +211,13 @@ func tokenError(err error) *Error {
 			return &Error{Field: "receiver_auth.scopes", Reason: "the token endpoint refused the scopes: it " + status, cause: err}
 		}
 		return &Error{Field: "receiver_auth.token_url", Reason: "the token endpoint " + status, cause: err}
-	case errors.As(err, &ne) && ne.Timeout():
-		return &Error{Field: "receiver_auth.token_url", Reason: "the token endpoint did not answer in time", cause: err}
 	case errors.As(err, &ne):
-		return &Error{Field: "receiver_auth.token_url", Reason: "the token endpoint could not be reached: " + networkCause(err), cause: err}
+		// Described as deliveries are: no URL, no resolved address.
+		return &Error{Field: "receiver_auth.token_url", Reason: "the token endpoint could not be reached: " +
+			endpointWords.Replace(egress.Describe(err)), cause: err}
 	}
 	// oauth2's own complaints about the answer, such as a missing access_token.
 	return &Error{Field: "receiver_auth.token_url", Reason: "the token endpoint's answer is not an OAuth token: " + strings.TrimPrefix(err.Error(), "oauth2: "), cause: err}
-}
-
-// networkCause is the innermost message of a network error, without the
-// URL the HTTP client prefixes.
-func networkCause(err error) string {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return op.Error()
-	}
-	return "network error"
 }
 
 // tlsClient returns the client presenting h's client certificate, made once
@@ -277,17 +270,31 @@ func fingerprint(h *models.Hook) [32]byte {
 	return sha256.Sum256(b)
 }
 
-// explainTLS adds what a receiver's TLS alert about certificates means
-// here: it wants a client certificate, or refused the one sent.
+// explainTLS turns a receiver's TLS alert about client certificates into
+// what it means here: it wants one, or refused the one sent. Other errors
+// are returned as they are.
 func explainTLS(err error, sentCert bool) error {
 	var op *net.OpError
 	if err == nil || !errors.As(err, &op) || op.Op != "remote error" || !strings.Contains(op.Err.Error(), "certificate") {
 		return err
 	}
+	alert := strings.TrimPrefix(op.Err.Error(), "tls: ") // such as "certificate required": no address in it
 	if sentCert {
-		return fmt.Errorf("%w: the receiver refused the client certificate of receiver_auth", err)
+		return &Error{Field: "receiver_auth.cert_pem", Reason: "the receiver refused the client certificate (TLS alert: " + alert + ")", cause: err}
 	}
-	return fmt.Errorf("%w: the receiver asks for a TLS client certificate (set receiver_auth of type mtls)", err)
+	return &Error{Field: "receiver_auth", Reason: "the receiver asks for a TLS client certificate (TLS alert: " + alert + "): set receiver_auth of type mtls", cause: err}
+}
+
+// Describe says why a request to a hook's receiver failed, in words safe to
+// show a tenant, log and keep in a Temporal history: a credential problem
+// as its Error says it, anything else as egress.Describe does (no URL, no
+// address).
+func Describe(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return egress.Describe(err)
 }
 
 // Check tries credentials about to be saved, so a mistake is a 400 naming
