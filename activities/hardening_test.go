@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
@@ -57,7 +58,7 @@ func TestSendErrorsDoNotCarryTheURL(t *testing.T) {
 func TestEventCacheIsBoundedInBytes(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends(t)[0])
 	const max = 8 << 20
-	p := activities.NewPlanner(st, activities.RetryPolicy{MaxAttempts: 1})
+	p := activities.NewPlanner(st, plan.Retry{MaxAttempts: 1})
 	p.Events = activities.NewEventCache(max)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -133,7 +134,7 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 		if _, err := st.CreateEvent(ctx, e); err != nil {
 			t.Fatal(err)
 		}
-		p := activities.NewPlanner(st, activities.RetryPolicy{MaxAttempts: 1})
+		p := activities.NewPlanner(st, plan.Retry{MaxAttempts: 1})
 		for range 2 { // a retried plan finds what the first one stored
 			plan, err := p.PlanEvent(ctx, activities.PlanEventInput{EventPK: e.PK, WorkflowID: "event/t1/e1"})
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 	"github.com/hookflow/hookflow/internal/signature"
@@ -49,7 +50,7 @@ func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store,
 	if _, err := st.CreateEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	p := activities.NewPlanner(st, activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
+	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
 	plan, err := p.PlanHook(ctx, activities.PlanHookInput{EventPK: e.PK, HookID: h.ID, WorkflowID: "w"})
 	if err != nil || len(plan.Deliveries) != 1 {
 		t.Fatalf("PlanHook = %+v, %v", plan, err)

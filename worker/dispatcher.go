@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -225,17 +226,14 @@ func (d *Dispatcher) options(ctx context.Context, ev *models.Event) client.Start
 	}
 }
 
-// hintHooks bounds the hooks a start names: the fan-outs the event
-// workflow sends itself (activities.InlineHooks).
-const hintHooks = 100
-
 // hookHint names the hooks an event will most likely reach, for the
 // HookflowHookIds search attribute at start: the workflow then needs no
 // search-attribute update (a visibility write) when its plan agrees, which
-// it does unless hooks change in between. A large fan-out, or a failed
-// lookup, names none: the workflow's children carry their hook ids. Being
-// a hint, it is kept for a second per kind of event: a burst of one event
-// type costs one lookup a second, not one per event.
+// it does unless hooks change in between. A fan-out larger than the event
+// workflow sends itself (plan.InlineHooks), or a failed lookup, names none:
+// the workflow's children carry their hook ids. Being a hint, it is kept
+// for a second per kind of event: a burst of one event type costs one
+// lookup a second, not one per event.
 func (d *Dispatcher) hookHint(ctx context.Context, ev *models.Event) []string {
 	key := hintKey{ev.Tenant, strings.ToLower(ev.Type), ev.CustomEntity, ev.SkipKey, ev.AboutHookID}
 	now := d.now()
@@ -277,8 +275,8 @@ func (d *Dispatcher) lookupHint(ctx context.Context, ev *models.Event) []string 
 	if err != nil {
 		return nil
 	}
-	hooks, err := d.queue.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, 0, hintHooks+1)
-	if err != nil || len(hooks) > hintHooks {
+	hooks, err := d.queue.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, 0, plan.InlineHooks+1)
+	if err != nil || len(hooks) > plan.InlineHooks {
 		return nil
 	}
 	var ids []string

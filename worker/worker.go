@@ -8,6 +8,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/workflows"
@@ -19,7 +20,7 @@ import (
 type Deps struct {
 	Store     *store.Store
 	Receivers *receiverauth.Authenticator // sends deliveries with each hook's credentials
-	Retry     activities.RetryPolicy
+	Retry     plan.Retry
 	Mail      *email.Sender    // nil: no SMTP configured; mails are logged and kept
 	Metrics   *metrics.Metrics // nil records nothing
 	// Dispatcher, when this process dispatches admitted events, is told when

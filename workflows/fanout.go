@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -70,16 +71,16 @@ var planOptions = workflow.LocalActivityOptions{
 // so no history grows with the number of hooks or chunks.
 func Fanout(ctx workflow.Context, in FanoutInput) error {
 	var p *activities.Planner
-	var plan activities.EventPlan
+	var ep plan.Event
 	lctx := workflow.WithLocalActivityOptions(ctx, planOptions)
 	err := workflow.ExecuteLocalActivity(lctx, p.PlanEvent, activities.PlanEventInput{
 		EventPK: in.EventPK, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, AfterHookID: in.AfterHookID,
-	}).Get(ctx, &plan)
+	}).Get(ctx, &ep)
 	if err != nil {
 		return err
 	}
 	var inline []string
-	for _, h := range plan.Hooks {
+	for _, h := range ep.Hooks {
 		if h.Planned {
 			inline = append(inline, strconv.FormatInt(h.HookID, 10))
 		}
@@ -93,9 +94,9 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 		}
 	}
 	firstAt := workflow.Now(ctx)
-	var planned []activities.HookPlan
+	var planned []plan.Hook
 	var children []workflow.ChildWorkflowFuture
-	for _, h := range plan.Hooks {
+	for _, h := range ep.Hooks {
 		if h.Planned {
 			planned = append(planned, h)
 		} else {
@@ -119,13 +120,13 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 		}
 	}
 	wg.Wait(ctx)
-	for _, h := range plan.Hooks {
+	for _, h := range ep.Hooks {
 		if h.Failed != "" && in.Failed == "" {
 			in.Failed = h.Failed
 		}
 	}
-	if plan.NextAfterHookID != 0 {
-		in.AfterHookID = plan.NextAfterHookID
+	if ep.NextAfterHookID != 0 {
+		in.AfterHookID = ep.NextAfterHookID
 		return workflow.NewContinueAsNewError(ctx, Fanout, in)
 	}
 	return planFailure(in.Failed)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -22,22 +23,22 @@ type HookDeliveryInput struct {
 // a time, continuing as new between pages.
 func HookDelivery(ctx workflow.Context, in HookDeliveryInput) error {
 	var p *activities.Planner
-	var plan activities.HookPlan
+	var hp plan.Hook
 	lctx := workflow.WithLocalActivityOptions(ctx, planOptions)
 	err := workflow.ExecuteLocalActivity(lctx, p.PlanHook, activities.PlanHookInput{
 		EventPK: in.EventPK, HookID: in.HookID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Offset: in.Offset,
-	}).Get(ctx, &plan)
+	}).Get(ctx, &hp)
 	if err != nil {
 		return err
 	}
-	if plan.Failed != "" {
-		return planFailure(plan.Failed)
+	if hp.Failed != "" {
+		return planFailure(hp.Failed)
 	}
 	if in.FirstAt.IsZero() {
 		in.FirstAt = workflow.Now(ctx)
 	}
-	sendPlans(ctx, []activities.HookPlan{plan}, in.Offset, in.FirstAt)
-	if next := in.Offset + len(plan.Deliveries); next < plan.Total && len(plan.Deliveries) > 0 {
+	sendPlans(ctx, []plan.Hook{hp}, in.Offset, in.FirstAt)
+	if next := in.Offset + len(hp.Deliveries); next < hp.Total && len(hp.Deliveries) > 0 {
 		in.Offset = next
 		return workflow.NewContinueAsNewError(ctx, HookDelivery, in)
 	}

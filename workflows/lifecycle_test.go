@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
 	"github.com/stretchr/testify/mock"
@@ -63,7 +64,7 @@ func TestDisabledHookIsToldOnce(t *testing.T) {
 	var s *activities.Sender
 	var r *activities.Recorder
 	env.OnActivity(p.PlanHook, mock.Anything, mock.Anything).Return(
-		activities.HookPlan{HookID: 7, Planned: true, Deliveries: []int64{1, 2, 3}, Total: 3, Retry: retry}, nil)
+		plan.Hook{HookID: 7, Planned: true, Deliveries: []int64{1, 2, 3}, Total: 3, Retry: retry}, nil)
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(activities.SendResult{}, gone)
 	env.OnActivity(r.FailDelivery, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FailInput) (activities.FailResult, error) {
@@ -109,11 +110,11 @@ func TestRedeliverUsesTheSendPath(t *testing.T) {
 			var s *activities.Sender
 			var r *activities.Recorder
 			env.OnActivity(p.PlanRedelivery, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, in activities.PlanRedeliveryInput) (activities.RedeliveryPlan, error) {
+				func(_ context.Context, in activities.PlanRedeliveryInput) (plan.Redelivery, error) {
 					if want := workflows.RedeliverWorkflowID("t1", 5, 3); in.WorkflowID != want || in.Generation != 3 || in.DeliveryID != 5 {
 						t.Errorf("PlanRedelivery(%+v), want delivery 5 generation 3 by %s", in, want)
 					}
-					return activities.RedeliveryPlan{Deliveries: tt.plan, Retry: retry}, nil
+					return plan.Redelivery{Deliveries: tt.plan, Retry: retry}, nil
 				})
 			sends := 0
 			env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
@@ -143,7 +144,7 @@ func TestRedeliverUsesTheSendPath(t *testing.T) {
 // Recover sends a page of failed deliveries, each once, and continues as new
 // after the page's last id; a short page is the last.
 func TestRecoverPagesThroughFailures(t *testing.T) {
-	for _, n := range []int{activities.RecoverPage, 3} {
+	for _, n := range []int{plan.RecoverPage, 3} {
 		env := newEnv(t)
 		var p *activities.Planner
 		var s *activities.Sender
@@ -152,11 +153,11 @@ func TestRecoverPagesThroughFailures(t *testing.T) {
 			page[i] = int64(100 + i)
 		}
 		env.OnActivity(p.PlanRecovery, mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.PlanRecoveryInput) (activities.RedeliveryPlan, error) {
+			func(_ context.Context, in activities.PlanRecoveryInput) (plan.Redelivery, error) {
 				if in.HookID != 7 || in.AfterID != 40 || in.WorkflowID == "" {
 					t.Errorf("PlanRecovery(%+v)", in)
 				}
-				return activities.RedeliveryPlan{Deliveries: page, Retry: retry}, nil
+				return plan.Redelivery{Deliveries: page, Retry: retry}, nil
 			})
 		var mu sync.Mutex // sends of one batch run on goroutines of their own
 		sent := map[int64]int{}
@@ -179,7 +180,7 @@ func TestRecoverPagesThroughFailures(t *testing.T) {
 		}
 		var cont *workflow.ContinueAsNewError
 		err := env.GetWorkflowError()
-		if full := n == activities.RecoverPage; full != errors.As(err, &cont) || (!full && err != nil) {
+		if full := n == plan.RecoverPage; full != errors.As(err, &cont) || (!full && err != nil) {
 			t.Fatalf("page of %d: err = %v; want continue-as-new only after a full page", n, err)
 		}
 		if cont != nil {

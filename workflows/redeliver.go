@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -28,14 +29,14 @@ type RedeliverInput struct {
 // for good, turning its hook off again. Attempt numbers go on.
 func Redeliver(ctx workflow.Context, in RedeliverInput) error {
 	var p *activities.Planner
-	var plan activities.RedeliveryPlan
+	var rp plan.Redelivery
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, planOptions), p.PlanRedelivery, activities.PlanRedeliveryInput{
 		DeliveryID: in.DeliveryID, Generation: in.Generation, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-	}).Get(ctx, &plan)
+	}).Get(ctx, &rp)
 	if err != nil {
 		return err
 	}
-	sendPlans(ctx, []activities.HookPlan{{Deliveries: plan.Deliveries, Retry: plan.Retry}}, 0, workflow.Now(ctx))
+	sendPlans(ctx, []plan.Hook{{Deliveries: rp.Deliveries, Retry: rp.Retry}}, 0, workflow.Now(ctx))
 	return nil
 }
 
@@ -59,16 +60,16 @@ type RecoverInput struct {
 // as new between pages so its history stays small however long the outage.
 func Recover(ctx workflow.Context, in RecoverInput) error {
 	var p *activities.Planner
-	var plan activities.RedeliveryPlan
+	var rp plan.Redelivery
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, planOptions), p.PlanRecovery, activities.PlanRecoveryInput{
 		HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-	}).Get(ctx, &plan)
+	}).Get(ctx, &rp)
 	if err != nil {
 		return err
 	}
-	sendPlans(ctx, []activities.HookPlan{{Deliveries: plan.Deliveries, Retry: plan.Retry}}, 0, workflow.Now(ctx))
-	if len(plan.Deliveries) == activities.RecoverPage {
-		in.AfterID = plan.Deliveries[len(plan.Deliveries)-1]
+	sendPlans(ctx, []plan.Hook{{Deliveries: rp.Deliveries, Retry: rp.Retry}}, 0, workflow.Now(ctx))
+	if len(rp.Deliveries) == plan.RecoverPage {
+		in.AfterID = rp.Deliveries[len(rp.Deliveries)-1]
 		return workflow.NewContinueAsNewError(ctx, Recover, in)
 	}
 	return nil

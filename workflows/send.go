@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -13,7 +14,7 @@ import (
 // sendPlans sends the deliveries of planned hooks, each no earlier than its
 // chunk's due time (on durable timers), and returns when every one has ended.
 // offset is the seq of the first delivery listed (a continued HookDelivery).
-func sendPlans(ctx workflow.Context, plans []activities.HookPlan, offset int, firstAt time.Time) {
+func sendPlans(ctx workflow.Context, plans []plan.Hook, offset int, firstAt time.Time) {
 	wg := workflow.NewWaitGroup(ctx)
 	for _, b := range dueBatches(plans, offset, firstAt) {
 		wg.Add(1)
@@ -38,11 +39,11 @@ type batch struct {
 
 type item struct {
 	deliveryID int64
-	retry      activities.RetryPolicy
+	retry      plan.Retry
 }
 
 // dueBatches groups deliveries by due time, in the order they first appear.
-func dueBatches(plans []activities.HookPlan, offset int, firstAt time.Time) []batch {
+func dueBatches(plans []plan.Hook, offset int, firstAt time.Time) []batch {
 	var out []batch
 	for _, h := range plans {
 		for i, id := range h.Deliveries {
@@ -92,7 +93,7 @@ func sendBatch(ctx workflow.Context, items []item) {
 }
 
 // firstAttemptContext runs one attempt as a local activity, not retried there.
-func firstAttemptContext(ctx workflow.Context, retry activities.RetryPolicy) workflow.Context {
+func firstAttemptContext(ctx workflow.Context, retry plan.Retry) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: retry.AttemptTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
@@ -103,7 +104,7 @@ func firstAttemptContext(ctx workflow.Context, retry activities.RetryPolicy) wor
 // send activity, whose retry policy keeps the configured schedule: it starts
 // one initial interval (or the receiver's Retry-After) later, with the
 // intervals that follow. It returns the last error, nil once one succeeds.
-func retryAfterFirst(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64, err error) error {
+func retryAfterFirst(ctx workflow.Context, retry plan.Retry, deliveryID int64, err error) error {
 	if retry.MaxAttempts <= 1 || final(err) {
 		return err
 	}
@@ -155,7 +156,7 @@ func final(err error) bool {
 // firstRetryDelay is how long to wait after a failed first attempt: the
 // receiver's Retry-After when it gave one (the sender caps it), else the
 // policy's initial interval.
-func firstRetryDelay(err error, retry activities.RetryPolicy) time.Duration {
+func firstRetryDelay(err error, retry plan.Retry) time.Duration {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
 		return appErr.NextRetryDelay()
@@ -165,7 +166,7 @@ func firstRetryDelay(err error, retry activities.RetryPolicy) time.Duration {
 
 // sendOptions turn the configured schedule into the send activity's retry
 // policy. One activity attempt is one HTTP request.
-func sendOptions(r activities.RetryPolicy) workflow.ActivityOptions {
+func sendOptions(r plan.Retry) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: r.AttemptTimeout,
 		RetryPolicy: &temporal.RetryPolicy{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/workflows"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
@@ -18,7 +19,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-var retry = activities.RetryPolicy{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
+var retry = plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
 
 // newEnv returns a test environment with every activity registered, so
 // local activities resolve to the mocks.
@@ -34,8 +35,8 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
-func planned(hookID int64, delay time.Duration, deliveries ...int64) activities.HookPlan {
-	return activities.HookPlan{HookID: hookID, Planned: true, Deliveries: deliveries, Total: len(deliveries), ChunkDelay: delay, Retry: retry}
+func planned(hookID int64, delay time.Duration, deliveries ...int64) plan.Hook {
+	return plan.Hook{HookID: hookID, Planned: true, Deliveries: deliveries, Total: len(deliveries), ChunkDelay: delay, Retry: retry}
 }
 
 func TestFanoutSendsSmallFanoutItself(t *testing.T) {
@@ -60,8 +61,8 @@ func TestFanoutSendsSmallFanoutItself(t *testing.T) {
 			var p *activities.Planner
 			var s *activities.Sender
 			var r *activities.Recorder
-			env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
-				Hooks: []activities.HookPlan{planned(7, 0, 1), planned(8, 0, 2)},
+			env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+				Hooks: []plan.Hook{planned(7, 0, 1), planned(8, 0, 2)},
 			}, nil).Once()
 			var mu sync.Mutex // activities run on goroutines of their own
 			calls := map[int64]int{}
@@ -105,8 +106,8 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
 	var s *activities.Sender
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
-		Hooks: []activities.HookPlan{planned(7, 5*time.Minute, 10, 11, 12)},
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+		Hooks: []plan.Hook{planned(7, 5*time.Minute, 10, 11, 12)},
 	}, nil)
 	start := env.Now()
 	var mu sync.Mutex
@@ -134,8 +135,8 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 func TestLargeFanoutStartsChildrenAndContinuesAsNew(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
-		Hooks:           []activities.HookPlan{{HookID: 7, Retry: retry}, {HookID: 9, Retry: retry}},
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+		Hooks:           []plan.Hook{{HookID: 7, Retry: retry}, {HookID: 9, Retry: retry}},
 		NextAfterHookID: 9,
 	}, nil)
 	var mu sync.Mutex // the test environment runs mocked children on goroutines of their own
@@ -169,7 +170,7 @@ func TestHookDeliveryPages(t *testing.T) {
 	var p *activities.Planner
 	var s *activities.Sender
 	env.OnActivity(p.PlanHook, mock.Anything, mock.Anything).Return(
-		activities.HookPlan{HookID: 7, Planned: true, Deliveries: []int64{1, 2}, Total: 5, Retry: retry}, nil)
+		plan.Hook{HookID: 7, Planned: true, Deliveries: []int64{1, 2}, Total: 5, Retry: retry}, nil)
 	var sent atomic.Int32
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.SendInput) (activities.SendResult, error) {
@@ -204,9 +205,9 @@ func TestOneRecordRequestsKeepTheChunkPace(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
 	var s *activities.Sender
-	plan := planned(7, time.Minute, 1, 2, 3, 4, 5)
-	plan.RequestsPerChunk = 2
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{Hooks: []activities.HookPlan{plan}}, nil)
+	hp := planned(7, time.Minute, 1, 2, 3, 4, 5)
+	hp.RequestsPerChunk = 2
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{Hooks: []plan.Hook{hp}}, nil)
 	start := env.Now()
 	var mu sync.Mutex
 	sentAt := map[int64]time.Duration{}
@@ -237,9 +238,9 @@ func TestPlanFailureFailsTheWorkflowAfterTheOthers(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
 	var s *activities.Sender
-	failed := activities.HookPlan{HookID: 8, Planned: true, Retry: retry, Failed: "hook 8: the hook's filter needs more work than one event may take"}
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
-		Hooks: []activities.HookPlan{planned(7, 0, 1), failed}}, nil).Once()
+	failed := plan.Hook{HookID: 8, Planned: true, Retry: retry, Failed: "hook 8: the hook's filter needs more work than one event may take"}
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+		Hooks: []plan.Hook{planned(7, 0, 1), failed}}, nil).Once()
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(activities.SendResult{}, nil).Once()
 	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
 	var appErr *temporal.ApplicationError

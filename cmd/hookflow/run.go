@@ -10,13 +10,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
@@ -124,7 +124,7 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *r
 	d := worker.Deps{
 		Store:     st,
 		Receivers: receivers,
-		Retry: activities.RetryPolicy{
+		Retry: plan.Retry{
 			InitialInterval: cfg.Retry.InitialInterval, Backoff: cfg.Retry.Backoff,
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
 			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
@@ -214,7 +214,7 @@ func TestFailingReceiverTurnsTheHookOff(t *testing.T) {
 func TestLargeFanoutUsesChildWorkflows(t *testing.T) {
 	e := newEnv(t, storetest.Backends(t)[0])
 	rcv := newReceiver(t)
-	const hooks = activities.InlineHooks + 1
+	const hooks = plan.InlineHooks + 1
 	var ids []int64
 	for range hooks {
 		ids = append(ids, e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL, "options": map[string]any{"chunk_size": 2}}).ID)

@@ -20,13 +20,13 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/openapitest"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 }
 
 // fastRetry keeps retry tests short: 200ms, ×2, capped at 1s, 4 attempts.
-var fastRetry = activities.RetryPolicy{InitialInterval: 200 * time.Millisecond, Backoff: 2, MaxInterval: time.Second, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
+var fastRetry = plan.Retry{InitialInterval: 200 * time.Millisecond, Backoff: 2, MaxInterval: time.Second, MaxAttempts: 4, AttemptTimeout: 10 * time.Second}
 
 // envCount numbers the envs of this test binary.
 var envCount atomic.Int64
