@@ -11,11 +11,14 @@ import (
 )
 
 // Recorder ends deliveries whose retries ran out, turns their hooks off and
-// stores the state-change events that tell other hooks.
+// admits the state-change events that tell other hooks.
 type Recorder struct {
 	Store   recordStore
 	Now     func() time.Time
 	Metrics *metrics.Metrics // nil records nothing
+	// Admitted, when set, is called after a state-change event is admitted:
+	// the dispatcher of this process then starts it at once, not at its next poll.
+	Admitted func()
 }
 
 type recordStore interface {
@@ -23,7 +26,7 @@ type recordStore interface {
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
 	DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error)
-	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
+	AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error)
 }
 
 // FailInput names a delivery that will not be retried again, and why.
@@ -77,21 +80,27 @@ type StateEventInput struct {
 	WorkflowID string
 }
 
-// RecordStateEvent stores the webhook.started|stopped|errors event of a
-// state change, once per transition, and returns its key for the event's
-// workflow.
-func (r *Recorder) RecordStateEvent(ctx context.Context, in StateEventInput) (int64, error) {
+// RecordStateEvent admits the webhook.started|stopped|errors event of a
+// state change, once per transition, as the API admits a trigger: stored and
+// queued, so a dispatcher starts its workflow. The workflow that turned the
+// hook off does not start it as a child: a child's start racing that
+// workflow's own completion failed its workflow task (UnhandledCommand,
+// red in the Temporal UI), and the event needs nothing of its parent.
+func (r *Recorder) RecordStateEvent(ctx context.Context, in StateEventInput) error {
 	h, err := r.Store.Hook(ctx, "", in.HookID)
 	if err != nil {
-		return 0, notFoundIsFinal(err)
+		return notFoundIsFinal(err)
 	}
 	ev, err := models.NewStateEvent(h, in.To, in.Transition, r.Now().UTC())
 	if err != nil {
-		return 0, err
+		return err
 	}
 	ev.WorkflowID = in.WorkflowID
-	if _, err := r.Store.CreateEvent(ctx, ev); err != nil {
-		return 0, err
+	if _, err := r.Store.AdmitEvents(ctx, []*models.Event{ev}); err != nil {
+		return err
 	}
-	return ev.PK, nil
+	if r.Admitted != nil {
+		r.Admitted()
+	}
+	return nil
 }

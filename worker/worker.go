@@ -50,7 +50,11 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	sender.Metrics = d.Metrics
 	sender.Events = planner.Events // one decoded copy of each event per worker
 	w.RegisterActivity(sender)
-	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics})
+	recorder := &activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics}
+	if d.Dispatcher != nil {
+		recorder.Admitted = d.Dispatcher.Wake // a state-change event starts at once
+	}
+	w.RegisterActivity(recorder)
 	n := &activities.Notifier{Store: d.Store, Now: time.Now}
 	if d.Mail != nil { // a nil *email.Sender in the interface would not read as "no SMTP"
 		n.Mail = d.Mail

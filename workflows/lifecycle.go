@@ -1,12 +1,10 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/models"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -38,29 +36,12 @@ func hookDisabled(ctx workflow.Context, deliveryID int64, f activities.FailResul
 	}
 }
 
-// emitStateEvent stores the event of a hook's state change and starts its
-// Fanout as a child that outlives this workflow. The event's id, and so the
-// child's, derives from the transition: telling it twice delivers it once.
+// emitStateEvent admits the event of a hook's state change; a dispatcher
+// starts its Fanout like any admitted event's. The event's id, and so its
+// workflow's, derives from the transition: telling it twice delivers it once.
 func emitStateEvent(ctx workflow.Context, tenant string, hookID int64, to models.HookState, transition string) error {
 	var r *activities.Recorder
-	eventID := models.StateEventID(hookID, to, transition)
-	id := FanoutWorkflowID(tenant, eventID)
-	var pk int64
+	id := FanoutWorkflowID(tenant, models.StateEventID(hookID, to, transition))
 	in := activities.StateEventInput{HookID: hookID, To: to, Transition: transition, WorkflowID: id}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), r.RecordStateEvent, in).Get(ctx, &pk); err != nil {
-		return err
-	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(AttrTenant.ValueSet(tenant), AttrEventType.ValueSet(models.StateEventType(to))),
-	})
-	err := workflow.ExecuteChildWorkflow(cctx, Fanout, FanoutInput{Tenant: tenant, EventID: eventID, EventPK: pk}).
-		GetChildWorkflowExecution().Get(ctx, nil)
-	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-	if errors.As(err, &started) {
-		return nil
-	}
-	return err
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), r.RecordStateEvent, in).Get(ctx, nil)
 }

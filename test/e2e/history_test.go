@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -26,15 +27,7 @@ func recordHistory(t *testing.T, e *env, workflowID, name string) {
 	if os.Getenv("HOOKFLOW_RECORD_HISTORY") != "1" {
 		return
 	}
-	it := e.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatalf("history of %s: %v", workflowID, err)
-		}
-		h.Events = append(h.Events, ev)
-	}
+	h := history(t, e, workflowID)
 	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 	if err != nil {
 		t.Fatal(err)
@@ -44,4 +37,30 @@ func recordHistory(t *testing.T, e *env, workflowID, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("recorded %d events of %s in %s", len(h.Events), workflowID, path)
+}
+
+// history reads a workflow's whole history from the server.
+func history(t *testing.T, e *env, workflowID string) *historypb.History {
+	t.Helper()
+	it := e.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", workflowID, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return h
+}
+
+// eventsOf lists the events of the given types in a history.
+func eventsOf(h *historypb.History, types ...enumspb.EventType) []*historypb.HistoryEvent {
+	var out []*historypb.HistoryEvent
+	for _, ev := range h.Events {
+		if slices.Contains(types, ev.GetEventType()) {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
