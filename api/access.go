@@ -27,7 +27,7 @@ var triggerRoutes = map[string]bool{"/v1/events": true, "/v1/events/batch": true
 // access gives each request its id, counts it in the metrics and writes one
 // access line when it is answered: method, route, path, status, latency and
 // request id. Never headers (Authorization) or bodies.
-func (a *app) access(c *gin.Context) {
+func (s *Server) access(c *gin.Context) {
 	began := time.Now()
 	id := c.GetHeader(RequestIDHeader)
 	if !saneRequestID(id) {
@@ -41,7 +41,7 @@ func (a *app) access(c *gin.Context) {
 
 	took := time.Since(began)
 	route, status := c.FullPath(), c.Writer.Status()
-	a.metrics.RequestServed(c.Request.Method, route, status, took)
+	s.metrics.RequestServed(c.Request.Method, route, status, took)
 	level := slog.LevelInfo
 	switch {
 	case status >= http.StatusInternalServerError:
@@ -49,7 +49,7 @@ func (a *app) access(c *gin.Context) {
 	case quietRoutes[route], status < http.StatusMultipleChoices && triggerRoutes[route] && c.Request.Method == http.MethodPost:
 		level = slog.LevelDebug
 	}
-	a.log.LogAttrs(ctx, level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
+	s.log.LogAttrs(ctx, level, "request", slog.String("method", c.Request.Method), slog.String("route", route),
 		slog.String("path", c.Request.URL.Path), slog.Int("status", status),
 		slog.Float64("latency_ms", float64(took.Microseconds())/1000), slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.String("remote_ip", c.RemoteIP()))

@@ -8,9 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -20,17 +20,18 @@ import (
 type loggedAPI struct {
 	h        http.Handler
 	st       *store.Store
-	temporal *fakeTemporal
+	temporal *apitest.FakeTemporal
 	logs     *bytes.Buffer
 	all      strings.Builder // every line logged, for checks over the whole test
 }
 
 func newLoggedAPI(t *testing.T, keys ...config.APIKey) *loggedAPI {
 	st := storetest.Open(t, storetest.Backends(t)[0])
-	l := &loggedAPI{st: st, temporal: &fakeTemporal{}, logs: &bytes.Buffer{}}
-	logger := slog.New(slog.NewJSONHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l.h = checked(t, api.NewRouter(api.Deps{Store: st, Temporal: l.temporal, TaskQueue: "q", Keys: keys, MaxBody: 1 << 20,
-		MaxRecords: 100, Logger: logger, Now: time.Now}))
+	l := &loggedAPI{st: st, logs: &bytes.Buffer{}}
+	d := apitest.Deps(keys...)
+	d.Logger = slog.New(slog.NewJSONHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l.temporal = d.Temporal.(*apitest.FakeTemporal)
+	l.h = apitest.With(t, st, d).Handler
 	l.logs.Reset() // checked fetched the document
 	return l
 }

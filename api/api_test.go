@@ -2,126 +2,38 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/config"
-	"github.com/hookflow/hookflow/internal/egress"
-	"github.com/hookflow/hookflow/internal/probe"
-	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
-	"github.com/hookflow/hookflow/internal/store/storetest"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 )
 
-// fakeTemporal records workflow starts; the real server is exercised by the
-// end-to-end tests.
-type fakeTemporal struct {
-	mu     sync.Mutex
-	starts []client.StartWorkflowOptions
-	inputs []any
-	down   bool
-}
-
-func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return nil, serviceerror.NewUnavailable("connection refused")
-	}
-	f.starts = append(f.starts, o)
-	f.inputs = append(f.inputs, args[0])
-	return nil, nil
-}
-
-func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
-	if f.down {
-		return nil, serviceerror.NewUnavailable("connection refused")
-	}
-	return &client.CheckHealthResponse{}, nil
-}
-
+// harness is the whole API (apitest) with the helpers the native API's tests share.
 type harness struct {
-	t        *testing.T
-	store    *store.Store
-	h        http.Handler // checked against the OpenAPI document
-	engine   *gin.Engine  // the router itself
-	temporal *fakeTemporal
-	key      string
-	queued   []string // workflow ids of the events admitted, see admitted
+	*apitest.Harness
+	queued []string // workflow ids of the events admitted, see admitted
 }
 
 func newHarness(t *testing.T, keys ...config.APIKey) *harness {
-	return newHarnessOn(t, storetest.Open(t, storetest.Backends(t)[0]), keys...)
+	return &harness{Harness: apitest.New(t, keys...)}
 }
 
 // newHarnessOn is newHarness on a given store (storetest.Each runs a test on every backend).
 func newHarnessOn(t *testing.T, st *store.Store, keys ...config.APIKey) *harness {
-	ft := &fakeTemporal{}
-	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
-	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-		Tester: probe.New(receivers), ReceiverAuth: receivers})
-	k := ""
-	if len(keys) > 0 {
-		k = keys[0].Key
-	}
-	return &harness{t: t, store: st, h: checked(t, h), engine: h.(*gin.Engine), temporal: ft, key: k}
+	return &harness{Harness: apitest.NewOn(t, st, keys...)}
 }
 
-type answer struct {
-	Code int
-	Body map[string]any
-	Raw  string
-}
+const hookJSON = apitest.HookJSON
 
-func (h *harness) do(method, path, body string, headers ...string) answer {
-	h.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if h.key != "" {
-		req.Header.Set("Authorization", "Bearer "+h.key)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.h.ServeHTTP(rec, req)
-	a := answer{Code: rec.Code, Raw: rec.Body.String()}
-	_ = json.Unmarshal(rec.Body.Bytes(), &a.Body)
-	return a
-}
-
-func (a answer) errorField() string {
-	e, _ := a.Body["error"].(map[string]any)
-	ds, _ := e["details"].([]any)
-	if len(ds) == 0 {
-		return ""
-	}
-	return ds[0].(map[string]any)["field"].(string)
-}
-
-func (a answer) errorCode() string {
-	e, _ := a.Body["error"].(map[string]any)
-	s, _ := e["code"].(string)
-	return s
-}
-
-const hookJSON = `{"name":"CRM sync","events":["contact.*"],"target_url":"https://receiver.example.com/hooks"}`
+var jsonID = apitest.ID
 
 func TestHookCRUD(t *testing.T) {
 	h := newHarness(t)
-	created := h.do("POST", "/v1/hooks", hookJSON)
+	created := h.Do("POST", "/v1/hooks", hookJSON)
 	if created.Code != 201 {
 		t.Fatalf("create = %d %s", created.Code, created.Raw)
 	}
@@ -133,52 +45,47 @@ func TestHookCRUD(t *testing.T) {
 		t.Errorf("defaults = %v", created.Body)
 	}
 	id := jsonID(created.Body)
-	got := h.do("GET", "/v1/hooks/"+id, "")
+	got := h.Do("GET", "/v1/hooks/"+id, "")
 	if got.Code != 200 || got.Body["secret"] != "whsec_********" || got.Body["name"] != "CRM sync" {
 		t.Errorf("get = %d %v", got.Code, got.Body)
 	}
-	if s := h.do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
+	if s := h.Do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
 		t.Errorf("get secret = %v", s.Body)
 	}
-	patched := h.do("PATCH", "/v1/hooks/"+id, `{"state":"Stopped","headers":{"X-Api-Key":"k"}}`)
+	patched := h.Do("PATCH", "/v1/hooks/"+id, `{"state":"Stopped","headers":{"X-Api-Key":"k"}}`)
 	if patched.Code != 200 || patched.Body["state"] != "Stopped" || patched.Body["name"] != "CRM sync" {
 		t.Errorf("patch = %d %v", patched.Code, patched.Body)
 	}
-	put := h.do("PUT", "/v1/hooks/"+id, `{"events":["*"],"target_url":"https://other.example.com/"}`)
+	put := h.Do("PUT", "/v1/hooks/"+id, `{"events":["*"],"target_url":"https://other.example.com/"}`)
 	if put.Code != 200 || put.Body["name"] != "" || put.Body["state"] != "Active" || len(put.Body["headers"].(map[string]any)) != 0 {
 		t.Errorf("put = %d %v", put.Code, put.Body)
 	}
-	if s := h.do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
+	if s := h.Do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != secret {
 		t.Errorf("PUT without a secret changed it: %v", s.Body)
 	}
-	list := h.do("GET", "/v1/hooks", "")
+	list := h.Do("GET", "/v1/hooks", "")
 	if data := list.Body["data"].([]any); list.Code != 200 || len(data) != 1 {
 		t.Errorf("list = %d %v", list.Code, list.Body)
 	}
-	if d := h.do("DELETE", "/v1/hooks/"+id, ""); d.Code != 204 {
+	if d := h.Do("DELETE", "/v1/hooks/"+id, ""); d.Code != 204 {
 		t.Errorf("delete = %d", d.Code)
 	}
-	if g := h.do("GET", "/v1/hooks/"+id, ""); g.Code != 404 || g.errorCode() != "not_found" {
+	if g := h.Do("GET", "/v1/hooks/"+id, ""); g.Code != 404 || g.ErrorCode() != "not_found" {
 		t.Errorf("get deleted = %d %s", g.Code, g.Raw)
 	}
-}
-
-func jsonID(body map[string]any) string {
-	b, _ := json.Marshal(body["id"])
-	return string(b)
 }
 
 func TestHookListPages(t *testing.T) {
 	h := newHarness(t)
 	for range 5 {
-		if a := h.do("POST", "/v1/hooks", hookJSON); a.Code != 201 {
+		if a := h.Do("POST", "/v1/hooks", hookJSON); a.Code != 201 {
 			t.Fatal(a.Raw)
 		}
 	}
 	var seen []string
 	cursor := ""
 	for page := 0; page < 5; page++ {
-		a := h.do("GET", "/v1/hooks?limit=2&cursor="+cursor, "")
+		a := h.Do("GET", "/v1/hooks?limit=2&cursor="+cursor, "")
 		for _, d := range a.Body["data"].([]any) {
 			seen = append(seen, jsonID(d.(map[string]any)))
 		}
@@ -221,12 +128,12 @@ func TestBadHookInput(t *testing.T) {
 		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter-op":{"a":"eq"}}}}}`, 400, "options.entity.Contact.filter-op.a"},
 	}
 	for _, tt := range tests {
-		a := h.do("POST", "/v1/hooks", tt.body)
-		if a.Code != tt.code || a.errorField() != tt.field || a.errorCode() == "" {
-			t.Errorf("POST %s = %d field %q (%s); want %d field %q", tt.body, a.Code, a.errorField(), a.Raw, tt.code, tt.field)
+		a := h.Do("POST", "/v1/hooks", tt.body)
+		if a.Code != tt.code || a.ErrorField() != tt.field || a.ErrorCode() == "" {
+			t.Errorf("POST %s = %d field %q (%s); want %d field %q", tt.body, a.Code, a.ErrorField(), a.Raw, tt.code, tt.field)
 		}
 	}
-	if a := h.do("GET", "/v1/hooks/abc", ""); a.Code != 400 || a.errorField() != "id" {
+	if a := h.Do("GET", "/v1/hooks/abc", ""); a.Code != 400 || a.ErrorField() != "id" {
 		t.Errorf("GET /v1/hooks/abc = %d %s", a.Code, a.Raw)
 	}
 }
@@ -237,33 +144,33 @@ func TestBadHookInput(t *testing.T) {
 func TestTriggerIsAdmittedOnce(t *testing.T) {
 	h := newHarness(t)
 	body := `{"id":"evt-1","event":"Contact.Update","records":[{"id":1,"email1":"a@example.com"}],"changes":[["email1"]]}`
-	first := h.do("POST", "/v1/events", body, "Webhook-Skip-Key", "gmail_sync")
+	first := h.Do("POST", "/v1/events", body, "Webhook-Skip-Key", "gmail_sync")
 	if first.Code != 202 || first.Body["event_id"] != "evt-1" || first.Body["workflow_id"] != "event/default/evt-1" || first.Body["duplicate"] != false {
 		t.Fatalf("first trigger = %d %s", first.Code, first.Raw)
 	}
-	again := h.do("POST", "/v1/events", body)
+	again := h.Do("POST", "/v1/events", body)
 	if again.Code != 202 || again.Body["duplicate"] != true || again.Body["workflow_id"] != "event/default/evt-1" {
 		t.Fatalf("repeated trigger = %d %s", again.Code, again.Raw)
 	}
-	if n := len(h.temporal.starts); n != 0 {
+	if n := len(h.Temporal.Starts); n != 0 {
 		t.Errorf("the API started %d workflows; admission must not call Temporal", n)
 	}
-	ev := h.do("GET", "/v1/events/evt-1", "")
+	ev := h.Do("GET", "/v1/events/evt-1", "")
 	if ev.Code != 200 || ev.Body["event"] != "Contact.Update" || ev.Body["record_count"] != float64(1) || ev.Body["status"] != "queued" {
 		t.Errorf("GET event = %d %s", ev.Code, ev.Raw)
 	}
 	now := time.Now().UTC()
-	queued, err := h.store.ClaimEvents(context.Background(), 10, now, now.Add(time.Minute))
+	queued, err := h.Store.ClaimEvents(context.Background(), 10, now, now.Add(time.Minute))
 	if err != nil || len(queued) != 1 || queued[0].ID != "evt-1" || queued[0].SkipKey != "gmail_sync" {
 		t.Fatalf("queue holds %+v, %v; want evt-1 once", queued, err)
 	}
-	if err := h.store.DequeueEvents(context.Background(), []int64{queued[0].PK}); err != nil {
+	if err := h.Store.DequeueEvents(context.Background(), []int64{queued[0].PK}); err != nil {
 		t.Fatal(err)
 	}
-	if ev := h.do("GET", "/v1/events/evt-1", ""); ev.Body["status"] != "started" {
+	if ev := h.Do("GET", "/v1/events/evt-1", ""); ev.Body["status"] != "started" {
 		t.Errorf("GET event once dispatched = %s", ev.Raw)
 	}
-	gen := h.do("POST", "/v1/events", `{"event":"deal.created","data":{"id":5}}`)
+	gen := h.Do("POST", "/v1/events", `{"event":"deal.created","data":{"id":5}}`)
 	if id, _ := gen.Body["event_id"].(string); gen.Code != 202 || !strings.HasPrefix(id, "evt_") {
 		t.Errorf("trigger without id = %d %s", gen.Code, gen.Raw)
 	}
@@ -295,13 +202,13 @@ func TestBadTriggers(t *testing.T) {
 		{`{"event":"Contact.Update","records":[{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}]}`, 400, ""},
 	}
 	for _, tt := range tests {
-		a := h.do("POST", "/v1/events", tt.body)
-		if a.Code != tt.code || a.errorField() != tt.field {
+		a := h.Do("POST", "/v1/events", tt.body)
+		if a.Code != tt.code || a.ErrorField() != tt.field {
 			short := tt.body[:min(len(tt.body), 80)]
-			t.Errorf("POST %s = %d field %q (%s); want %d field %q", short, a.Code, a.errorField(), a.Raw[:min(len(a.Raw), 200)], tt.code, tt.field)
+			t.Errorf("POST %s = %d field %q (%s); want %d field %q", short, a.Code, a.ErrorField(), a.Raw[:min(len(a.Raw), 200)], tt.code, tt.field)
 		}
 	}
-	if n := len(h.temporal.starts); n != 0 {
+	if n := len(h.Temporal.Starts); n != 0 {
 		t.Errorf("%d workflows started for bad triggers", n)
 	}
 }
@@ -311,50 +218,50 @@ func TestBadTriggers(t *testing.T) {
 // reports Temporal all the same.
 func TestTemporalDownStillAdmits(t *testing.T) {
 	h := newHarness(t)
-	h.temporal.down = true
-	a := h.do("POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1}}`)
+	h.Temporal.Down = true
+	a := h.Do("POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1}}`)
 	if a.Code != 202 {
 		t.Errorf("trigger with Temporal down = %d %s", a.Code, a.Raw)
 	}
-	if r := h.do("GET", "/readyz", ""); r.Code != 200 || r.Body["checks"].(map[string]any)["temporal"] != "unavailable" {
+	if r := h.Do("GET", "/readyz", ""); r.Code != 200 || r.Body["checks"].(map[string]any)["temporal"] != "unavailable" {
 		t.Errorf("readyz with Temporal down = %d %s", r.Code, r.Raw)
 	}
-	if r := h.do("GET", "/healthz", ""); r.Code != 200 {
+	if r := h.Do("GET", "/healthz", ""); r.Code != 200 {
 		t.Errorf("healthz = %d", r.Code)
 	}
 }
 
 func TestAuthAndTenants(t *testing.T) {
 	h := newHarness(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
-	h.key = ""
-	if a := h.do("GET", "/v1/hooks", ""); a.Code != 401 || a.errorCode() != "unauthorized" {
+	h.Key = ""
+	if a := h.Do("GET", "/v1/hooks", ""); a.Code != 401 || a.ErrorCode() != "unauthorized" {
 		t.Errorf("no key = %d %s", a.Code, a.Raw)
 	}
-	h.key = "wrong-key-0123456789"
-	if a := h.do("GET", "/v1/hooks", ""); a.Code != 401 {
+	h.Key = "wrong-key-0123456789"
+	if a := h.Do("GET", "/v1/hooks", ""); a.Code != 401 {
 		t.Errorf("wrong key = %d", a.Code)
 	}
-	h.key = "acme-key-0123456789"
-	acme := h.do("POST", "/v1/hooks", hookJSON)
+	h.Key = "acme-key-0123456789"
+	acme := h.Do("POST", "/v1/hooks", hookJSON)
 	if acme.Code != 201 || acme.Body["tenant"] != "acme" {
 		t.Fatalf("scoped create = %d %s", acme.Code, acme.Raw)
 	}
-	if a := h.do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","tenant":"globex"}`); a.Code != 403 {
+	if a := h.Do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","tenant":"globex"}`); a.Code != 403 {
 		t.Errorf("scoped key naming another tenant = %d", a.Code)
 	}
-	h.key = "admin-key-0123456789"
-	globex := h.do("POST", "/v1/hooks", hookJSON, api.TenantHeader, "globex")
+	h.Key = "admin-key-0123456789"
+	globex := h.Do("POST", "/v1/hooks", hookJSON, api.TenantHeader, "globex")
 	if globex.Code != 201 || globex.Body["tenant"] != "globex" {
 		t.Fatalf("admin create for globex = %d %s", globex.Code, globex.Raw)
 	}
-	h.key = "acme-key-0123456789"
-	if a := h.do("GET", "/v1/hooks/"+jsonID(globex.Body), ""); a.Code != 404 {
+	h.Key = "acme-key-0123456789"
+	if a := h.Do("GET", "/v1/hooks/"+jsonID(globex.Body), ""); a.Code != 404 {
 		t.Errorf("acme reading globex's hook = %d, want 404", a.Code)
 	}
-	if a := h.do("GET", "/v1/hooks", ""); len(a.Body["data"].([]any)) != 1 {
+	if a := h.Do("GET", "/v1/hooks", ""); len(a.Body["data"].([]any)) != 1 {
 		t.Errorf("acme lists %v", a.Body)
 	}
-	if r := h.do("GET", "/healthz", ""); r.Code != 200 {
+	if r := h.Do("GET", "/healthz", ""); r.Code != 200 {
 		t.Errorf("healthz needs no key: %d", r.Code)
 	}
 }

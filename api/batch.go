@@ -27,58 +27,48 @@ type batchAnswer struct {
 // admitted in one transaction, each to become its own workflow, idempotent
 // on its id as POST /v1/events is. 202 means every one is durable; an error
 // means none was stored.
-func (a *app) createEvents(c *gin.Context) {
-	body, err := readBody(c, a.maxBody)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
+func (s *Server) createEvents(c *gin.Context) error {
 	var req batchRequest
-	if err := unmarshalStrict(body, &req); err != nil {
-		a.fail(c, err)
-		return
+	if err := decodeJSON(c, s.maxBody, &req); err != nil {
+		return err
 	}
 	switch {
 	case len(req.Events) == 0:
-		a.fail(c, invalidField("events", "must hold at least one event"))
-		return
+		return InvalidField("events", "must hold at least one event")
 	case len(req.Events) > MaxBatch:
-		a.fail(c, tooLarge(fmt.Sprintf("events: %d events is more than the limit of %d", len(req.Events), MaxBatch)))
-		return
+		return tooLarge(fmt.Sprintf("events: %d events is more than the limit of %d", len(req.Events), MaxBatch))
 	}
 	evs := make([]*models.Event, len(req.Events))
 	seen := map[string]int{}
 	for i := range req.Events {
 		prefix := "events[" + strconv.Itoa(i) + "]"
-		t, err := tenant(c, req.Events[i].Tenant)
+		t, err := Tenant(c, req.Events[i].Tenant)
 		if err == nil {
-			evs[i], err = a.eventFrom(&req.Events[i], t, c.GetHeader(SkipKeyHeader))
+			evs[i], err = s.eventFrom(&req.Events[i], t, c.GetHeader(SkipKeyHeader))
 		}
 		if err != nil {
-			a.fail(c, prefixed(prefix, err))
-			return
+			return prefixed(prefix, err)
 		}
 		key := evs[i].Tenant + "\x00" + evs[i].ID
 		if j, dup := seen[key]; dup && req.Events[i].ID != "" {
-			a.fail(c, invalidField(prefix+".id", "repeats events["+strconv.Itoa(j)+"].id"))
-			return
+			return InvalidField(prefix+".id", "repeats events["+strconv.Itoa(j)+"].id")
 		}
 		seen[key] = i
 	}
-	created, err := a.store.AdmitEvents(c.Request.Context(), evs)
+	created, err := s.store.AdmitEvents(c.Request.Context(), evs)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	a.admitted()
+	s.admitted()
 	ans := batchAnswer{Data: make([]triggerAnswer, len(evs))}
 	for i, ev := range evs {
 		ans.Data[i] = triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created[i]}
 		if created[i] {
-			a.metrics.EventReceived(ev.Tenant, ev.Type)
+			s.metrics.EventReceived(ev.Tenant, ev.Type)
 		}
 	}
 	c.JSON(http.StatusAccepted, ans)
+	return nil
 }
 
 // prefixed names the batch entry in an error's fields: "records" of the

@@ -11,7 +11,7 @@ func TestBatchTriggers(t *testing.T) {
 		{"id":"b-1","event":"Contact.Update","data":{"id":1}},
 		{"id":"b-2","event":"Deal.Create","records":[{"id":2},{"id":3}]},
 		{"event":"Note.Create","data":{"id":4}}]}`
-	a := h.do("POST", "/v1/events/batch", batch)
+	a := h.Do("POST", "/v1/events/batch", batch)
 	if a.Code != 202 {
 		t.Fatalf("batch = %d %s", a.Code, a.Raw)
 	}
@@ -22,16 +22,16 @@ func TestBatchTriggers(t *testing.T) {
 	if id, _ := data[2].(map[string]any)["event_id"].(string); !strings.HasPrefix(id, "evt_") {
 		t.Errorf("an event without id got %q", id)
 	}
-	if ev := h.do("GET", "/v1/events/b-1", ""); ev.Body["status"] != "queued" {
+	if ev := h.Do("GET", "/v1/events/b-1", ""); ev.Body["status"] != "queued" {
 		t.Errorf("a batch's event = %s, want it queued", ev.Raw)
 	}
 	// The same ids again: stored once, each answered as a duplicate of itself.
-	again := h.do("POST", "/v1/events/batch", `{"events":[{"id":"b-2","event":"Deal.Create","data":{"id":9}},{"id":"b-1","event":"Contact.Update","data":{"id":1}}]}`)
+	again := h.Do("POST", "/v1/events/batch", `{"events":[{"id":"b-2","event":"Deal.Create","data":{"id":9}},{"id":"b-1","event":"Contact.Update","data":{"id":1}}]}`)
 	d := again.Body["data"].([]any)
 	if again.Code != 202 || d[0].(map[string]any)["duplicate"] != true || d[0].(map[string]any)["workflow_id"] != "event/default/b-2" {
 		t.Errorf("repeated batch = %d %s", again.Code, again.Raw)
 	}
-	if ev := h.do("GET", "/v1/events/b-2", ""); ev.Body["record_count"] != float64(2) {
+	if ev := h.Do("GET", "/v1/events/b-2", ""); ev.Body["record_count"] != float64(2) {
 		t.Errorf("a repeated id changed the stored event: %s", ev.Raw)
 	}
 }
@@ -52,12 +52,12 @@ func TestBadBatches(t *testing.T) {
 		{`{"evnts":[]}`, 400, "evnts"},
 		{many, 413, ""},
 	} {
-		a := h.do("POST", "/v1/events/batch", c.body)
-		if a.Code != c.code || a.errorField() != c.field {
-			t.Errorf("batch %s = %d field %q (%s); want %d %q", c.body[:min(60, len(c.body))], a.Code, a.errorField(), a.Raw[:min(200, len(a.Raw))], c.code, c.field)
+		a := h.Do("POST", "/v1/events/batch", c.body)
+		if a.Code != c.code || a.ErrorField() != c.field {
+			t.Errorf("batch %s = %d field %q (%s); want %d %q", c.body[:min(60, len(c.body))], a.Code, a.ErrorField(), a.Raw[:min(200, len(a.Raw))], c.code, c.field)
 		}
 	}
-	if n := len(h.temporal.starts); n != 0 {
+	if n := len(h.Temporal.Starts); n != 0 {
 		t.Errorf("%d workflows started for bad batches", n)
 	}
 }
@@ -66,14 +66,14 @@ func TestBadBatches(t *testing.T) {
 // is 503 and none of its events was stored.
 func TestBatchIsAllOrNothing(t *testing.T) {
 	h := newHarness(t)
-	h.temporal.down = true // not on the path: still 202
+	h.Temporal.Down = true // not on the path: still 202
 	body := `{"events":[{"id":"d-1","event":"A.B","data":{}},{"id":"d-2","event":"A.B","data":{}}]}`
-	if a := h.do("POST", "/v1/events/batch", body); a.Code != 202 || len(a.Body["data"].([]any)) != 2 {
+	if a := h.Do("POST", "/v1/events/batch", body); a.Code != 202 || len(a.Body["data"].([]any)) != 2 {
 		t.Fatalf("batch with Temporal down = %d %s", a.Code, a.Raw)
 	}
-	h.store.Close()
-	a := h.do("POST", "/v1/events/batch", `{"events":[{"id":"d-3","event":"A.B","data":{}}]}`)
-	if a.Code != 503 || a.errorCode() != "unavailable" {
+	h.Store.Close()
+	a := h.Do("POST", "/v1/events/batch", `{"events":[{"id":"d-3","event":"A.B","data":{}}]}`)
+	if a.Code != 503 || a.ErrorCode() != "unavailable" {
 		t.Errorf("batch with the database closed = %d %s", a.Code, a.Raw)
 	}
 }

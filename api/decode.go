@@ -14,8 +14,8 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxJSONBody bounds every JSON body but triggers, which have their own limit.
-const maxJSONBody = 1 << 20
+// MaxJSONBody bounds every JSON body but triggers, which have their own limit.
+const MaxJSONBody = 1 << 20
 
 // maxDepth bounds nesting, so a hostile body cannot make encoding/json recurse deeply.
 const maxDepth = 64
@@ -28,13 +28,26 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, tooLarge(fmt.Sprintf("request body is larger than %d bytes", limit))
 	}
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, "bad_request", "could not read the request body")
+		return nil, NewError(http.StatusBadRequest, "bad_request", "could not read the request body")
 	}
 	return b, nil
 }
 
-// decodeJSON reads a JSON body into v strictly: unknown fields are rejected
-// so typos surface, numbers stay exact, and every problem names its field.
+// DecodeJSON reads a JSON body of at most MaxJSONBody bytes into v strictly:
+// unknown fields are rejected so typos surface, numbers stay exact, and
+// every problem names its field.
+func DecodeJSON(c *gin.Context, v any) error { return decodeJSON(c, MaxJSONBody, v) }
+
+// DecodeOptionalJSON is DecodeJSON for a body that may be left out: an
+// empty body leaves v as it is.
+func DecodeOptionalJSON(c *gin.Context, v any) error {
+	b, err := readBody(c, MaxJSONBody)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	return unmarshalStrict(b, v)
+}
+
 func decodeJSON(c *gin.Context, limit int64, v any) error {
 	b, err := readBody(c, limit)
 	if err != nil {
@@ -133,9 +146,9 @@ func jsonKind(k string) string {
 
 func malformed(field, problem string) error {
 	if field == "" {
-		return newError(http.StatusBadRequest, "malformed_json", problem)
+		return NewError(http.StatusBadRequest, "malformed_json", problem)
 	}
-	return invalidField(field, problem)
+	return InvalidField(field, problem)
 }
 
 // depth returns how deeply arrays and objects nest in b, ignoring brackets in strings.

@@ -56,26 +56,22 @@ func newDeliveryResponse(d *models.Delivery) deliveryResponse {
 	}
 }
 
-func (a *app) getDelivery(c *gin.Context) {
-	id, err := pathID(c)
+func (s *Server) getDelivery(c *gin.Context) error {
+	id, err := PathID(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	t, err := tenant(c, "")
+	t, err := Tenant(c, "")
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	d, err := a.store.Delivery(c.Request.Context(), t, id)
+	d, err := s.store.Delivery(c.Request.Context(), t, id)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	as, err := a.store.Attempts(c.Request.Context(), d.ID)
+	as, err := s.store.Attempts(c.Request.Context(), d.ID)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	out := newDeliveryResponse(d)
 	out.AttemptLog = make([]attemptResponse, len(as))
@@ -83,57 +79,55 @@ func (a *app) getDelivery(c *gin.Context) {
 		out.AttemptLog[i] = attemptResponse{at.Number, at.StartedAt, at.StatusCode, at.LatencyMS, at.Error, at.ResponseExcerpt}
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
 // listHookDeliveries pages a hook's deliveries (GET /v1/hooks/{id}/deliveries).
-func (a *app) listHookDeliveries(c *gin.Context) {
-	if h, ok := a.loadHook(c); ok {
-		a.answerDeliveries(c, store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID})
+func (s *Server) listHookDeliveries(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
+	return s.answerDeliveries(c, store.DeliveryQuery{Tenant: h.Tenant, HookID: h.ID})
 }
 
 // listDeliveries pages the deliveries of the caller's tenant, of one hook
 // with ?hook_id= (GET /v1/deliveries).
-func (a *app) listDeliveries(c *gin.Context) {
+func (s *Server) listDeliveries(c *gin.Context) error {
 	t, hookID, err := tenantAndHook(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	a.answerDeliveries(c, store.DeliveryQuery{Tenant: t, HookID: hookID})
+	return s.answerDeliveries(c, store.DeliveryQuery{Tenant: t, HookID: hookID})
 }
 
 // answerDeliveries answers a page of the deliveries q selects, newest
 // first, filtered by ?status= and ?since= / ?until= (RFC 3339, on creation time).
-func (a *app) answerDeliveries(c *gin.Context, q store.DeliveryQuery) {
-	pg, err := page(c)
+func (s *Server) answerDeliveries(c *gin.Context, q store.DeliveryQuery) error {
+	pg, err := Page(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	q.BeforeID, q.Limit = pg.cursor, pg.limit+1
-	if s := c.Query("status"); s != "" {
-		if q.Status = models.DeliveryStatus(s); !q.Status.Valid() {
-			a.fail(c, invalidField("status", "must be pending, succeeded, failed or skipped"))
-			return
+	q.BeforeID, q.Limit = pg.Cursor, pg.Limit+1
+	if v := c.Query("status"); v != "" {
+		if q.Status = models.DeliveryStatus(v); !q.Status.Valid() {
+			return InvalidField("status", "must be pending, succeeded, failed or skipped")
 		}
 	}
 	if q.Since, err = timeQuery(c, "since"); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	if q.Until, err = timeQuery(c, "until"); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	ds, err := a.store.Deliveries(c.Request.Context(), q)
+	ds, err := s.store.Deliveries(c.Request.Context(), q)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	out := make([]deliveryResponse, len(ds))
 	for i := range ds {
 		out[i] = newDeliveryResponse(&ds[i])
 	}
-	c.JSON(http.StatusOK, pageOf(out, pg.limit, func(d deliveryResponse) int64 { return d.ID }))
+	c.JSON(http.StatusOK, PageOf(out, pg.Limit, func(d deliveryResponse) int64 { return d.ID }))
+	return nil
 }

@@ -11,6 +11,19 @@ import (
 	"go.temporal.io/api/serviceerror"
 )
 
+// Handler serves one request. An error it returns is the answer: fail turns
+// it into the API's error shape, in one place for every product.
+type Handler func(c *gin.Context) error
+
+// handle adapts h to Gin.
+func (s *Server) handle(h Handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			fail(c, s.log, err)
+		}
+	}
+}
+
 // errorBody is the one error shape of the API (SPEC §2).
 type errorBody struct {
 	Error apiError `json:"error"`
@@ -32,22 +45,25 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.message }
 
-func newError(status int, code, message string, details ...models.FieldError) error {
+// NewError returns an error answered with status, the code and the message.
+func NewError(status int, code, message string, details ...models.FieldError) error {
 	return &httpError{status: status, code: code, message: message, details: details}
 }
 
 var (
-	errUnauthorized = newError(http.StatusUnauthorized, "unauthorized", "missing or unknown API key: send Authorization: Bearer <key>")
-	errNotFound     = newError(http.StatusNotFound, "not_found", "no such resource")
+	errUnauthorized = NewError(http.StatusUnauthorized, "unauthorized", "missing or unknown API key: send Authorization: Bearer <key>")
+	// ErrNotFound is the 404 of a resource that does not exist, or not for
+	// the caller's tenant.
+	ErrNotFound = NewError(http.StatusNotFound, "not_found", "no such resource")
 )
 
-// invalidField is a 400 naming one field and its problem.
-func invalidField(field, problem string) error {
-	return newError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
+// InvalidField is a 400 naming one field and its problem.
+func InvalidField(field, problem string) error {
+	return NewError(http.StatusBadRequest, "validation_failed", field+": "+problem, models.FieldError{Field: field, Problem: problem})
 }
 
 func tooLarge(message string) error {
-	return newError(http.StatusRequestEntityTooLarge, "payload_too_large", message)
+	return NewError(http.StatusRequestEntityTooLarge, "payload_too_large", message)
 }
 
 // fail answers err in the API's error shape. It is the one place errors
@@ -64,7 +80,7 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 	case errors.Is(err, store.ErrUnstorableText):
 		he = &httpError{http.StatusBadRequest, "validation_failed", "a text field holds a NUL character, which cannot be stored", nil}
 	case errors.Is(err, store.ErrNotFound):
-		he = errNotFound.(*httpError)
+		he = ErrNotFound.(*httpError)
 	case errors.Is(err, store.ErrUnavailable), errors.As(err, &unavailable), errors.Is(err, errTemporalDown):
 		he = &httpError{http.StatusServiceUnavailable, "unavailable", "a backing service is unavailable; retry later", nil}
 		c.Header("Retry-After", "5")

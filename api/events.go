@@ -62,36 +62,28 @@ type triggerAnswer struct {
 	Duplicate  bool   `json:"duplicate"`
 }
 
-func (a *app) createEvent(c *gin.Context) {
-	body, err := readBody(c, a.maxBody)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
+func (s *Server) createEvent(c *gin.Context) error {
 	var req triggerRequest
-	if err := unmarshalStrict(body, &req); err != nil {
-		a.fail(c, err)
-		return
+	if err := decodeJSON(c, s.maxBody, &req); err != nil {
+		return err
 	}
-	t, err := tenant(c, req.Tenant)
+	t, err := Tenant(c, req.Tenant)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	ev, err := a.eventFrom(&req, t, c.GetHeader(SkipKeyHeader))
+	ev, err := s.eventFrom(&req, t, c.GetHeader(SkipKeyHeader))
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	ans, err := a.accept(c.Request.Context(), ev)
+	ans, err := s.accept(c.Request.Context(), ev)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	if !ans.Duplicate {
-		a.metrics.EventReceived(ev.Tenant, ev.Type)
+		s.metrics.EventReceived(ev.Tenant, ev.Type)
 	}
 	c.JSON(http.StatusAccepted, ans)
+	return nil
 }
 
 // accept admits the event: stored and queued for its workflow in one
@@ -99,17 +91,17 @@ func (a *app) createEvent(c *gin.Context) {
 // workflow (docs/architecture.md); nothing else is on a trigger's path, so
 // a trigger is accepted whether or not Temporal answers. A repeated id
 // finds the stored event: at most one event, and one workflow, per id.
-func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, error) {
-	created, err := a.store.AdmitEvents(ctx, []*models.Event{ev})
+func (s *Server) accept(ctx context.Context, ev *models.Event) (triggerAnswer, error) {
+	created, err := s.store.AdmitEvents(ctx, []*models.Event{ev})
 	if err != nil {
 		return triggerAnswer{}, err
 	}
-	a.admitted()
+	s.admitted()
 	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created[0]}, nil
 }
 
 // eventFrom validates a trigger and builds the event to store.
-func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Event, error) {
+func (s *Server) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Event, error) {
 	var v models.ValidationError
 	if et, err := models.ParseEventType(req.Event); err != nil {
 		v.Add("event", "must name an entity and an action such as Contact.Update: "+err.Error())
@@ -125,8 +117,8 @@ func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Ev
 	case len(records) == 0:
 		v.Add("records", "must hold at least one record (or give data for one)")
 	}
-	if len(records) > a.maxRecords {
-		return nil, tooLarge(fmt.Sprintf("records: %d records is more than the limit of %d", len(records), a.maxRecords))
+	if len(records) > s.maxRecords {
+		return nil, tooLarge(fmt.Sprintf("records: %d records is more than the limit of %d", len(records), s.maxRecords))
 	}
 	for i, r := range records {
 		if r == nil {
@@ -154,7 +146,7 @@ func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Ev
 	if len(skipKey) > 255 {
 		v.Add(SkipKeyHeader, "is longer than 255 characters")
 	}
-	now := a.now()
+	now := s.Now()
 	occurred := now
 	if req.OccurredAt != "" {
 		t, err := time.Parse(time.RFC3339Nano, req.OccurredAt)
@@ -236,27 +228,23 @@ const (
 	eventStarted = "started"
 )
 
-func (a *app) getEvent(c *gin.Context) {
-	t, err := tenant(c, "")
+func (s *Server) getEvent(c *gin.Context) error {
+	t, err := Tenant(c, "")
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
-	ev, err := a.store.Event(ctx, t, c.Param("id"))
+	ev, err := s.store.Event(ctx, t, c.Param("id"))
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	queued, err := a.store.EventQueued(ctx, ev.PK)
+	queued, err := s.store.EventQueued(ctx, ev.PK)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	ds, err := a.store.Deliveries(ctx, store.DeliveryQuery{Tenant: t, EventPK: ev.PK, Limit: maxEventDeliveries + 1})
+	ds, err := s.store.Deliveries(ctx, store.DeliveryQuery{Tenant: t, EventPK: ev.PK, Limit: maxEventDeliveries + 1})
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	out := eventResponse{
 		ID: ev.ID, Tenant: ev.Tenant, Event: ev.Type, OccurredAt: ev.OccurredAt, ReceivedAt: ev.ReceivedAt,
@@ -275,4 +263,5 @@ func (a *app) getEvent(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }

@@ -39,13 +39,13 @@ type eventTypesBody struct {
 
 // listEventTypes answers the catalog of event types the CRM docs define, all
 // or one ?source=. It informs: hooks and triggers accept any entity.action.
-func (a *app) listEventTypes(c *gin.Context) {
+func (s *Server) listEventTypes(c *gin.Context) error {
 	want := c.Query("source")
 	body := eventTypesBody{Data: []eventType{}, Sources: []eventSource{}}
 	var names []string
 	for _, f := range payload.Formats.All() {
-		s := f.Catalog
-		if s == nil {
+		cat := f.Catalog
+		if cat == nil {
 			continue
 		}
 		name := string(f.Name)
@@ -53,8 +53,8 @@ func (a *app) listEventTypes(c *gin.Context) {
 		if want != "" && want != name {
 			continue
 		}
-		body.Sources = append(body.Sources, eventSource{Source: name, Vendor: f.Vendor, Doc: s.Doc, Note: s.Note})
-		for _, e := range s.Events {
+		body.Sources = append(body.Sources, eventSource{Source: name, Vendor: f.Vendor, Doc: cat.Doc, Note: cat.Note})
+		for _, e := range cat.Events {
 			entity, action, _ := strings.Cut(e.Event, ".")
 			et := eventType{Event: e.Event, Entity: entity, Action: action, Source: name, Description: e.Description}
 			for _, f := range e.Fields {
@@ -64,8 +64,8 @@ func (a *app) listEventTypes(c *gin.Context) {
 		}
 	}
 	if len(body.Sources) == 0 {
-		a.fail(c, invalidField("source", "must be one of "+strings.Join(names, ", ")))
-		return
+		return InvalidField("source", "must be one of "+strings.Join(names, ", "))
 	}
 	c.JSON(http.StatusOK, body)
+	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 func TestEventTypes(t *testing.T) {
 	h := newHarness(t)
-	all := h.do("GET", "/v1/event-types", "")
+	all := h.Do("GET", "/v1/event-types", "")
 	if all.Code != 200 {
 		t.Fatalf("GET /v1/event-types = %d %s", all.Code, all.Raw)
 	}
@@ -49,7 +49,7 @@ func TestEventTypes(t *testing.T) {
 		t.Errorf("sources = %v; want one per format with a catalog", all.Body["sources"])
 	}
 
-	one := h.do("GET", "/v1/event-types?source=clinchpad", "")
+	one := h.Do("GET", "/v1/event-types?source=clinchpad", "")
 	for _, e := range one.Body["data"].([]any) {
 		if s := e.(map[string]any)["source"]; s != "clinchpad" {
 			t.Errorf("?source=clinchpad answered an event of %v", s)
@@ -59,7 +59,7 @@ func TestEventTypes(t *testing.T) {
 		src[0].(map[string]any)["vendor"] != "ClinchPad" {
 		t.Errorf("?source=clinchpad = %d %s", one.Code, one.Raw)
 	}
-	if a := h.do("GET", "/v1/event-types?source=salesforce", ""); a.Code != 400 || a.errorField() != "source" {
+	if a := h.Do("GET", "/v1/event-types?source=salesforce", ""); a.Code != 400 || a.ErrorField() != "source" {
 		t.Errorf("?source=salesforce = %d %s", a.Code, a.Raw)
 	}
 }
@@ -69,7 +69,7 @@ func TestEventTypes(t *testing.T) {
 // (internal/payload holds the catalogs against the vendors' own tables).
 func TestEventTypesListEveryDocumentedType(t *testing.T) {
 	h := newHarness(t)
-	all := h.do("GET", "/v1/event-types", "")
+	all := h.Do("GET", "/v1/event-types", "")
 	listed := map[string]map[string]any{}
 	for _, e := range all.Body["data"].([]any) {
 		e := e.(map[string]any)
@@ -91,7 +91,7 @@ func TestEventTypesListEveryDocumentedType(t *testing.T) {
 	if n != len(listed) {
 		t.Errorf("listed %d event types; the catalogs hold %d", len(listed), n)
 	}
-	clinchPad := h.do("GET", "/v1/event-types?source=clinchpad", "").Body["data"].([]any)
+	clinchPad := h.Do("GET", "/v1/event-types?source=clinchpad", "").Body["data"].([]any)
 	if len(clinchPad) != 33 {
 		t.Errorf("ClinchPad lists %d activity types; its page documents 33", len(clinchPad))
 	}

@@ -24,22 +24,20 @@ import (
 //     whose name rebinds to 127.0.0.1 (DNS rebinding) gets nothing either.
 //
 // Request bins' own URLs are not guarded: they capture whatever is sent.
-func guard(loopbackHosts bool) gin.HandlerFunc {
-	return func(c *gin.Context) {
+func guard(loopbackHosts bool) Handler {
+	return func(c *gin.Context) error {
 		r := c.Request
 		if loopbackHosts && !loopbackHost(r.Host) {
-			abort(c, http.StatusForbidden, "forbidden_host", "this API runs without keys and answers only requests for a loopback host "+
+			return NewError(http.StatusForbidden, "forbidden_host", "this API runs without keys and answers only requests for a loopback host "+
 				"(localhost, 127.0.0.1, [::1]); set HOOKFLOW_API_KEYS to serve it under another name")
-			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
-			abort(c, http.StatusForbidden, "forbidden_origin", "cross-origin requests are refused: the API is not for web pages of other origins")
-			return
+			return NewError(http.StatusForbidden, "forbidden_origin", "cross-origin requests are refused: the API is not for web pages of other origins")
 		}
 		if hasBody(r) && !jsonType(r.Header.Get("Content-Type")) {
-			abort(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
-			return
+			return NewError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
 		}
+		return nil
 	}
 }
 
@@ -51,12 +49,12 @@ const maxBodiesInFlight = 64 << 20
 // limitBodies makes a request with a body wait for room among the bodies
 // in flight; its weight is its length, or the largest body (limit) when
 // unknown. A client that gives up waiting has its context canceled.
-func limitBodies(limit int64) gin.HandlerFunc {
+func limitBodies(limit int64) Handler {
 	inflight := semaphore.NewWeighted(maxBodiesInFlight)
-	return func(c *gin.Context) {
+	return func(c *gin.Context) error {
 		r := c.Request
 		if !hasBody(r) {
-			return
+			return nil
 		}
 		n := r.ContentLength
 		if n < 0 || n > limit {
@@ -64,16 +62,12 @@ func limitBodies(limit int64) gin.HandlerFunc {
 		}
 		n = min(n, maxBodiesInFlight)
 		if err := inflight.Acquire(r.Context(), n); err != nil {
-			abort(c, http.StatusServiceUnavailable, "unavailable", "the server is reading too many bodies at once; retry later")
-			return
+			return NewError(http.StatusServiceUnavailable, "unavailable", "the server is reading too many bodies at once; retry later")
 		}
 		defer inflight.Release(n)
 		c.Next()
+		return nil
 	}
-}
-
-func abort(c *gin.Context, status int, code, message string) {
-	c.AbortWithStatusJSON(status, errorBody{apiError{Code: code, Message: message}})
 }
 
 // hasBody reports whether a request carries a body: a non-zero or unknown

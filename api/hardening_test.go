@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -12,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
@@ -32,11 +30,11 @@ func TestHookNumbersThatDoNotFitAre400(t *testing.T) {
 			{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"x":[1,-2e400]}}}}}`, "options.entity.Contact.filter.x"},
 			{`{"events":["*"],"target_url":"https://x.example","properties":{"deep":{"list":[1,1e999]}}}`, "properties.deep.list[1]"},
 		} {
-			if a := h.do("POST", "/v1/hooks", c.body); a.Code != 400 || a.errorField() != c.field {
-				t.Errorf("POST %s = %d field %q; want 400 naming %s", c.body, a.Code, a.errorField(), c.field)
+			if a := h.Do("POST", "/v1/hooks", c.body); a.Code != 400 || a.ErrorField() != c.field {
+				t.Errorf("POST %s = %d field %q; want 400 naming %s", c.body, a.Code, a.ErrorField(), c.field)
 			}
 		}
-		if a := h.do("GET", "/v1/hooks", ""); a.Code != 200 {
+		if a := h.Do("GET", "/v1/hooks", ""); a.Code != 200 {
 			t.Errorf("GET /v1/hooks = %d %s", a.Code, a.Raw)
 		}
 	})
@@ -58,12 +56,12 @@ func TestStrictDecodingAndControlCharacters(t *testing.T) {
 		{"/v1/hooks", "{\"events\":[\"*\"],\"target_url\":\"https://a.example\",\"secret\":\"secret\\nsecret\"}", "secret"},
 		{"/v1/hooks", "{\"events\":[\"*\"],\"target_url\":\"https://a.example\",\"headers\":{\"X-A\":\"a\\u0007b\"}}", "headers.X-A"},
 	} {
-		if a := h.do("POST", c.path, c.body); a.Code != 400 || a.errorField() != c.field {
-			t.Errorf("POST %s %s = %d field %q; want 400 naming %s", c.path, c.body, a.Code, a.errorField(), c.field)
+		if a := h.Do("POST", c.path, c.body); a.Code != 400 || a.ErrorField() != c.field {
+			t.Errorf("POST %s %s = %d field %q; want 400 naming %s", c.path, c.body, a.Code, a.ErrorField(), c.field)
 		}
 	}
 	// A tab is a legal header value character.
-	if a := h.do("POST", "/v1/hooks", "{\"events\":[\"*\"],\"target_url\":\"https://a.example\",\"headers\":{\"X-A\":\"a\\tb\"}}"); a.Code != 201 {
+	if a := h.Do("POST", "/v1/hooks", "{\"events\":[\"*\"],\"target_url\":\"https://a.example\",\"headers\":{\"X-A\":\"a\\tb\"}}"); a.Code != 201 {
 		t.Errorf("a tab in a header value = %d %s; want 201", a.Code, a.Raw)
 	}
 }
@@ -76,13 +74,13 @@ func TestEventIDsAreWorkflowSafe(t *testing.T) {
 	h := newHarness(t)
 	for _, id := range []string{"évt-1", "c1/hook/4", "a b", "tab\tid", "new\nline", "%2F", strings.Repeat("x", 256), "emoji-🎉"} {
 		body := `{"id":` + quote(id) + `,"event":"Contact.Update","records":[{"id":1}]}`
-		if a := h.do("POST", "/v1/events", body); a.Code != 400 || a.errorField() != "id" {
-			t.Errorf("event id %q = %d field %q; want 400 naming id", id, a.Code, a.errorField())
+		if a := h.Do("POST", "/v1/events", body); a.Code != 400 || a.ErrorField() != "id" {
+			t.Errorf("event id %q = %d field %q; want 400 naming id", id, a.Code, a.ErrorField())
 		}
 	}
 	for _, id := range []string{"evt_123", "0b7a9c4e-2f1d-4c55-9e0a-6f3c2b1a0d9e", "contact:42:update", "crm.sync-7", "a@b+c=d~e", strings.Repeat("x", 255)} {
 		body := `{"id":` + quote(id) + `,"event":"Contact.Update","records":[{"id":1}]}`
-		a := h.do("POST", "/v1/events", body)
+		a := h.Do("POST", "/v1/events", body)
 		if a.Code != 202 {
 			t.Fatalf("event id %q = %d %s; want 202", id, a.Code, a.Raw)
 		}
@@ -95,7 +93,7 @@ func TestEventIDsAreWorkflowSafe(t *testing.T) {
 				t.Errorf("event %q: workflow id %q is not printable ASCII, as gRPC headers need", id, wid)
 			}
 		}
-		if g := h.do("GET", "/v1/events/"+id, ""); g.Code != 200 {
+		if g := h.Do("GET", "/v1/events/"+id, ""); g.Code != 200 {
 			t.Errorf("GET /v1/events/%s = %d; an accepted id must be addressable", id, g.Code)
 		}
 	}
@@ -125,9 +123,9 @@ func quote(s string) string {
 // are served. Bins still capture anything.
 func TestBrowsersCannotReachTheAPI(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends(t)[0])
-	h := api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "q", MaxBody: 1 << 20, MaxRecords: 100,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, LoopbackHosts: true})
-	h = checked(t, h)
+	d := apitest.Deps()
+	d.LoopbackHosts = true
+	h := apitest.With(t, st, d).Handler
 	do := func(method, target, host, ctype, origin, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		req.Host = host
@@ -194,8 +192,8 @@ func decodeField(t *testing.T, body []byte, field string) string {
 func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := newHarnessOn(t, st)
-		hook := h.do("POST", "/v1/hooks", hookJSON)
-		ev := h.do("POST", "/v1/events", `{"id":"e1","event":"Contact.Update","records":[{"id":1}]}`)
+		hook := h.Do("POST", "/v1/hooks", hookJSON)
+		ev := h.Do("POST", "/v1/events", `{"id":"e1","event":"Contact.Update","records":[{"id":1}]}`)
 		if hook.Code != 201 || ev.Code != 202 {
 			t.Fatalf("create = %d, %d", hook.Code, ev.Code)
 		}
@@ -210,7 +208,7 @@ func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 			LastError: reason, WorkflowID: stored.WorkflowID, CreatedAt: now, UpdatedAt: now, CompletedAt: &now}}); err != nil {
 			t.Fatal(err)
 		}
-		got := h.do("GET", "/v1/events/e1", "")
+		got := h.Do("GET", "/v1/events/e1", "")
 		ds, _ := got.Body["deliveries"].([]any)
 		if got.Code != 200 || len(ds) != 1 {
 			t.Fatalf("GET /v1/events/e1 = %d %s", got.Code, got.Raw)
@@ -219,7 +217,7 @@ func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 		if d["status"] != "failed" || d["last_error"] != reason {
 			t.Errorf("delivery = %v; want failed with the reason", d)
 		}
-		if a := h.do("POST", "/v1/deliveries/"+strconv.Itoa(int(d["id"].(float64)))+"/redeliver", ""); a.Code != 409 || !strings.Contains(a.Raw, "no request") {
+		if a := h.Do("POST", "/v1/deliveries/"+strconv.Itoa(int(d["id"].(float64)))+"/redeliver", ""); a.Code != 409 || !strings.Contains(a.Raw, "no request") {
 			t.Errorf("redeliver = %d %s; want 409", a.Code, a.Raw)
 		}
 	})
@@ -232,7 +230,7 @@ func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 func TestUnreadableHookIsListedAndMustBeReplaced(t *testing.T) {
 	b := storetest.Backends(t)[0] // SQLite: a second connection writes what the API never would
 	h := newHarnessOn(t, storetest.Open(t, b))
-	created := h.do("POST", "/v1/hooks", hookJSON)
+	created := h.Do("POST", "/v1/hooks", hookJSON)
 	id := strconv.Itoa(int(created.Body["id"].(float64)))
 	raw, err := gorm.Open(sqlite.Open(b.URL), &gorm.Config{})
 	if err != nil {
@@ -241,15 +239,15 @@ func TestUnreadableHookIsListedAndMustBeReplaced(t *testing.T) {
 	if err := raw.Exec(`UPDATE hooks SET options = '{"chunk_size": "many"' WHERE id = ?`, id).Error; err != nil {
 		t.Fatal(err)
 	}
-	list := h.do("GET", "/v1/hooks", "")
+	list := h.Do("GET", "/v1/hooks", "")
 	data, _ := list.Body["data"].([]any)
 	if list.Code != 200 || len(data) != 1 || !strings.Contains(data[0].(map[string]any)["unreadable"].(string), "options") {
 		t.Fatalf("GET /v1/hooks = %d %s; want the hook, marked unreadable", list.Code, list.Raw)
 	}
-	if a := h.do("PATCH", "/v1/hooks/"+id, `{"name":"renamed"}`); a.Code != 400 || a.errorField() != "options" {
-		t.Errorf("PATCH name = %d field %q; want 400 naming options", a.Code, a.errorField())
+	if a := h.Do("PATCH", "/v1/hooks/"+id, `{"name":"renamed"}`); a.Code != 400 || a.ErrorField() != "options" {
+		t.Errorf("PATCH name = %d field %q; want 400 naming options", a.Code, a.ErrorField())
 	}
-	if a := h.do("PATCH", "/v1/hooks/"+id, `{"options":{"chunk_size":10}}`); a.Code != 200 || a.Body["unreadable"] != nil {
+	if a := h.Do("PATCH", "/v1/hooks/"+id, `{"options":{"chunk_size":10}}`); a.Code != 200 || a.Body["unreadable"] != nil {
 		t.Errorf("PATCH options = %d %s; want 200, readable", a.Code, a.Raw)
 	}
 }

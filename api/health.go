@@ -10,8 +10,9 @@ import (
 )
 
 // healthz answers while the process runs; it checks nothing else.
-func (a *app) healthz(c *gin.Context) {
+func (s *Server) healthz(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	return nil
 }
 
 // readyz answers 200 when the database answers: that is all a trigger
@@ -19,18 +20,19 @@ func (a *app) healthz(c *gin.Context) {
 // whenever Temporal is there. Temporal is checked too and reported, but
 // does not make the API unready: with Temporal away triggers are still
 // accepted (they wait, queued), only redeliveries and recoveries answer 503.
-func (a *app) readyz(c *gin.Context) {
+func (s *Server) readyz(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{"database": "ok", "temporal": "ok"}
 	status := http.StatusOK
-	if err := a.store.Ping(ctx); err != nil {
-		a.log.WarnContext(ctx, "readiness: database unavailable", "err", err)
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "readiness: database unavailable", "err", err)
 		checks["database"], status = "unavailable", http.StatusServiceUnavailable
 	}
-	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		a.log.WarnContext(ctx, "readiness: temporal unavailable (triggers are still accepted)", "err", err)
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		s.log.WarnContext(ctx, "readiness: temporal unavailable (triggers are still accepted)", "err", err)
 		checks["temporal"] = "unavailable"
 	}
 	c.JSON(status, gin.H{"status": map[bool]string{true: "ready", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+	return nil
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-type hookStore interface {
+// HookStore is what managing hooks needs of the data layer: the native API
+// and the vendor APIs (api/superoffice, api/pipeliner) take it.
+type HookStore interface {
 	CreateHook(ctx context.Context, h *models.Hook) error
 	UpdateHook(ctx context.Context, h *models.Hook, from models.HookState) error
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
@@ -43,8 +45,9 @@ type hookRequest struct {
 	ReceiverAuth json.RawMessage `json:"receiver_auth"`
 }
 
-// newHook returns a hook with every default set, for POST and PUT.
-func newHook() *models.Hook {
+// NewHook returns a hook with every default set, for a new hook and for one
+// a request replaces.
+func NewHook() *models.Hook {
 	return &models.Hook{
 		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard,
 		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}},
@@ -110,7 +113,7 @@ type hookResponse struct {
 }
 
 func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
-	secret := maskSecret(h.Secret)
+	secret := MaskSecret(h.Secret)
 	if showSecret {
 		secret = h.Secret
 	}
@@ -131,130 +134,116 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// maskSecret shows only the kind of secret, never any of its characters.
-func maskSecret(s string) string {
+// MaskSecret shows only the kind of secret, never any of its characters.
+func MaskSecret(s string) string {
 	if len(s) > len(signature.SecretPrefix) && s[:len(signature.SecretPrefix)] == signature.SecretPrefix {
 		return signature.SecretPrefix + "********"
 	}
 	return "********"
 }
 
-func (a *app) createHook(c *gin.Context) {
+func (s *Server) createHook(c *gin.Context) error {
 	var req hookRequest
-	if err := decodeJSON(c, maxJSONBody, &req); err != nil {
-		a.fail(c, err)
-		return
+	if err := DecodeJSON(c, &req); err != nil {
+		return err
 	}
-	t, err := tenant(c, req.Tenant)
+	t, err := Tenant(c, req.Tenant)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	h := newHook()
+	h := NewHook()
 	req.apply(h)
 	fresh, err := applyReceiverAuth(req.ReceiverAuth, h)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	if h.Secret == "" {
 		h.Secret = signature.NewSecret()
 	}
-	now := a.now()
+	now := s.Now()
 	h.Tenant, h.Registered, h.Updated = t, now, now
-	h.RegisteredBy, h.UpdatedBy = who(c).id, who(c).id
+	h.RegisteredBy, h.UpdatedBy = Caller(c), Caller(c)
 	if err := h.Validate(payload.Formats); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	if err := a.checkReceiverAuth(c.Request.Context(), h, fresh); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.checkReceiverAuth(c.Request.Context(), h, fresh); err != nil {
+		return err
 	}
-	if err := a.store.CreateHook(c.Request.Context(), h); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.store.CreateHook(c.Request.Context(), h); err != nil {
+		return err
 	}
 	c.Header("Location", "/v1/hooks/"+strconv.FormatInt(h.ID, 10))
 	c.JSON(http.StatusCreated, newHookResponse(h, true))
+	return nil
 }
 
-func (a *app) listHooks(c *gin.Context) {
-	t, err := tenant(c, "")
+func (s *Server) listHooks(c *gin.Context) error {
+	t, err := Tenant(c, "")
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	pg, err := page(c)
+	pg, err := Page(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	q := store.HookQuery{Tenant: t, AfterID: pg.cursor, Limit: pg.limit + 1}
-	if s := c.Query("state"); s != "" {
-		if q.State = models.HookState(s); !q.State.Valid() {
-			a.fail(c, invalidField("state", "must be Active, Stopped or TooManyErrors"))
-			return
+	q := store.HookQuery{Tenant: t, AfterID: pg.Cursor, Limit: pg.Limit + 1}
+	if v := c.Query("state"); v != "" {
+		if q.State = models.HookState(v); !q.State.Valid() {
+			return InvalidField("state", "must be Active, Stopped or TooManyErrors")
 		}
 	}
-	hs, err := a.store.Hooks(c.Request.Context(), q)
+	hs, err := s.store.Hooks(c.Request.Context(), q)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	out := make([]hookResponse, 0, len(hs))
 	for i := range hs {
 		out = append(out, newHookResponse(&hs[i], false))
 	}
-	c.JSON(http.StatusOK, pageOf(out, pg.limit, func(h hookResponse) int64 { return h.ID }))
+	c.JSON(http.StatusOK, PageOf(out, pg.Limit, func(h hookResponse) int64 { return h.ID }))
+	return nil
 }
 
 // loadHook reads the {id} of the path and loads that hook of the caller's tenant.
-func (a *app) loadHook(c *gin.Context) (*models.Hook, bool) {
-	id, err := pathID(c)
+func (s *Server) loadHook(c *gin.Context) (*models.Hook, error) {
+	id, err := PathID(c)
 	if err != nil {
-		a.fail(c, err)
-		return nil, false
+		return nil, err
 	}
-	t, err := tenant(c, "")
+	t, err := Tenant(c, "")
 	if err != nil {
-		a.fail(c, err)
-		return nil, false
+		return nil, err
 	}
-	h, err := a.store.Hook(c.Request.Context(), t, id)
-	if err != nil {
-		a.fail(c, err)
-		return nil, false
-	}
-	return h, true
+	return s.store.Hook(c.Request.Context(), t, id)
 }
 
-func (a *app) getHook(c *gin.Context) {
-	if h, ok := a.loadHook(c); ok {
-		c.JSON(http.StatusOK, newHookResponse(h, false))
+func (s *Server) getHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
+	c.JSON(http.StatusOK, newHookResponse(h, false))
+	return nil
 }
 
 // updateHook serves PUT (replace: fields not given take their defaults; the
 // secret and receiver_auth are kept unless given) and PATCH (merge: only
 // given fields change).
-func (a *app) updateHook(c *gin.Context) {
-	h, ok := a.loadHook(c)
-	if !ok {
-		return
+func (s *Server) updateHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
 	from := h.State
 	var req hookRequest
-	if err := decodeJSON(c, maxJSONBody, &req); err != nil {
-		a.fail(c, err)
-		return
+	if err := DecodeJSON(c, &req); err != nil {
+		return err
 	}
 	if req.Tenant != "" && req.Tenant != h.Tenant {
-		a.fail(c, invalidField("tenant", "a hook cannot move to another tenant"))
-		return
+		return InvalidField("tenant", "a hook cannot move to another tenant")
 	}
 	if c.Request.Method == http.MethodPut {
-		fresh := newHook()
+		fresh := NewHook()
 		fresh.ID, fresh.Tenant, fresh.Secret = h.ID, h.Tenant, h.Secret
 		fresh.Registered, fresh.RegisteredBy = h.Registered, h.RegisteredBy
 		fresh.PreviousSecret, fresh.PreviousSecretExpires = h.PreviousSecret, h.PreviousSecretExpires
@@ -265,33 +254,30 @@ func (a *app) updateHook(c *gin.Context) {
 	req.apply(h)
 	newAuth, err := applyReceiverAuth(req.ReceiverAuth, h)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	h.Updated, h.UpdatedBy = a.now(), who(c).id
+	h.Updated, h.UpdatedBy = s.Now(), Caller(c)
 	if err := h.Validate(payload.Formats); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	if err := a.checkReceiverAuth(c.Request.Context(), h, newAuth); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.checkReceiverAuth(c.Request.Context(), h, newAuth); err != nil {
+		return err
 	}
-	if err := a.saveHook(c.Request.Context(), h, from); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.SaveHook(c.Request.Context(), h, from); err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, newHookResponse(h, false))
+	return nil
 }
 
-func (a *app) deleteHook(c *gin.Context) {
-	h, ok := a.loadHook(c)
-	if !ok {
-		return
+func (s *Server) deleteHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
-	if err := a.store.DeleteHook(c.Request.Context(), h.Tenant, h.ID); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.store.DeleteHook(c.Request.Context(), h.Tenant, h.ID); err != nil {
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }

@@ -23,24 +23,20 @@ type lifecycleStore interface {
 	Notifications(ctx context.Context, q store.NotificationQuery) ([]models.Notification, error)
 }
 
-// lifecycle serves what a hook owner does once a receiver failed (SPEC §7,
-// docs/failures.md): test the target, activate the hook, recover what it
-// missed, redeliver one delivery.
-type lifecycle struct {
-	*app
-	tester Tester
-}
+// What a hook owner does once a receiver failed (SPEC §7, docs/failures.md):
+// test the target, activate the hook, recover what it missed, redeliver one
+// delivery.
 
-func errConflict(message string) error { return newError(http.StatusConflict, "conflict", message) }
+func errConflict(message string) error { return NewError(http.StatusConflict, "conflict", message) }
 
 // start starts a workflow on the task queue, bounded in time like a
 // trigger's. An id that is already running (or, with a reject-duplicate
 // policy, ran) is no error: the caller asked for what exists.
-func (a *app) start(ctx context.Context, opts client.StartWorkflowOptions, workflow any, in any) error {
+func (s *Server) start(ctx context.Context, opts client.StartWorkflowOptions, workflow any, in any) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	opts.TaskQueue = a.taskQueue
-	_, err := a.temporal.ExecuteWorkflow(ctx, opts, workflow, in)
+	opts.TaskQueue = s.taskQueue
+	_, err := s.temporal.ExecuteWorkflow(ctx, opts, workflow, in)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return fmt.Errorf("%w: start workflow %s: %w", errTemporalDown, opts.ID, err)
 	}
@@ -54,52 +50,51 @@ func transitionAt(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 
 // tellStateChange emits the state-change event of h moving to state to.
 // The state change stands even when the event cannot be started; that is
 // logged, not answered as an error.
-func (a *app) tellStateChange(ctx context.Context, h *models.Hook, to models.HookState, transition string) {
-	ev, err := models.NewStateEvent(h, to, transition, a.now())
+func (s *Server) tellStateChange(ctx context.Context, h *models.Hook, to models.HookState, transition string) {
+	ev, err := models.NewStateEvent(h, to, transition, s.Now())
 	if err == nil {
 		ev.WorkflowID = workflows.FanoutWorkflowID(h.Tenant, ev.ID)
-		_, err = a.accept(ctx, ev)
+		_, err = s.accept(ctx, ev)
 	}
 	if err != nil {
-		a.log.Error("could not emit the state-change event", "hook_id", h.ID, "state", to, "err", err)
+		s.log.Error("could not emit the state-change event", "hook_id", h.ID, "state", to, "err", err)
 	}
 }
 
-// saveHook saves a user's edit of h (PUT, PATCH, SuperOffice's SaveWebhook)
+// SaveHook saves a user's edit of h (PUT, PATCH, SuperOffice's SaveWebhook)
 // that started from state from. When the edit changes the state it emits
 // the state-change event.
-func (a *app) saveHook(ctx context.Context, h *models.Hook, from models.HookState) error {
+func (s *Server) SaveHook(ctx context.Context, h *models.Hook, from models.HookState) error {
 	to := h.State
-	if err := a.store.UpdateHook(ctx, h, from); err != nil {
+	if err := s.store.UpdateHook(ctx, h, from); err != nil {
 		return err
 	}
 	if to != from {
-		a.tellStateChange(ctx, h, to, transitionAt(h.Updated))
+		s.tellStateChange(ctx, h, to, transitionAt(h.Updated))
 	}
 	return nil
 }
 
 // activateHook turns a hook Active again with its failure count reset, and
 // emits webhook.started. Activating an Active hook changes nothing.
-func (l *lifecycle) activateHook(c *gin.Context) {
-	h, ok := l.loadHook(c)
-	if !ok {
-		return
-	}
-	ctx, now := c.Request.Context(), l.now()
-	changed, err := l.store.SetHookState(ctx, h.ID, "", models.StateActive, now)
+func (s *Server) activateHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
-	if h, err = l.store.Hook(ctx, h.Tenant, h.ID); err != nil {
-		l.fail(c, err)
-		return
+	ctx, now := c.Request.Context(), s.Now()
+	changed, err := s.store.SetHookState(ctx, h.ID, "", models.StateActive, now)
+	if err != nil {
+		return err
+	}
+	if h, err = s.store.Hook(ctx, h.Tenant, h.ID); err != nil {
+		return err
 	}
 	if changed {
-		l.tellStateChange(ctx, h, models.StateActive, transitionAt(now))
+		s.tellStateChange(ctx, h, models.StateActive, transitionAt(now))
 	}
 	c.JSON(http.StatusOK, newHookResponse(h, false))
+	return nil
 }
 
 // requireActive refuses to send a hook's deliveries again while it is off:
@@ -126,100 +121,89 @@ type redeliveryAnswer struct {
 // delivery of the hook created since "since" again, once each, with the
 // same ids. The workflow id derives from hook and since: asking again while
 // it runs starts nothing; asking again later sends what failed since.
-func (l *lifecycle) recoverHook(c *gin.Context) {
-	h, ok := l.loadHook(c)
-	if !ok {
-		return
+func (s *Server) recoverHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
 	var req recoverRequest
-	if err := decodeJSON(c, maxJSONBody, &req); err != nil {
-		l.fail(c, err)
-		return
+	if err := DecodeJSON(c, &req); err != nil {
+		return err
 	}
 	if req.Since == "" {
-		l.fail(c, models.Invalid("since", "is required: the RFC 3339 time to recover from, such as 2026-01-02T15:04:05Z"))
-		return
+		return models.Invalid("since", "is required: the RFC 3339 time to recover from, such as 2026-01-02T15:04:05Z")
 	}
 	since, err := time.Parse(time.RFC3339Nano, req.Since)
 	if err != nil {
-		l.fail(c, models.Invalid("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z"))
-		return
+		return models.Invalid("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
 	if err := requireActive(h); err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	since = since.UTC()
 	id := workflows.RecoverWorkflowID(h.Tenant, h.ID, since)
-	err = l.start(c.Request.Context(), client.StartWorkflowOptions{
+	err = s.start(c.Request.Context(), client.StartWorkflowOptions{
 		ID:                       id,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    hookAttributes(h.Tenant, h.ID),
 	}, workflows.Recover, workflows.RecoverInput{Tenant: h.Tenant, HookID: h.ID, Since: since})
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusAccepted, redeliveryAnswer{WorkflowID: id, HookID: h.ID, Since: &since})
+	return nil
 }
 
 // redeliver sends one ended delivery again with the same id. The workflow
 // id names the delivery's next redelivery number, so requests made before
 // it starts (a double click) share one redelivery.
-func (l *lifecycle) redeliver(c *gin.Context) {
-	id, err := pathID(c)
+func (s *Server) redeliver(c *gin.Context) error {
+	id, err := PathID(c)
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
-	t, err := tenant(c, "")
+	t, err := Tenant(c, "")
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
-	d, err := l.store.Delivery(ctx, t, id)
+	d, err := s.store.Delivery(ctx, t, id)
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	if d.Status == models.DeliveryPending {
 		if running := workflows.RedeliverWorkflowID(d.Tenant, d.ID, d.Redeliveries); d.WorkflowID == running {
 			c.JSON(http.StatusAccepted, redeliveryAnswer{WorkflowID: running, HookID: d.HookID, DeliveryID: d.ID})
-			return
+			return nil
 		}
-		l.fail(c, errConflict(fmt.Sprintf("delivery %d is pending: workflow %s is still sending it", d.ID, d.WorkflowID)))
-		return
+		return errConflict(fmt.Sprintf("delivery %d is pending: workflow %s is still sending it", d.ID, d.WorkflowID))
 	}
 	if d.Count == 0 {
-		l.fail(c, errConflict(fmt.Sprintf("delivery %d has no request to send: %s; fix the hook and send the event again", d.ID, d.LastError)))
-		return
+		return errConflict(fmt.Sprintf("delivery %d has no request to send: %s; fix the hook and send the event again", d.ID, d.LastError))
 	}
-	h, err := l.store.Hook(ctx, d.Tenant, d.HookID)
+	h, err := s.store.Hook(ctx, d.Tenant, d.HookID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errConflict(fmt.Sprintf("delivery %d cannot be sent again: its hook %d was deleted", d.ID, d.HookID))
 	}
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	if err := requireActive(h); err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	wid := workflows.RedeliverWorkflowID(d.Tenant, d.ID, d.Redeliveries+1)
-	err = l.start(ctx, client.StartWorkflowOptions{
+	err = s.start(ctx, client.StartWorkflowOptions{
 		ID:                       wid,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    hookAttributes(d.Tenant, d.HookID),
 	}, workflows.Redeliver, workflows.RedeliverInput{Tenant: d.Tenant, DeliveryID: d.ID, Generation: d.Redeliveries + 1})
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusAccepted, redeliveryAnswer{WorkflowID: wid, HookID: d.HookID, DeliveryID: d.ID})
+	return nil
 }
 
 // hookAttributes let the Temporal UI find a redelivery among the hook's workflows.
@@ -240,19 +224,19 @@ type testAnswer struct {
 // testHook sends one signed test request (event webhook.test, sample record
 // {"id": 0}) to the hook's target now, whatever the hook's state, and
 // answers what came back. Nothing is stored.
-func (l *lifecycle) testHook(c *gin.Context) {
-	h, ok := l.loadHook(c)
-	if !ok {
-		return
-	}
-	if l.tester == nil {
-		l.fail(c, newError(http.StatusNotImplemented, "not_configured", "this server cannot send test deliveries"))
-		return
-	}
-	r, err := l.tester.TestHook(c.Request.Context(), h)
+func (s *Server) testHook(c *gin.Context) error {
+	h, err := s.loadHook(c)
 	if err != nil {
-		l.fail(c, err)
-		return
+		return err
+	}
+	tester, err := s.Tester()
+	if err != nil {
+		return err
+	}
+	r, err := tester.TestHook(c.Request.Context(), h)
+	if err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, testAnswer{OK: r.OK(), StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Body, Error: r.Error})
+	return nil
 }

@@ -25,34 +25,32 @@ type notificationResponse struct {
 
 // listNotifications pages the mails hookflow sent or kept, newest first,
 // filtered by ?hook_id=.
-func (a *app) listNotifications(c *gin.Context) {
+func (s *Server) listNotifications(c *gin.Context) error {
 	t, hookID, err := tenantAndHook(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	pg, err := page(c)
+	pg, err := Page(c)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	q := store.NotificationQuery{Tenant: t, HookID: hookID, BeforeID: pg.cursor, Limit: pg.limit + 1}
-	ns, err := a.store.Notifications(c.Request.Context(), q)
+	q := store.NotificationQuery{Tenant: t, HookID: hookID, BeforeID: pg.Cursor, Limit: pg.Limit + 1}
+	ns, err := s.store.Notifications(c.Request.Context(), q)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	out := make([]notificationResponse, len(ns))
 	for i, n := range ns {
 		out[i] = notificationResponse{ID: n.ID, Tenant: n.Tenant, HookID: n.HookID, Kind: n.Kind, Recipient: n.Recipient,
 			Subject: n.Subject, Body: n.Body, CreatedAt: n.CreatedAt, SentAt: n.SentAt, Error: n.Error}
 	}
-	c.JSON(http.StatusOK, pageOf(out, pg.limit, func(n notificationResponse) int64 { return n.ID }))
+	c.JSON(http.StatusOK, PageOf(out, pg.Limit, func(n notificationResponse) int64 { return n.ID }))
+	return nil
 }
 
 // tenantAndHook reads the caller's tenant and a list's ?hook_id= filter (0: every hook).
 func tenantAndHook(c *gin.Context) (string, int64, error) {
-	t, err := tenant(c, "")
+	t, err := Tenant(c, "")
 	if err != nil {
 		return "", 0, err
 	}

@@ -20,11 +20,11 @@ var openapiYAML []byte
 var openapiJSON = sync.OnceValues(func() ([]byte, error) { return yaml.YAMLToJSON(openapiYAML) })
 
 // openapi answers GET /openapi.json.
-func (a *app) openapi(c *gin.Context) {
+func (s *Server) openapi(c *gin.Context) error {
 	b, err := openapiJSON()
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	c.Data(http.StatusOK, "application/json", b)
+	return nil
 }

@@ -48,7 +48,7 @@ func applyReceiverAuth(raw json.RawMessage, h *models.Hook) (fresh bool, err err
 		return false, nil
 	}
 	if !bytes.HasPrefix(raw, []byte("{")) {
-		return false, invalidField("receiver_auth", `must be an object such as {"type": "bearer", "token": "…"}, or null to remove it`)
+		return false, InvalidField("receiver_auth", `must be an object such as {"type": "bearer", "token": "…"}, or null to remove it`)
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
@@ -56,9 +56,9 @@ func applyReceiverAuth(raw json.RawMessage, h *models.Hook) (fresh bool, err err
 	if err := d.Decode(&auth); err != nil {
 		var he *httpError
 		if errors.As(jsonError(err), &he) && len(he.details) == 1 {
-			return false, invalidField("receiver_auth."+he.details[0].Field, he.details[0].Problem)
+			return false, InvalidField("receiver_auth."+he.details[0].Field, he.details[0].Problem)
 		}
-		return false, invalidField("receiver_auth", "is not a valid object")
+		return false, InvalidField("receiver_auth", "is not a valid object")
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &fields) // decoded above, so an object
@@ -70,11 +70,11 @@ func applyReceiverAuth(raw json.RawMessage, h *models.Hook) (fresh bool, err err
 }
 
 // checkReceiverAuth tries credentials a request gave, once the hook is valid.
-func (a *app) checkReceiverAuth(ctx context.Context, h *models.Hook, fresh bool) error {
-	if !fresh || a.authCheck == nil || h.ReceiverAuth == nil {
+func (s *Server) checkReceiverAuth(ctx context.Context, h *models.Hook, fresh bool) error {
+	if !fresh || s.authCheck == nil || h.ReceiverAuth == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, receiverAuthCheckTimeout)
 	defer cancel()
-	return a.authCheck.Check(ctx, h.ReceiverAuth)
+	return s.authCheck.Check(ctx, h.ReceiverAuth)
 }

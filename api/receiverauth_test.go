@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 )
 
@@ -21,14 +22,14 @@ func hookWithAuth(target, auth string) string {
 // PUT), null and the shown form behave as Svix and Convoy users expect.
 func TestReceiverAuthIsWriteOnly(t *testing.T) {
 	h := newHarness(t)
-	created := h.do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", `{"type":"basic","username":"crm","password":"pa55-w0rd-9"}`))
-	if created.Code != 201 || jsonOf(created.Body["receiver_auth"]) != `{"type":"basic"}` || strings.Contains(created.Raw, "pa55-w0rd-9") {
+	created := h.Do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", `{"type":"basic","username":"crm","password":"pa55-w0rd-9"}`))
+	if created.Code != 201 || apitest.JSONOf(created.Body["receiver_auth"]) != `{"type":"basic"}` || strings.Contains(created.Raw, "pa55-w0rd-9") {
 		t.Fatalf("create = %d %s", created.Code, created.Raw)
 	}
 	id := jsonID(created.Body)
 	password := func() string {
 		t.Helper()
-		stored, err := h.store.Hook(t.Context(), "", mustAtoi(t, id))
+		stored, err := h.Store.Hook(t.Context(), "", mustAtoi(t, id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,8 +46,8 @@ func TestReceiverAuthIsWriteOnly(t *testing.T) {
 		{"PATCH", `{"receiver_auth":{"type":"basic","username":"crm","password":"n3w-pass"}}`, `{"type":"basic"}`, "n3w-pass"},
 		{"PATCH", `{"receiver_auth":null}`, `null`, "<none>"},
 	} {
-		a := h.do(step.method, "/v1/hooks/"+id, step.body)
-		if a.Code != 200 || jsonOf(a.Body["receiver_auth"]) != step.wantType || strings.Contains(a.Raw, step.wantPassword) {
+		a := h.Do(step.method, "/v1/hooks/"+id, step.body)
+		if a.Code != 200 || apitest.JSONOf(a.Body["receiver_auth"]) != step.wantType || strings.Contains(a.Raw, step.wantPassword) {
 			t.Fatalf("%s %s = %d %s; want receiver_auth %s", step.method, step.body, a.Code, a.Raw, step.wantType)
 		}
 		if got := password(); got != step.wantPassword {
@@ -54,11 +55,11 @@ func TestReceiverAuthIsWriteOnly(t *testing.T) {
 		}
 	}
 	// The shown form of another type is a new, incomplete object.
-	h.do("PATCH", "/v1/hooks/"+id, `{"receiver_auth":{"type":"bearer","token":"t-1"}}`)
-	if a := h.do("PATCH", "/v1/hooks/"+id, `{"receiver_auth":{"type":"basic"}}`); a.Code != 400 || a.errorField() != "receiver_auth.username" {
+	h.Do("PATCH", "/v1/hooks/"+id, `{"receiver_auth":{"type":"bearer","token":"t-1"}}`)
+	if a := h.Do("PATCH", "/v1/hooks/"+id, `{"receiver_auth":{"type":"basic"}}`); a.Code != 400 || a.ErrorField() != "receiver_auth.username" {
 		t.Errorf("switching type without credentials = %d %s", a.Code, a.Raw)
 	}
-	if list := h.do("GET", "/v1/hooks", ""); strings.Contains(list.Raw, "t-1") || !strings.Contains(list.Raw, `"receiver_auth":{"type":"bearer"}`) {
+	if list := h.Do("GET", "/v1/hooks", ""); strings.Contains(list.Raw, "t-1") || !strings.Contains(list.Raw, `"receiver_auth":{"type":"bearer"}`) {
 		t.Errorf("list = %s", list.Raw)
 	}
 }
@@ -98,22 +99,22 @@ func TestBadReceiverAuth(t *testing.T) {
 		{oauth("a-wrong-secret"), "receiver_auth.client_secret"},
 	}
 	for _, tt := range tests {
-		a := h.do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", tt.auth))
-		if a.Code != 400 || a.errorField() != tt.field {
+		a := h.Do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", tt.auth))
+		if a.Code != 400 || a.ErrorField() != tt.field {
 			t.Errorf("receiver_auth %.80s = %d %s; want 400 naming %s", tt.auth, a.Code, a.Raw, tt.field)
 		}
 		if strings.Contains(a.Raw, "a-wrong-secret") || strings.Contains(a.Raw, "PRIVATE KEY") {
 			t.Errorf("the answer repeats a credential: %s", a.Raw)
 		}
 	}
-	if a := h.do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", oauth("the-right-secret"))); a.Code != 201 {
+	if a := h.Do("POST", "/v1/hooks", hookWithAuth("https://receiver.example.com/", oauth("the-right-secret"))); a.Code != 201 {
 		t.Errorf("valid OAuth credentials = %d %s", a.Code, a.Raw)
 	}
 	if n := len(ts.Issued()); n != 1 {
 		t.Errorf("saving fetched %d tokens, want 1 (the check)", n)
 	}
-	a := h.do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://r.example.com/","headers":{"Authorization":"Bearer x"},"receiver_auth":{"type":"bearer","token":"y"}}`)
-	if a.Code != 400 || a.errorField() != "headers.Authorization" {
+	a := h.Do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://r.example.com/","headers":{"Authorization":"Bearer x"},"receiver_auth":{"type":"bearer","token":"y"}}`)
+	if a.Code != 400 || a.ErrorField() != "headers.Authorization" {
 		t.Errorf("an Authorization header beside bearer auth = %d %s", a.Code, a.Raw)
 	}
 }
@@ -133,19 +134,19 @@ func TestVendorAPIsAndTestsKeepReceiverAuth(t *testing.T) {
 		}
 	}))
 	defer rcv.Close()
-	created := h.do("POST", "/v1/hooks", hookWithAuth(rcv.URL, `{"type":"bearer","token":"vendor-token-1"}`))
+	created := h.Do("POST", "/v1/hooks", hookWithAuth(rcv.URL, `{"type":"bearer","token":"vendor-token-1"}`))
 	id := jsonID(created.Body)
-	saved := h.do("POST", agent+"SaveWebhook", `{"WebhookId":`+id+`,"Name":"renamed","Events":["contact.created"],"TargetUrl":"`+rcv.URL+`"}`)
+	saved := h.Do("POST", "/api/v1/Agents/Webhook/SaveWebhook", `{"WebhookId":`+id+`,"Name":"renamed","Events":["contact.created"],"TargetUrl":"`+rcv.URL+`"}`)
 	if saved.Code != 200 || strings.Contains(saved.Raw, "vendor-token-1") || strings.Contains(saved.Raw, "receiver_auth") {
 		t.Fatalf("SaveWebhook = %d %s", saved.Code, saved.Raw)
 	}
-	if got := h.do("GET", "/v1/hooks/"+id, ""); got.Body["name"] != "renamed" || jsonOf(got.Body["receiver_auth"]) != `{"type":"bearer"}` {
+	if got := h.Do("GET", "/v1/hooks/"+id, ""); got.Body["name"] != "renamed" || apitest.JSONOf(got.Body["receiver_auth"]) != `{"type":"bearer"}` {
 		t.Errorf("after SaveWebhook the hook is %s", got.Raw)
 	}
-	if a := h.do("POST", "/v1/hooks/"+id+"/test", ""); a.Code != 200 || a.Body["ok"] != true {
+	if a := h.Do("POST", "/v1/hooks/"+id+"/test", ""); a.Code != 200 || a.Body["ok"] != true {
 		t.Errorf("test delivery = %d %s", a.Code, a.Raw)
 	}
-	if a := h.do("POST", agent+"TestWebhook", `{"Webhook":{"WebhookId":`+id+`,"Name":"renamed","Events":["contact.created"],"TargetUrl":"`+rcv.URL+`"}}`); a.Code != 200 || a.Body["Success"] != true {
+	if a := h.Do("POST", "/api/v1/Agents/Webhook/TestWebhook", `{"Webhook":{"WebhookId":`+id+`,"Name":"renamed","Events":["contact.created"],"TargetUrl":"`+rcv.URL+`"}}`); a.Code != 200 || a.Body["Success"] != true {
 		t.Errorf("SuperOffice TestWebhook = %d %s", a.Code, a.Raw)
 	}
 	mu.Lock()

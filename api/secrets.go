@@ -22,14 +22,17 @@ type secretResponse struct {
 	PreviousSecretExpires *time.Time `json:"previous_secret_expires,omitempty"`
 }
 
-func (a *app) getHookSecret(c *gin.Context) {
-	if h, ok := a.loadHook(c); ok {
-		out := secretResponse{Secret: h.Secret}
-		if h.PreviousSecret != "" && h.PreviousSecretExpires != nil && a.now().Before(*h.PreviousSecretExpires) {
-			out.PreviousSecretExpires = h.PreviousSecretExpires
-		}
-		c.JSON(http.StatusOK, out)
+func (s *Server) getHookSecret(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
+	out := secretResponse{Secret: h.Secret}
+	if h.PreviousSecret != "" && h.PreviousSecretExpires != nil && s.Now().Before(*h.PreviousSecretExpires) {
+		out.PreviousSecretExpires = h.PreviousSecretExpires
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
 }
 
 type rotateRequest struct {
@@ -40,24 +43,22 @@ type rotateRequest struct {
 // rotateHookSecret replaces the hook's secret. For the grace period every
 // standard delivery carries two signatures, one per secret, as Standard
 // Webhooks allows, so a receiver can switch at its own pace.
-func (a *app) rotateHookSecret(c *gin.Context) {
-	h, ok := a.loadHook(c)
-	if !ok {
-		return
+func (s *Server) rotateHookSecret(c *gin.Context) error {
+	h, err := s.loadHook(c)
+	if err != nil {
+		return err
 	}
 	var req rotateRequest
 	if c.Request.ContentLength != 0 {
-		if err := decodeJSON(c, maxJSONBody, &req); err != nil {
-			a.fail(c, err)
-			return
+		if err := DecodeJSON(c, &req); err != nil {
+			return err
 		}
 	}
 	grace := defaultGrace
 	if req.GracePeriod != "" {
 		d, err := time.ParseDuration(req.GracePeriod)
 		if err != nil || d < 0 || d > maxGrace {
-			a.fail(c, invalidField("grace_period", "must be a Go duration from 0s to 168h, such as 24h"))
-			return
+			return InvalidField("grace_period", "must be a Go duration from 0s to 168h, such as 24h")
 		}
 		grace = d
 	}
@@ -65,20 +66,18 @@ func (a *app) rotateHookSecret(c *gin.Context) {
 		req.Secret = signature.NewSecret()
 	}
 	if req.Secret == h.Secret {
-		a.fail(c, invalidField("secret", "must differ from the current secret"))
-		return
+		return InvalidField("secret", "must differ from the current secret")
 	}
-	now := a.now()
+	now := s.Now()
 	expires := now.Add(grace)
 	h.PreviousSecret, h.PreviousSecretExpires, h.Secret = h.Secret, &expires, req.Secret
-	h.Updated, h.UpdatedBy = now, who(c).id
+	h.Updated, h.UpdatedBy = now, Caller(c)
 	if err := h.Validate(payload.Formats); err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	if err := a.store.UpdateHook(c.Request.Context(), h, h.State); err != nil {
-		a.fail(c, err)
-		return
+	if err := s.store.UpdateHook(c.Request.Context(), h, h.State); err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, secretResponse{Secret: h.Secret, PreviousSecretExpires: &expires})
+	return nil
 }

@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
+	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -29,7 +27,7 @@ const (
 // twoTenants is an API with keys for all tenants, for acme and for evil,
 // and one hook, event and delivery of acme.
 type twoTenants struct {
-	*harness
+	*apitest.Harness
 	st                 *store.Store
 	hookID, deliveryID int64
 	eventID, binID     string
@@ -37,17 +35,15 @@ type twoTenants struct {
 
 func newTwoTenants(t *testing.T) *twoTenants {
 	st := storetest.Open(t, storetest.Backends(t)[0])
-	ft := &fakeTemporal{}
 	keys := []config.APIKey{{Key: adminKey}, {Key: acmeKey, Tenant: "acme"}, {Key: evilKey, Tenant: "evil"}}
-	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	tt := &twoTenants{harness: &harness{t: t, h: checked(t, h), engine: h.(*gin.Engine), temporal: ft, key: acmeKey}, st: st}
-	hook := tt.do("POST", "/v1/hooks", hookJSON)
+	tt := &twoTenants{Harness: apitest.NewOn(t, st, keys...), st: st}
+	tt.Key = acmeKey
+	hook := tt.Do("POST", "/v1/hooks", hookJSON)
 	if hook.Code != 201 {
 		t.Fatalf("create hook: %s", hook.Raw)
 	}
 	fmt.Sscan(jsonID(hook.Body), &tt.hookID)
-	ev := tt.do("POST", "/v1/events", `{"id":"acme-evt","event":"Contact.Update","data":{"id":1}}`)
+	ev := tt.Do("POST", "/v1/events", `{"id":"acme-evt","event":"Contact.Update","data":{"id":1}}`)
 	if ev.Code != 202 {
 		t.Fatalf("trigger: %s", ev.Raw)
 	}
@@ -63,7 +59,7 @@ func newTwoTenants(t *testing.T) *twoTenants {
 	}
 	ds, _ := st.HookDeliveries(context.Background(), stored.PK, tt.hookID, 0, 1)
 	tt.deliveryID = ds[0].ID
-	bin := tt.do("POST", "/v1/bins", "")
+	bin := tt.Do("POST", "/v1/bins", "")
 	if bin.Code != 201 {
 		t.Fatalf("create bin: %s", bin.Raw)
 	}
@@ -80,7 +76,7 @@ func newTwoTenants(t *testing.T) *twoTenants {
 // routes must be added here: the test fails on a route it does not know.
 func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	tt := newTwoTenants(t)
-	tt.key = evilKey
+	tt.Key = evilKey
 	ids := map[string]string{
 		"/v1/hooks/":      fmt.Sprint(tt.hookID),
 		"/v1/events/":     tt.eventID,
@@ -89,7 +85,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		"/api/v100/rest/spaces/:space/entities/Webhooks/": fmt.Sprint(tt.hookID),
 	}
 	checked := 0
-	for _, r := range tt.engine.Routes() {
+	for _, r := range tt.Server.RouteList() {
 		// A bin's keyless URLs answer whoever knows its random id, whatever
 		// the key (docs/bins.md); TestBinTenantIsolation covers /v1/bins.
 		if !strings.Contains(r.Path, ":id") || strings.HasPrefix(r.Path, "/bins/") {
@@ -106,7 +102,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			continue
 		}
 		path = strings.Replace(path, ":space", "evil", 1) // evil's own space, acme's hook id
-		a := tt.do(r.Method, path, `{}`)
+		a := tt.Do(r.Method, path, `{}`)
 		if a.Code != 404 || strings.Contains(a.Raw, "acme") {
 			t.Errorf("evil %s %s = %d %s; want 404 and nothing of acme's", r.Method, path, a.Code, a.Raw)
 		}
@@ -114,23 +110,23 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	// SuperOffice's RPC calls carry the id in the body or query.
 	for _, call := range []string{"GetWebhook", "DeleteWebhook"} {
-		a := tt.do("POST", fmt.Sprintf("/api/v1/Agents/Webhook/%s?webhookId=%d", call, tt.hookID), "")
+		a := tt.Do("POST", fmt.Sprintf("/api/v1/Agents/Webhook/%s?webhookId=%d", call, tt.hookID), "")
 		if a.Code != 404 {
 			t.Errorf("evil %s(acme's hook) = %d %s", call, a.Code, a.Raw)
 		}
 		checked++
 	}
-	if a := tt.do("POST", "/api/v1/Agents/Webhook/SaveWebhook", fmt.Sprintf(`{"WebhookId":%d,"Events":["*"],"TargetUrl":"https://evil.example/"}`, tt.hookID)); a.Code != 404 {
+	if a := tt.Do("POST", "/api/v1/Agents/Webhook/SaveWebhook", fmt.Sprintf(`{"WebhookId":%d,"Events":["*"],"TargetUrl":"https://evil.example/"}`, tt.hookID)); a.Code != 404 {
 		t.Errorf("evil SaveWebhook over acme's hook = %d %s", a.Code, a.Raw)
 	}
 	// Lists show only the caller's tenant.
 	for _, path := range []string{"/v1/hooks", "/api/v100/rest/spaces/evil/entities/Webhooks", "/v1/notifications",
 		"/v1/deliveries", fmt.Sprintf("/v1/deliveries?hook_id=%d", tt.hookID), fmt.Sprintf("/v1/notifications?hook_id=%d", tt.hookID)} {
-		if a := tt.do("GET", path, ""); (a.Code != 200 && a.Code != 404) || strings.Contains(a.Raw, "receiver.example.com") || strings.Contains(a.Raw, "acme") {
+		if a := tt.Do("GET", path, ""); (a.Code != 200 && a.Code != 404) || strings.Contains(a.Raw, "receiver.example.com") || strings.Contains(a.Raw, "acme") {
 			t.Errorf("evil GET %s = %d %s", path, a.Code, a.Raw)
 		}
 	}
-	if a := tt.do("POST", "/api/v1/Agents/Webhook/GetAllWebhooks", "{}"); a.Code != 200 || strings.Contains(a.Raw, "receiver.example.com") {
+	if a := tt.Do("POST", "/api/v1/Agents/Webhook/GetAllWebhooks", "{}"); a.Code != 200 || strings.Contains(a.Raw, "receiver.example.com") {
 		t.Errorf("evil GetAllWebhooks = %d %s", a.Code, a.Raw)
 	}
 	// A scoped key cannot name another tenant.
@@ -139,23 +135,23 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		{"GET", "/api/v100/rest/spaces/acme/entities/Webhooks", ""},
 		{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"tenant":"acme"}`},
 	} {
-		if a := tt.do(try.method, try.path, try.body); a.Code != 403 {
+		if a := tt.Do(try.method, try.path, try.body); a.Code != 403 {
 			t.Errorf("evil %s %s naming acme = %d %s, want 403", try.method, try.path, a.Code, a.Raw)
 		}
 	}
 	// The owner still sees it all, and an all-tenant key can act for acme explicitly.
-	tt.key = acmeKey
-	if a := tt.do("GET", fmt.Sprintf("/v1/deliveries/%d", tt.deliveryID), ""); a.Code != 200 {
+	tt.Key = acmeKey
+	if a := tt.Do("GET", fmt.Sprintf("/v1/deliveries/%d", tt.deliveryID), ""); a.Code != 200 {
 		t.Errorf("acme reading its own delivery = %d", a.Code)
 	}
-	if a := tt.do("GET", "/v1/notifications", ""); !strings.Contains(a.Raw, "acme hook off") {
+	if a := tt.Do("GET", "/v1/notifications", ""); !strings.Contains(a.Raw, "acme hook off") {
 		t.Errorf("acme does not see its own notification: %s", a.Raw)
 	}
-	tt.key = adminKey
-	if a := tt.do("GET", "/v1/events/acme-evt?tenant=acme", ""); a.Code != 200 {
+	tt.Key = adminKey
+	if a := tt.Do("GET", "/v1/events/acme-evt?tenant=acme", ""); a.Code != 200 {
 		t.Errorf("admin reading acme's event for acme = %d", a.Code)
 	}
-	if a := tt.do("GET", "/v1/events/acme-evt", ""); a.Code != 404 {
+	if a := tt.Do("GET", "/v1/events/acme-evt", ""); a.Code != 404 {
 		t.Errorf("admin reading acme's event as the default tenant = %d, want 404", a.Code)
 	}
 	t.Logf("checked %d routes across tenants", checked)
@@ -236,15 +232,15 @@ func TestBadRequestsAreNamed4xx(t *testing.T) {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	for _, c := range cases {
-		a := tt.do(c.method, c.path, c.body)
-		if a.Code != c.status || a.errorCode() != c.code || a.errorField() != c.field {
+		a := tt.Do(c.method, c.path, c.body)
+		if a.Code != c.status || a.ErrorCode() != c.code || a.ErrorField() != c.field {
 			body := c.body[:min(len(c.body), 70)]
-			t.Errorf("%s %s %s = %d %q field %q; want %d %q field %q\n  %s", c.method, c.path, body, a.Code, a.errorCode(), a.errorField(),
+			t.Errorf("%s %s %s = %d %q field %q; want %d %q field %q\n  %s", c.method, c.path, body, a.Code, a.ErrorCode(), a.ErrorField(),
 				c.status, c.code, c.field, a.Raw[:min(len(a.Raw), 300)])
 		}
 	}
-	tt.key = "not-a-key-0123456789"
-	if a := tt.do("GET", "/v1/hooks", ""); a.Code != 401 || a.errorCode() != "unauthorized" {
+	tt.Key = "not-a-key-0123456789"
+	if a := tt.Do("GET", "/v1/hooks", ""); a.Code != 401 || a.ErrorCode() != "unauthorized" {
 		t.Errorf("unknown key = %d %s", a.Code, a.Raw)
 	}
 }
@@ -303,13 +299,13 @@ func FuzzHookBody(f *testing.F) {
 	})
 }
 
-func newFuzzRouter(f *testing.F) *gin.Engine {
-	st := storetest.Open(f, storetest.Backends(f)[0])
-	return api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "q", MaxBody: 64 << 10, MaxRecords: 100,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}).(*gin.Engine)
+func newFuzzRouter(f *testing.F) http.Handler {
+	d := apitest.Deps()
+	d.MaxBody = 64 << 10
+	return router.New(storetest.Open(f, storetest.Backends(f)[0]), d)
 }
 
-func serve(h *gin.Engine, method, path string, body []byte) int {
+func serve(h http.Handler, method, path string, body []byte) int {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, jsonRequest(method, path, body))
 	return rec.Code
@@ -327,14 +323,13 @@ func TestNULInTextIsNeverA500(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			st := storetest.Open(t, b)
-			h := &harness{t: t, h: api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "q", MaxBody: 1 << 20, MaxRecords: 100,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})}
+			h := apitest.NewOn(t, st)
 			for _, c := range []struct{ method, path, body string }{
 				{"POST", "/v1/hooks", `{"name":"a\u0000b","events":["*"],"target_url":"https://x.example"}`},
 				{"POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1},"actor":"a\u0000"}`},
 				{"GET", "/v1/events/a%00b", ``},
 			} {
-				if a := h.do(c.method, c.path, c.body); a.Code >= 500 {
+				if a := h.Do(c.method, c.path, c.body); a.Code >= 500 {
 					t.Errorf("%s %s = %d %s", c.method, c.path, a.Code, a.Raw)
 				}
 			}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/hookflow/hookflow/internal/probe"
@@ -15,10 +16,10 @@ type Tester interface {
 	TestHook(ctx context.Context, h *models.Hook) (probe.Result, error)
 }
 
-// renameFields spells the fields of a validation error the way a vendor API
+// RenameFields spells the fields of a validation error the way a vendor API
 // names them ("target_url" becomes SuperOffice's "TargetUrl", "events[0]"
 // becomes "Events[0]"), so every problem names a field the caller sent.
-func renameFields(err error, names map[string]string) error {
+func RenameFields(err error, names map[string]string) error {
 	var ve *models.ValidationError
 	if !errors.As(err, &ve) {
 		return err
@@ -36,4 +37,16 @@ func renameFields(err error, names map[string]string) error {
 		renamed.Add(name+f.Field[cut:], f.Problem)
 	}
 	return renamed
+}
+
+// errNoTester answers a test delivery asked of a server without a Tester.
+var errNoTester = NewError(http.StatusNotImplemented, "not_configured", "this server cannot send test deliveries")
+
+// Tester is what sends the server's test deliveries; a server without one
+// answers 501.
+func (s *Server) Tester() (Tester, error) {
+	if s.tester == nil {
+		return nil, errNoTester
+	}
+	return s.tester, nil
 }

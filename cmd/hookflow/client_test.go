@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/store"
@@ -45,7 +46,7 @@ const cliKey = "cli-test-key-0123456789"
 // commands at it through HOOKFLOW_SERVER and HOOKFLOW_API_KEY.
 func startAPI(t *testing.T) *store.Store {
 	st := storetest.Open(t, storetest.Backends(t)[0])
-	h := api.NewRouter(api.Deps{Store: st, Temporal: noTemporal{}, TaskQueue: "q",
+	h := router.New(st, api.Deps{Temporal: noTemporal{}, TaskQueue: "q",
 		Keys: []config.APIKey{{Key: cliKey}}, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }})
 	doc := httptest.NewRecorder()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
@@ -147,8 +148,8 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *r
 func apiServer(cfg config.Config, st *store.Store, c client.Client, receivers *receiverauth.Authenticator, logger *slog.Logger, m *metrics.Metrics, admitted func()) *http.Server {
 	return &http.Server{
 		Addr: cfg.Addr,
-		Handler: api.NewRouter(api.Deps{
-			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
+		Handler: router.New(st, api.Deps{
+			Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
 			Tester: probe.New(receivers), ReceiverAuth: receivers, Metrics: m, Admitted: admitted,
 			LoopbackHosts: len(cfg.APIKeys) == 0 && loopbackAddr(cfg.Addr),

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/payload"
@@ -218,7 +219,7 @@ func TestBinPageInBrowser(t *testing.T) {
 func TestBinPageAsksForAKey(t *testing.T) {
 	tab := browser(t, time.Minute)
 	key := config.APIKey{Key: "acme-key-0000000001", Tenant: "acme"}
-	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: storetest.Open(t, storetest.Backends(t)[0]), Keys: []config.APIKey{key},
+	srv := httptest.NewServer(router.New(storetest.Open(t, storetest.Backends(t)[0]), api.Deps{Keys: []config.APIKey{key},
 		MaxBody: 1 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, api: srv, http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}

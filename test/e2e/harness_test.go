@@ -21,6 +21,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
@@ -130,7 +131,7 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
+	srv := httptest.NewServer(router.New(st, api.Deps{Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
 		Logger: logger, Now: time.Now, Tester: probe.New(receivers), ReceiverAuth: receivers, Keys: o.keys, Metrics: m, Admitted: d.Wake}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, client: c, api: srv, queue: queue, dispatcher: d, metrics: m,

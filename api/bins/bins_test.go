@@ -1,12 +1,10 @@
-package api_test
+package bins_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
@@ -38,16 +36,18 @@ func (c *clock) advance(d time.Duration) {
 
 // binHarness is the API on st with a settable clock.
 type binHarness struct {
-	*harness
+	*apitest.Harness
 	st    *store.Store
 	clock *clock
 }
 
 func newBinHarness(t *testing.T, st *store.Store, keys ...config.APIKey) *binHarness {
 	clk := &clock{t: time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)}
-	h := api.NewRouter(api.Deps{Store: st, Temporal: &fakeTemporal{}, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20,
-		MaxRecords: 100, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.now})
-	return &binHarness{harness: &harness{t: t, h: checked(t, h)}, st: st, clock: clk}
+	d := apitest.Deps(keys...)
+	d.Now = clk.now
+	h := apitest.With(t, st, d)
+	h.Key = ""
+	return &binHarness{Harness: h, st: st, clock: clk}
 }
 
 // send makes a raw request, with no key: how senders reach a bin.
@@ -57,22 +57,22 @@ func (h *binHarness) send(method, path string, body []byte, header http.Header) 
 		req.Header[k] = vs
 	}
 	rec := httptest.NewRecorder()
-	h.h.ServeHTTP(rec, req)
+	h.Handler.ServeHTTP(rec, req)
 	return rec
 }
 
 // as makes a JSON API call with key (none: no Authorization header).
-func (h *binHarness) as(key, method, path, body string) answer {
-	h.t.Helper()
-	h.key = key
-	return h.do(method, path, body)
+func (h *binHarness) as(key, method, path, body string) apitest.Answer {
+	h.T.Helper()
+	h.Key = key
+	return h.Do(method, path, body)
 }
 
 func (h *binHarness) createBin(key, body string) string {
-	h.t.Helper()
+	h.T.Helper()
 	a := h.as(key, "POST", "/v1/bins", body)
 	if a.Code != 201 {
-		h.t.Fatalf("create bin = %d %s", a.Code, a.Raw)
+		h.T.Fatalf("create bin = %d %s", a.Code, a.Raw)
 	}
 	return a.Body["id"].(string)
 }
@@ -96,17 +96,17 @@ type binRequest struct {
 }
 
 func (h *binHarness) requests(key, path string) ([]binRequest, string) {
-	h.t.Helper()
+	h.T.Helper()
 	a := h.as(key, "GET", path, "")
 	if a.Code != 200 {
-		h.t.Fatalf("GET %s = %d %s", path, a.Code, a.Raw)
+		h.T.Fatalf("GET %s = %d %s", path, a.Code, a.Raw)
 	}
 	var page struct {
 		Data       []binRequest `json:"data"`
 		NextCursor string       `json:"next_cursor"`
 	}
 	if err := json.Unmarshal([]byte(a.Raw), &page); err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return page.Data, page.NextCursor
 }
@@ -197,7 +197,7 @@ func TestUnknownBinIs404(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"/v1/bins/" + id, "/v1/bins/" + id + "/requests"} {
-		if a := h.as("", "GET", p, ""); a.Code != 404 || a.errorCode() != "not_found" {
+		if a := h.as("", "GET", p, ""); a.Code != 404 || a.ErrorCode() != "not_found" {
 			t.Errorf("GET %s = %d %s", p, a.Code, a.Raw)
 		}
 	}
@@ -278,7 +278,7 @@ func TestBinTenantIsolation(t *testing.T) {
 	}
 	acmeBin := h.createBin(acme.Key, "")
 	globexBin := h.createBin(globex.Key, "")
-	acmeHook := jsonID(h.as(acme.Key, "POST", "/v1/hooks", hookJSON).Body)
+	acmeHook := apitest.ID(h.as(acme.Key, "POST", "/v1/hooks", apitest.HookJSON).Body)
 	h.send("POST", "/bins/"+acmeBin, []byte("{}"), nil)
 
 	for _, p := range []string{"/v1/bins/" + acmeBin, "/v1/bins/" + acmeBin + "/requests", "/v1/bins/" + globexBin + "/requests?hook=" + acmeHook} {
@@ -320,7 +320,7 @@ func TestBinSignatureVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.format), func(t *testing.T) {
 			bin := h.createBin("", "")
-			hook := jsonID(h.as("", "POST", "/v1/hooks", fmt.Sprintf(`{"events":["*"],"target_url":"http://example.com/bins/%s","format":%q,"secret":%q}`,
+			hook := apitest.ID(h.as("", "POST", "/v1/hooks", fmt.Sprintf(`{"events":["*"],"target_url":"http://example.com/bins/%s","format":%q,"secret":%q}`,
 				bin, tt.format, secret)).Body)
 			for _, s := range []string{other, secret} { // oldest first: the list is newest first
 				r := signed(t, tt.format, s, h.clock.now())
@@ -350,7 +350,7 @@ func TestBinSignatureVerdicts(t *testing.T) {
 	}
 	t.Run("onepage", func(t *testing.T) {
 		bin := h.createBin("", "")
-		hook := jsonID(h.as("", "POST", "/v1/hooks", `{"events":["*"],"target_url":"http://example.com/","format":"onepage"}`).Body)
+		hook := apitest.ID(h.as("", "POST", "/v1/hooks", `{"events":["*"],"target_url":"http://example.com/","format":"onepage"}`).Body)
 		h.send("POST", "/bins/"+bin, []byte("a=1"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 		got, _ := h.requests("", "/v1/bins/"+bin+"/requests?hook="+hook)
 		if s := got[0].Signature; s == nil || s.Checked || s.Valid {

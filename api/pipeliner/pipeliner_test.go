@@ -1,4 +1,4 @@
-package api_test
+package pipeliner_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/config"
 )
 
@@ -15,41 +16,41 @@ const spaces = "/api/v100/rest/spaces/"
 const plHook = `{"url":"https://receiver.example/pipeliner","events":["Account.Create","Contact.*"],
  "options":{"chunk_size":50,"skip_keys":["gmail_sync"]},"insecure_ssl":true,"signature":"0e2f8a4c-3d5b-4f6a-9b1c-7d8e9f0a1b2c"}`
 
-func (a answer) data() map[string]any {
+func data(a apitest.Answer) map[string]any {
 	d, _ := a.Body["data"].(map[string]any)
 	return d
 }
 
 func TestPipelinerWebhookLifecycle(t *testing.T) {
-	h := newHarness(t)
-	created := h.do("POST", spaces+"acme/entities/Webhooks", plHook)
-	d := created.data()
+	h := apitest.New(t)
+	created := h.Do("POST", spaces+"acme/entities/Webhooks", plHook)
+	d := data(created)
 	if created.Code != 200 || created.Body["success"] != true || d["id"] != "1" || d["url"] != "https://receiver.example/pipeliner" ||
 		d["signature"] != "0e2f8a4c-3d5b-4f6a-9b1c-7d8e9f0a1b2c" || d["insecure_ssl"] != true || d["is_deleted"] != false ||
-		jsonOf(d["events"]) != `["Account.Create","Contact.*"]` || jsonOf(d["options"]) != `{"chunk_size":50,"skip_keys":["gmail_sync"]}` ||
+		apitest.JSONOf(d["events"]) != `["Account.Create","Contact.*"]` || apitest.JSONOf(d["options"]) != `{"chunk_size":50,"skip_keys":["gmail_sync"]}` ||
 		d["created"] == nil || d["created"] != d["modified"] {
 		t.Fatalf("create = %d %s", created.Code, created.Raw)
 	}
-	native := h.do("GET", "/v1/hooks/1", "", api.TenantHeader, "acme")
+	native := h.Do("GET", "/v1/hooks/1", "", api.TenantHeader, "acme")
 	if native.Body["format"] != "pipeliner" || native.Body["tenant"] != "acme" || native.Body["insecure_ssl"] != true {
 		t.Errorf("native view = %s", native.Raw)
 	}
-	if s := h.do("GET", "/v1/hooks/1/secret", "", api.TenantHeader, "acme"); s.Body["secret"] != "0e2f8a4c-3d5b-4f6a-9b1c-7d8e9f0a1b2c" {
+	if s := h.Do("GET", "/v1/hooks/1/secret", "", api.TenantHeader, "acme"); s.Body["secret"] != "0e2f8a4c-3d5b-4f6a-9b1c-7d8e9f0a1b2c" {
 		t.Errorf("the signature is not the hook's secret: %s", s.Raw)
 	}
-	got := h.do("GET", spaces+"acme/entities/Webhooks/1", "")
-	if got.Code != 200 || got.Body["success"] != true || got.data()["signature"] != "********" || got.data()["url"] != d["url"] {
+	got := h.Do("GET", spaces+"acme/entities/Webhooks/1", "")
+	if got.Code != 200 || got.Body["success"] != true || data(got)["signature"] != "********" || data(got)["url"] != d["url"] {
 		t.Errorf("get = %d %s", got.Code, got.Raw)
 	}
-	list := h.do("GET", spaces+"acme/entities/Webhooks", "")
+	list := h.Do("GET", spaces+"acme/entities/Webhooks", "")
 	if data, _ := list.Body["data"].([]any); list.Code != 200 || len(data) != 1 || list.Body["success"] != true {
 		t.Errorf("list = %d %s", list.Code, list.Raw)
 	}
-	if del := h.do("DELETE", spaces+"acme/entities/Webhooks/1", ""); del.Code != 200 || del.Body["success"] != true {
+	if del := h.Do("DELETE", spaces+"acme/entities/Webhooks/1", ""); del.Code != 200 || del.Body["success"] != true {
 		t.Errorf("delete = %d %s", del.Code, del.Raw)
 	}
 	for _, method := range []string{"GET", "DELETE"} {
-		if a := h.do(method, spaces+"acme/entities/Webhooks/1", ""); a.Code != 404 || a.errorCode() != "not_found" {
+		if a := h.Do(method, spaces+"acme/entities/Webhooks/1", ""); a.Code != 404 || a.ErrorCode() != "not_found" {
 			t.Errorf("%s after delete = %d %s", method, a.Code, a.Raw)
 		}
 	}
@@ -67,29 +68,29 @@ const pipelinerDocOptions = `{ "entity": { "Contact": { "expand": [ "primary_acc
 // An integration registers exactly what Pipeliner's page shows — its
 // options example and its signature — and reads it back unchanged.
 func TestPipelinerRegistersItsDocumentsExample(t *testing.T) {
-	h := newHarness(t)
-	a := h.do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["Contact.*","Account.Update"],
+	h := apitest.New(t)
+	a := h.Do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["Contact.*","Account.Update"],
 		"insecure_ssl":false,"signature":"01234567-abcd-dcba-ffff-000000000000","options":`+pipelinerDocOptions+`}`)
-	if a.Code != 200 || a.data()["signature"] != "01234567-abcd-dcba-ffff-000000000000" {
+	if a.Code != 200 || data(a)["signature"] != "01234567-abcd-dcba-ffff-000000000000" {
 		t.Fatalf("create = %d %s", a.Code, a.Raw)
 	}
-	got := h.do("GET", spaces+"acme/entities/Webhooks/"+a.data()["id"].(string), "")
-	if g, w := jsonOf(got.data()["options"]), jsonOf(decode(t, pipelinerDocOptions)); g != w {
+	got := h.Do("GET", spaces+"acme/entities/Webhooks/"+data(a)["id"].(string), "")
+	if g, w := apitest.JSONOf(data(got)["options"]), apitest.JSONOf(decode(t, pipelinerDocOptions)); g != w {
 		t.Errorf("options read back = %s\nwant %s", g, w)
 	}
 }
 
 func TestPipelinerGeneratesASignature(t *testing.T) {
-	h := newHarness(t)
-	a := h.do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["*"]}`)
-	sig, _ := a.data()["signature"].(string)
-	if _, err := uuid.Parse(sig); a.Code != 200 || err != nil || a.data()["insecure_ssl"] != false {
+	h := apitest.New(t)
+	a := h.Do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["*"]}`)
+	sig, _ := data(a)["signature"].(string)
+	if _, err := uuid.Parse(sig); a.Code != 200 || err != nil || data(a)["insecure_ssl"] != false {
 		t.Errorf("create without a signature = %d %s", a.Code, a.Raw)
 	}
 }
 
 func TestPipelinerBadInput(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	tests := []struct {
 		method, path, body string
 		code               int
@@ -119,24 +120,24 @@ func TestPipelinerBadInput(t *testing.T) {
 		{"GET", "acme/entities/Webhooks?after=x", ``, 400, "after"},
 	}
 	for _, tt := range tests {
-		a := h.do(tt.method, spaces+tt.path, tt.body)
-		if a.Code != tt.code || a.errorField() != tt.field || a.errorCode() == "" {
-			t.Errorf("%s %s %s = %d field %q (%s); want %d field %q", tt.method, tt.path, tt.body, a.Code, a.errorField(), a.Raw, tt.code, tt.field)
+		a := h.Do(tt.method, spaces+tt.path, tt.body)
+		if a.Code != tt.code || a.ErrorField() != tt.field || a.ErrorCode() == "" {
+			t.Errorf("%s %s %s = %d field %q (%s); want %d field %q", tt.method, tt.path, tt.body, a.Code, a.ErrorField(), a.Raw, tt.code, tt.field)
 		}
 	}
 }
 
 func TestPipelinerListPages(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	for range 5 {
-		if a := h.do("POST", spaces+"acme/entities/Webhooks", plHook); a.Code != 200 {
+		if a := h.Do("POST", spaces+"acme/entities/Webhooks", plHook); a.Code != 200 {
 			t.Fatal(a.Raw)
 		}
 	}
 	var seen []string
 	after := ""
 	for range 5 {
-		a := h.do("GET", spaces+"acme/entities/Webhooks?first=2&after="+after, "")
+		a := h.Do("GET", spaces+"acme/entities/Webhooks?first=2&after="+after, "")
 		info := a.Body["page_info"].(map[string]any)
 		for _, d := range a.Body["data"].([]any) {
 			seen = append(seen, d.(map[string]any)["id"].(string))
@@ -152,26 +153,26 @@ func TestPipelinerListPages(t *testing.T) {
 	if strings.Join(seen, ",") != "1,2,3,4,5" {
 		t.Errorf("paged ids = %v, want 1..5 once each", seen)
 	}
-	if a := h.do("GET", spaces+"acme/entities/Webhooks", ""); len(a.Body["data"].([]any)) != 5 {
+	if a := h.Do("GET", spaces+"acme/entities/Webhooks", ""); len(a.Body["data"].([]any)) != 5 {
 		t.Errorf("default page = %s", a.Raw)
 	}
 }
 
 func TestPipelinerSpaceIsTheTenant(t *testing.T) {
-	h := newHarness(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
-	h.key = "admin-key-0123456789"
-	if a := h.do("POST", spaces+"globex/entities/Webhooks", plHook); a.Code != 200 || a.data()["id"] != "1" {
+	h := apitest.New(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
+	h.Key = "admin-key-0123456789"
+	if a := h.Do("POST", spaces+"globex/entities/Webhooks", plHook); a.Code != 200 || data(a)["id"] != "1" {
 		t.Fatal(a.Raw)
 	}
-	h.key = "acme-key-0123456789"
-	if a := h.do("POST", spaces+"acme/entities/Webhooks", plHook); a.Code != 200 {
+	h.Key = "acme-key-0123456789"
+	if a := h.Do("POST", spaces+"acme/entities/Webhooks", plHook); a.Code != 200 {
 		t.Fatal(a.Raw)
 	}
 	for _, call := range []struct{ method, path string }{
 		{"GET", "acme/entities/Webhooks/1"},
 		{"DELETE", "acme/entities/Webhooks/1"},
 	} {
-		if a := h.do(call.method, spaces+call.path, ""); a.Code != 404 {
+		if a := h.Do(call.method, spaces+call.path, ""); a.Code != 404 {
 			t.Errorf("acme %s of globex's hook = %d, want 404", call.method, a.Code)
 		}
 	}
@@ -181,11 +182,11 @@ func TestPipelinerSpaceIsTheTenant(t *testing.T) {
 		{"GET", "globex/entities/Webhooks/1", ""},
 		{"DELETE", "globex/entities/Webhooks/1", ""},
 	} {
-		if a := h.do(call.method, spaces+call.path, call.body); a.Code != 403 || a.errorCode() != "forbidden" {
+		if a := h.Do(call.method, spaces+call.path, call.body); a.Code != 403 || a.ErrorCode() != "forbidden" {
 			t.Errorf("acme %s %s = %d, want 403", call.method, call.path, a.Code)
 		}
 	}
-	if a := h.do("GET", spaces+"acme/entities/Webhooks", ""); len(a.Body["data"].([]any)) != 1 {
+	if a := h.Do("GET", spaces+"acme/entities/Webhooks", ""); len(a.Body["data"].([]any)) != 1 {
 		t.Errorf("acme lists %s", a.Raw)
 	}
 }

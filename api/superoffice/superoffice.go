@@ -1,4 +1,8 @@
-package api
+// Package superoffice serves SuperOffice's WebhookAgent (its HTTP RPC agent
+// API, POST /api/v1/Agents/Webhook/<Method>) over hookflow's hooks, so
+// integrations written for SuperOffice register hooks unchanged.
+// docs/vendor-apis.md maps every field.
+package superoffice
 
 import (
 	"bytes"
@@ -12,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/signature"
@@ -19,23 +24,31 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// superOffice serves SuperOffice's WebhookAgent (its HTTP RPC agent API,
-// POST /api/v1/Agents/Webhook/<Method>) over hookflow's hooks, so
-// integrations written for SuperOffice register hooks unchanged.
-// docs/vendor-apis.md maps every field.
-type superOffice struct {
-	*app
-	tester Tester
+// Mount serves the WebhookAgent on s, with an API key, over st.
+func Mount(s *api.Server, st api.HookStore) {
+	so := &agent{s: s, store: st}
+	r := s.Keyed("/api/v1/Agents/Webhook")
+	r.POST("/CreateDefaultWebhook", so.createDefaultWebhook)
+	r.POST("/SaveWebhook", so.saveWebhook)
+	r.POST("/GetWebhook", so.getWebhook)
+	r.POST("/GetAllWebhooks", so.getAllWebhooks)
+	r.POST("/DeleteWebhook", so.deleteWebhook)
+	r.POST("/TestWebhook", so.testWebhook)
 }
 
-// soWebhookIn is SuperOffice's Webhook carrier as callers send it.
-type soWebhookIn struct {
+type agent struct {
+	s     *api.Server
+	store api.HookStore
+}
+
+// webhookIn is SuperOffice's Webhook carrier as callers send it.
+type webhookIn struct {
 	WebhookID   int64             `json:"WebhookId"` // 0 creates
 	Name        string            `json:"Name"`
 	Events      []string          `json:"Events"`
 	TargetURL   string            `json:"TargetUrl"`
 	Secret      string            `json:"Secret"`
-	State       json.RawMessage   `json:"State"` // "Active" or 1: see soState
+	State       json.RawMessage   `json:"State"` // "Active" or 1: see parseState
 	Type        string            `json:"Type"`
 	Headers     map[string]string `json:"Headers"`
 	Properties  map[string]any    `json:"Properties"`
@@ -49,8 +62,8 @@ type soWebhookIn struct {
 	UpdatedAssociate    any `json:"UpdatedAssociate"`
 }
 
-// soWebhook is SuperOffice's Webhook carrier as the API answers it.
-type soWebhook struct {
+// webhook is SuperOffice's Webhook carrier as the API answers it.
+type webhook struct {
 	WebhookID           int64             `json:"WebhookId"`
 	Name                string            `json:"Name"`
 	Events              []string          `json:"Events"`
@@ -62,16 +75,16 @@ type soWebhook struct {
 	Properties          map[string]any    `json:"Properties"`
 	ErrorsEmail         string            `json:"ErrorsEmail"`
 	Registered          time.Time         `json:"Registered"`
-	RegisteredAssociate *soAssociate      `json:"RegisteredAssociate"`
+	RegisteredAssociate *associate        `json:"RegisteredAssociate"`
 	Updated             time.Time         `json:"Updated"`
-	UpdatedAssociate    *soAssociate      `json:"UpdatedAssociate"`
+	UpdatedAssociate    *associate        `json:"UpdatedAssociate"`
 }
 
-// soAssociate is the part of SuperOffice's Associate carrier hookflow can
+// associate is the part of SuperOffice's Associate carrier hookflow can
 // fill. hookflow acts for API keys, not CRM users: the associate is the
 // system user named by the key's fingerprint (registered_by, updated_by),
 // with AssociateId 0 because no CRM user id exists.
-type soAssociate struct {
+type associate struct {
 	AssociateID int    `json:"AssociateId"`
 	Name        string `json:"Name"`
 	FullName    string `json:"FullName"`
@@ -79,33 +92,33 @@ type soAssociate struct {
 	Type        string `json:"Type"`
 }
 
-func newSOAssociate(by string) *soAssociate {
-	return &soAssociate{Name: by, FullName: by, UserName: by, Type: "SystemAssociate"}
+func newAssociate(by string) *associate {
+	return &associate{Name: by, FullName: by, UserName: by, Type: "SystemAssociate"}
 }
 
-func newSOWebhook(h *models.Hook, showSecret bool) soWebhook {
-	secret := maskSecret(h.Secret)
+func newWebhook(h *models.Hook, showSecret bool) webhook {
+	secret := api.MaskSecret(h.Secret)
 	if showSecret {
 		secret = h.Secret
 	}
-	return soWebhook{
+	return webhook{
 		WebhookID: h.ID, Name: h.Name, Events: h.Events.V, TargetURL: h.TargetURL, Secret: secret,
 		State: h.State, Type: h.Type, Headers: h.Headers.V, Properties: h.Properties.V, ErrorsEmail: h.ErrorsEmail,
-		Registered: h.Registered, RegisteredAssociate: newSOAssociate(h.RegisteredBy),
-		Updated: h.Updated, UpdatedAssociate: newSOAssociate(h.UpdatedBy),
+		Registered: h.Registered, RegisteredAssociate: newAssociate(h.RegisteredBy),
+		Updated: h.Updated, UpdatedAssociate: newAssociate(h.UpdatedBy),
 	}
 }
 
-// soFields names hook fields the way the carrier does, for validation errors.
-var soFields = map[string]string{
+// fieldNames names hook fields the way the carrier does, for validation errors.
+var fieldNames = map[string]string{
 	"name": "Name", "events": "Events", "target_url": "TargetUrl", "secret": "Secret", "state": "State",
 	"type": "Type", "headers": "Headers", "properties": "Properties", "errors_email": "ErrorsEmail",
 }
 
-// soState reads SuperOffice's WebhookState, by name (any case) or number, as
+// parseState reads SuperOffice's WebhookState, by name (any case) or number, as
 // a JSON string or number. Unknown (0) and absent mean "not given"; ok is
 // false for anything else.
-func soState(raw json.RawMessage) (state models.HookState, ok bool) {
+func parseState(raw json.RawMessage) (state models.HookState, ok bool) {
 	s := string(raw)
 	if bytes.HasPrefix(raw, []byte(`"`)) && json.Unmarshal(raw, &s) != nil {
 		return "", false
@@ -123,7 +136,7 @@ func soState(raw json.RawMessage) (state models.HookState, ok bool) {
 	return "", false
 }
 
-const soStateProblem = "must be Active, Stopped or TooManyErrors (or 1, 2, 3)"
+const stateProblem = "must be Active, Stopped or TooManyErrors (or 1, 2, 3)"
 
 // hook builds the hook a carrier describes, without saving it: a new hook in
 // the superoffice format for WebhookId 0, else the stored hook of the
@@ -131,18 +144,18 @@ const soStateProblem = "must be Active, Stopped or TooManyErrors (or 1, 2, 3)"
 // not have (format, options, insecure_ssl) are kept; an absent or Unknown
 // State keeps the state; an absent Secret, or the masked one GetWebhook
 // shows, keeps the secret.
-func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, from models.HookState, err error) {
-	state, ok := soState(in.State)
+func (so *agent) hook(c *gin.Context, in *webhookIn) (h *models.Hook, from models.HookState, err error) {
+	state, ok := parseState(in.State)
 	if !ok {
-		return nil, "", models.Invalid("State", soStateProblem)
+		return nil, "", models.Invalid("State", stateProblem)
 	}
-	t, err := tenant(c, "")
+	t, err := api.Tenant(c, "")
 	if err != nil {
 		return nil, "", err
 	}
-	now, by := so.now(), who(c).id
+	now, by := so.s.Now(), api.Caller(c)
 	if in.WebhookID == 0 {
-		h = newHook()
+		h = api.NewHook()
 		h.Format, h.Tenant, h.Registered, h.RegisteredBy = payload.SuperOffice, t, now, by
 	} else if h, err = so.store.Hook(c.Request.Context(), t, in.WebhookID); err != nil {
 		return nil, "", err
@@ -164,14 +177,14 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 	if state != "" {
 		h.State = state
 	}
-	if in.Secret != "" && in.Secret != maskSecret(h.Secret) {
+	if in.Secret != "" && in.Secret != api.MaskSecret(h.Secret) {
 		h.Secret = in.Secret
 	}
 	if h.Secret == "" {
 		h.Secret = signature.NewSecret()
 	}
 	h.Updated, h.UpdatedBy = now, by
-	return h, from, renameFields(h.Validate(payload.Formats), soFields)
+	return h, from, api.RenameFields(h.Validate(payload.Formats), fieldNames)
 }
 
 // withoutJSONContentType drops a Content-Type header of application/json
@@ -191,65 +204,59 @@ func withoutJSONContentType(headers map[string]string) map[string]string {
 
 // createDefaultWebhook answers the carrier SuperOffice's CreateDefaultWebhook
 // does: type webhook, Active, contact.created and contact.deleted.
-func (so *superOffice) createDefaultWebhook(c *gin.Context) {
-	h := newHook()
+func (so *agent) createDefaultWebhook(c *gin.Context) error {
+	h := api.NewHook()
 	h.Events.V = []string{"contact.created", "contact.deleted"}
-	w := newSOWebhook(h, true)
+	w := newWebhook(h, true)
 	w.RegisteredAssociate, w.UpdatedAssociate = nil, nil
 	c.JSON(http.StatusOK, w)
+	return nil
 }
 
-func (so *superOffice) saveWebhook(c *gin.Context) {
-	var in soWebhookIn
-	if err := decodeJSON(c, maxJSONBody, &in); err != nil {
-		so.fail(c, err)
-		return
+func (so *agent) saveWebhook(c *gin.Context) error {
+	var in webhookIn
+	if err := api.DecodeJSON(c, &in); err != nil {
+		return err
 	}
 	h, from, err := so.hook(c, &in)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	if in.WebhookID == 0 {
 		err = so.store.CreateHook(ctx, h)
 	} else {
-		err = so.saveHook(ctx, h, from)
+		err = so.s.SaveHook(ctx, h, from)
 	}
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, newSOWebhook(h, in.WebhookID == 0))
+	c.JSON(http.StatusOK, newWebhook(h, in.WebhookID == 0))
+	return nil
 }
 
-// soArgs are the parameters of GetWebhook, GetAllWebhooks and DeleteWebhook.
+// args are the parameters of GetWebhook, GetAllWebhooks and DeleteWebhook.
 // SuperOffice documents them in the query string (webhookId, WebhookId) and
 // its generated clients also send them as a JSON body: both are read, names
 // in any case, the query winning.
-type soArgs struct {
+type args struct {
 	WebhookID    int64           `json:"WebhookId"`
 	NameFilter   string          `json:"NameFilter"`
 	EventFilter  string          `json:"EventFilter"`
 	StatusFilter json.RawMessage `json:"StatusFilter"`
 }
 
-func readSOArgs(c *gin.Context) (soArgs, error) {
-	var a soArgs
-	b, err := readBody(c, maxJSONBody)
-	if err != nil {
+func readArgs(c *gin.Context) (args, error) {
+	var a args
+	if err := api.DecodeOptionalJSON(c, &a); err != nil {
 		return a, err
 	}
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := unmarshalStrict(b, &a); err != nil {
-			return a, err
-		}
-	}
 	for k, vs := range c.Request.URL.Query() {
+		var err error
 		switch v := vs[0]; strings.ToLower(k) {
 		case "webhookid":
 			if a.WebhookID, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return a, invalidField(k, "must be a whole number")
+				return a, api.InvalidField(k, "must be a whole number")
 			}
 		case "namefilter":
 			a.NameFilter = v
@@ -262,71 +269,65 @@ func readSOArgs(c *gin.Context) (soArgs, error) {
 	return a, nil
 }
 
-// soHookID reads the WebhookId of a GetWebhook or DeleteWebhook call and the
+// hookID reads the WebhookId of a GetWebhook or DeleteWebhook call and the
 // caller's tenant.
-func soHookID(c *gin.Context) (string, int64, error) {
-	a, err := readSOArgs(c)
+func hookID(c *gin.Context) (string, int64, error) {
+	a, err := readArgs(c)
 	if err != nil {
 		return "", 0, err
 	}
 	if a.WebhookID < 1 {
 		return "", 0, models.Invalid("WebhookId", "is required: the id of a webhook")
 	}
-	t, err := tenant(c, "")
+	t, err := api.Tenant(c, "")
 	return t, a.WebhookID, err
 }
 
-func (so *superOffice) getWebhook(c *gin.Context) {
-	t, id, err := soHookID(c)
+func (so *agent) getWebhook(c *gin.Context) error {
+	t, id, err := hookID(c)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
 	h, err := so.store.Hook(c.Request.Context(), t, id)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, newSOWebhook(h, false))
+	c.JSON(http.StatusOK, newWebhook(h, false))
+	return nil
 }
 
 // getAllWebhooks answers every hook of the tenant that passes the filters,
 // in one array as SuperOffice does: NameFilter (the whole name, any case),
 // EventFilter (hooks that an event of that name reaches) and StatusFilter.
-func (so *superOffice) getAllWebhooks(c *gin.Context) {
-	a, err := readSOArgs(c)
+func (so *agent) getAllWebhooks(c *gin.Context) error {
+	a, err := readArgs(c)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	state, ok := soState(a.StatusFilter)
+	state, ok := parseState(a.StatusFilter)
 	if !ok {
-		so.fail(c, models.Invalid("StatusFilter", soStateProblem))
-		return
+		return models.Invalid("StatusFilter", stateProblem)
 	}
 	var event models.Pattern
 	if a.EventFilter != "" {
 		if event, err = models.ParsePattern(a.EventFilter); err != nil {
-			so.fail(c, models.Invalid("EventFilter", err.Error()))
-			return
+			return models.Invalid("EventFilter", err.Error())
 		}
 	}
-	t, err := tenant(c, "")
+	t, err := api.Tenant(c, "")
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	out := []soWebhook{}
-	for q := (store.HookQuery{Tenant: t, State: state, Limit: maxLimit}); ; {
+	out := []webhook{}
+	for q := (store.HookQuery{Tenant: t, State: state, Limit: api.MaxLimit}); ; {
 		hs, err := so.store.Hooks(c.Request.Context(), q)
 		if err != nil {
-			so.fail(c, err)
-			return
+			return err
 		}
 		for i := range hs {
 			h := &hs[i]
 			if (a.NameFilter == "" || strings.EqualFold(h.Name, a.NameFilter)) && (a.EventFilter == "" || h.Matches(event)) {
-				out = append(out, newSOWebhook(h, false))
+				out = append(out, newWebhook(h, false))
 			}
 		}
 		if len(hs) < q.Limit {
@@ -335,24 +336,24 @@ func (so *superOffice) getAllWebhooks(c *gin.Context) {
 		q.AfterID = hs[len(hs)-1].ID
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (so *superOffice) deleteWebhook(c *gin.Context) {
-	t, id, err := soHookID(c)
+func (so *agent) deleteWebhook(c *gin.Context) error {
+	t, id, err := hookID(c)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
 	if err := so.store.DeleteHook(c.Request.Context(), t, id); err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-// soWebhookResult is SuperOffice's WebhookResult, with the status code and
+// webhookResult is SuperOffice's WebhookResult, with the status code and
 // latency hookflow measures besides.
-type soWebhookResult struct {
+type webhookResult struct {
 	Success    bool   `json:"Success"`
 	Message    string `json:"Message"` // the answer's status line, headers and body, or why there was none
 	StatusCode int    `json:"StatusCode"`
@@ -362,30 +363,28 @@ type soWebhookResult struct {
 // testWebhook sends one signed test delivery for the carrier in the body, as
 // it would be saved (WebhookId 0: a new hook; else the stored one with the
 // carrier's changes), and reports what the target answered. Nothing is saved.
-func (so *superOffice) testWebhook(c *gin.Context) {
+func (so *agent) testWebhook(c *gin.Context) error {
 	var req struct {
-		Webhook soWebhookIn `json:"Webhook"`
+		Webhook webhookIn `json:"Webhook"`
 	}
-	if err := decodeJSON(c, maxJSONBody, &req); err != nil {
-		so.fail(c, err)
-		return
+	if err := api.DecodeJSON(c, &req); err != nil {
+		return err
 	}
-	if so.tester == nil {
-		so.fail(c, newError(http.StatusNotImplemented, "not_configured", "this server cannot send test deliveries"))
-		return
+	tester, err := so.s.Tester()
+	if err != nil {
+		return err
 	}
 	h, _, err := so.hook(c, &req.Webhook)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	r, err := so.tester.TestHook(c.Request.Context(), h)
+	r, err := tester.TestHook(c.Request.Context(), h)
 	if err != nil {
-		so.fail(c, err)
-		return
+		return err
 	}
-	c.JSON(http.StatusOK, soWebhookResult{Success: r.OK(), Message: testMessage(r), StatusCode: r.StatusCode,
+	c.JSON(http.StatusOK, webhookResult{Success: r.OK(), Message: testMessage(r), StatusCode: r.StatusCode,
 		LatencyMs: r.Latency.Milliseconds()})
+	return nil
 }
 
 // testMessage writes the answer as SuperOffice's WebhookResult.Message does:

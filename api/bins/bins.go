@@ -1,7 +1,11 @@
-package api
+// Package bins serves request bins (SPEC §10, docs/bins.md). /v1/bins
+// manages them with an API key; /bins/{id} captures, views and lists
+// without one, because the random id is itself the credential. Reading a
+// bin never reveals a hook's secret: signature verdicts need /v1 and a key
+// of the hook's tenant.
+package bins
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -15,18 +19,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/internal/binview"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 )
 
-// Request bins (SPEC §10, docs/bins.md). /v1/bins manages them with an API
-// key; /bins/{id} captures, views and lists without one, because the random
-// id is itself the credential. Reading a bin never reveals a hook's secret:
-// signature verdicts need /v1 and a key of the hook's tenant.
-
-type binStore interface {
+// Store is what request bins need of the data layer; *store.Store has it.
+type Store interface {
+	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
 	CreateBin(ctx context.Context, b *models.Bin) error
 	Bin(ctx context.Context, tenant, id string, now time.Time) (*models.Bin, error)
 	DeleteBin(ctx context.Context, tenant, id string) error
@@ -35,6 +37,26 @@ type binStore interface {
 	BinRequests(ctx context.Context, q store.BinRequestQuery) ([]models.BinRequest, error)
 	BinRequestSizes(ctx context.Context, q store.BinRequestQuery) ([]store.BinRequestSize, error)
 	CountBinRequests(ctx context.Context, binID string) (int64, error)
+}
+
+// Mount serves request bins on s over st: managed with a key under /v1;
+// below /bins/{id} no key, as the random id is the credential.
+func Mount(s *api.Server, st Store) {
+	b := &bins{s: s, store: st}
+	v1 := s.Keyed("/v1")
+	v1.POST("/bins", b.create)
+	v1.GET("/bins/:id", b.get)
+	v1.DELETE("/bins/:id", b.delete)
+	v1.GET("/bins/:id/requests", b.listRequests)
+	open := s.Open("")
+	open.Any("/bins/:id", b.capture)
+	open.Any("/bins/:id/*rest", b.subpath) // the page, its JSON, or a capture
+	open.GET(binview.AssetPrefix+"*file", api.Wrap(binview.Assets()))
+}
+
+type bins struct {
+	s     *api.Server
+	store Store
 }
 
 type binResponse struct {
@@ -110,57 +132,51 @@ func newBinRequestResponse(r *models.BinRequest, hook *models.Hook) binRequestRe
 	return out
 }
 
-// createBin makes a bin for the caller's tenant. It also purges expired
-// bins: bins are created far less often than they are written to, so the
-// cleanup costs nothing on the capture path and needs no background job.
-func (a *app) createBin(c *gin.Context) {
+// create makes a bin for the caller's tenant. It also purges expired bins:
+// bins are created far less often than they are written to, so the cleanup
+// costs nothing on the capture path and needs no background job.
+func (b *bins) create(c *gin.Context) error {
 	var req struct {
 		Tenant string `json:"tenant"`
 	}
-	b, err := readBody(c, maxJSONBody)
-	if err == nil && len(bytes.TrimSpace(b)) > 0 { // the body is optional
-		err = unmarshalStrict(b, &req)
+	if err := api.DecodeOptionalJSON(c, &req); err != nil { // the body is optional
+		return err
 	}
-	var t string
-	if err == nil {
-		t, err = tenant(c, req.Tenant)
-	}
+	t, err := api.Tenant(c, req.Tenant)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
-	ctx, now := c.Request.Context(), a.now()
-	n, err := a.store.PurgeBins(ctx, now)
+	ctx, now := c.Request.Context(), b.s.Now()
+	n, err := b.store.PurgeBins(ctx, now)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	if n > 0 {
-		a.log.Info("purged expired request bins", "count", n)
+		b.s.Log().Info("purged expired request bins", "count", n)
 	}
 	bin := &models.Bin{Tenant: t, CreatedAt: now, ExpiresAt: now.Add(models.BinTTL)}
-	if err := a.store.CreateBin(ctx, bin); err != nil {
-		a.fail(c, err)
-		return
+	if err := b.store.CreateBin(ctx, bin); err != nil {
+		return err
 	}
 	c.Header("Location", "/v1/bins/"+bin.ID)
 	c.JSON(http.StatusCreated, newBinResponse(c, bin, 0))
+	return nil
 }
 
 // pathBin loads the live bin of the path: of the caller's tenant when keyed,
 // else whatever its tenant (the keyless URLs, where the id is the credential).
-func (a *app) pathBin(c *gin.Context, keyed bool) (*models.Bin, error) {
+func (b *bins) pathBin(c *gin.Context, keyed bool) (*models.Bin, error) {
 	t := ""
 	if keyed {
 		var err error
-		if t, err = tenant(c, ""); err != nil {
+		if t, err = api.Tenant(c, ""); err != nil {
 			return nil, err
 		}
 	}
 	if !textual(c.Param("id")) { // names no bin, and PostgreSQL would refuse the query (a 500)
-		return nil, errNotFound
+		return nil, api.ErrNotFound
 	}
-	return a.store.Bin(c.Request.Context(), t, c.Param("id"), a.now())
+	return b.store.Bin(c.Request.Context(), t, c.Param("id"), b.s.Now())
 }
 
 // textual reports whether s can be stored or compared as text: PostgreSQL
@@ -186,104 +202,102 @@ func asText(s string) string {
 	return b.String()
 }
 
-// binMeta shows bin with the number of requests it holds.
-func (a *app) binMeta(c *gin.Context, bin *models.Bin) (binResponse, error) {
-	n, err := a.store.CountBinRequests(c.Request.Context(), bin.ID)
-	return newBinResponse(c, bin, n), err
+// meta loads the bin of the path (as pathBin does) and shows it with the
+// number of requests it holds.
+func (b *bins) meta(c *gin.Context, keyed bool) (*models.Bin, binResponse, error) {
+	bin, err := b.pathBin(c, keyed)
+	if err != nil {
+		return nil, binResponse{}, err
+	}
+	n, err := b.store.CountBinRequests(c.Request.Context(), bin.ID)
+	return bin, newBinResponse(c, bin, n), err
 }
 
-func (a *app) getBin(c *gin.Context) {
-	bin, err := a.pathBin(c, true)
-	var out binResponse
-	if err == nil {
-		out, err = a.binMeta(c, bin)
-	}
+func (b *bins) get(c *gin.Context) error {
+	_, out, err := b.meta(c, true)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (a *app) deleteBin(c *gin.Context) {
-	t, err := tenant(c, "")
-	if err == nil && !textual(c.Param("id")) {
-		err = errNotFound
-	}
-	if err == nil {
-		err = a.store.DeleteBin(c.Request.Context(), t, c.Param("id"))
-	}
+func (b *bins) delete(c *gin.Context) error {
+	t, err := api.Tenant(c, "")
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
+	}
+	if !textual(c.Param("id")) {
+		return api.ErrNotFound
+	}
+	if err := b.store.DeleteBin(c.Request.Context(), t, c.Param("id")); err != nil {
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-// listBinRequests lists a bin's requests; ?hook= checks each signature with
+// listRequests lists a bin's requests; ?hook= checks each signature with
 // that hook's secrets, and the hook must be of the caller's tenant too.
-func (a *app) listBinRequests(c *gin.Context) {
-	bin, err := a.pathBin(c, true)
+func (b *bins) listRequests(c *gin.Context) error {
+	bin, err := b.pathBin(c, true)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	var hook *models.Hook
 	if v := c.Query("hook"); v != "" {
 		id, perr := strconv.ParseInt(v, 10, 64)
 		if perr != nil || id < 1 {
-			a.fail(c, invalidField("hook", "must be a hook id"))
-			return
+			return api.InvalidField("hook", "must be a hook id")
 		}
-		if hook, err = a.store.Hook(c.Request.Context(), bin.Tenant, id); err != nil {
-			a.fail(c, err)
-			return
+		if hook, err = b.store.Hook(c.Request.Context(), bin.Tenant, id); err != nil {
+			return err
 		}
 	}
-	page, err := a.binRequests(c, bin, hook)
+	page, err := b.requests(c, bin, hook)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, page)
+	return nil
 }
 
-// binRequests reads a page of bin's requests, newest first: ?limit=,
-// ?cursor= for older pages and ?after= (a request id) for only newer ones,
-// which is how the view page polls.
-func (a *app) binRequests(c *gin.Context, bin *models.Bin, hook *models.Hook) (listBody[binRequestResponse], error) {
-	p, err := page(c)
+// requests reads a page of bin's requests, newest first: ?limit=, ?cursor=
+// for older pages and ?after= (a request id) for only newer ones, which is
+// how the view page polls.
+func (b *bins) requests(c *gin.Context, bin *models.Bin, hook *models.Hook) (api.List[binRequestResponse], error) {
+	p, err := api.Page(c)
 	if err != nil {
-		return listBody[binRequestResponse]{}, err
+		return api.List[binRequestResponse]{}, err
 	}
 	var after int64
 	if v := c.Query("after"); v != "" {
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return listBody[binRequestResponse]{}, invalidField("after", "must be a request id")
+			return api.List[binRequestResponse]{}, api.InvalidField("after", "must be a request id")
 		}
 	}
-	q := store.BinRequestQuery{BinID: bin.ID, BeforeID: p.cursor, AfterID: after, Limit: p.limit + 1}
-	sizes, err := a.store.BinRequestSizes(c.Request.Context(), q)
+	q := store.BinRequestQuery{BinID: bin.ID, BeforeID: p.Cursor, AfterID: after, Limit: p.Limit + 1}
+	sizes, err := b.store.BinRequestSizes(c.Request.Context(), q)
 	if err != nil {
-		return listBody[binRequestResponse]{}, err
+		return api.List[binRequestResponse]{}, err
 	}
 	// A page stops at maxBinPageBytes stored bytes (one request at least),
 	// whatever ?limit= says: 500 captures of 256 KiB would be a 128 MiB answer.
 	n, total := 0, int64(0)
-	for n < min(len(sizes), p.limit) && (n == 0 || total+sizes[n].Size <= maxBinPageBytes) {
+	for n < min(len(sizes), p.Limit) && (n == 0 || total+sizes[n].Size <= maxBinPageBytes) {
 		total += sizes[n].Size
 		n++
 	}
 	if n == 0 {
-		return listBody[binRequestResponse]{Data: []binRequestResponse{}}, nil
+		return api.List[binRequestResponse]{Data: []binRequestResponse{}}, nil
 	}
 	// Exactly the rows sized: a request captured meanwhile waits for the next poll.
 	q.Limit, q.BeforeID, q.AfterID = n, sizes[0].ID+1, sizes[n-1].ID-1
-	rs, err := a.store.BinRequests(c.Request.Context(), q)
+	rs, err := b.store.BinRequests(c.Request.Context(), q)
 	if err != nil {
-		return listBody[binRequestResponse]{}, err
+		return api.List[binRequestResponse]{}, err
 	}
-	out := listBody[binRequestResponse]{Data: make([]binRequestResponse, len(rs))}
+	out := api.List[binRequestResponse]{Data: make([]binRequestResponse, len(rs))}
 	for i := range rs {
 		out.Data[i] = newBinRequestResponse(&rs[i], hook)
 	}
@@ -297,18 +311,17 @@ func (a *app) binRequests(c *gin.Context, bin *models.Bin, hook *models.Hook) (l
 // JSON escaping can make its answer up to six times as large.
 const maxBinPageBytes = 1 << 20
 
-// captureBinRequest records whatever reached /bins/{id}, any method and any
-// subpath, and answers 200 so senders count it delivered.
-func (a *app) captureBinRequest(c *gin.Context) {
-	bin, err := a.pathBin(c, false)
+// capture records whatever reached /bins/{id}, any method and any subpath,
+// and answers 200 so senders count it delivered.
+func (b *bins) capture(c *gin.Context) error {
+	bin, err := b.pathBin(c, false)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
 	}
 	header := c.Request.Header.Clone()
 	header.Set("Host", c.Request.Host) // Go moves Host out of the header map; a reader wants it
 	r := &models.BinRequest{
-		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, RemoteAddr: c.RemoteIP(),
+		BinID: bin.ID, ReceivedAt: b.s.Now(), Method: c.Request.Method, RemoteAddr: c.RemoteIP(),
 		Path: asText(c.Request.URL.Path), Query: asText(c.Request.URL.RawQuery),
 		Headers: models.JSON[map[string][]string]{V: header},
 	}
@@ -317,18 +330,17 @@ func (a *app) captureBinRequest(c *gin.Context) {
 	room := models.BinMaxRequest - r.Size()
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, int64(room)+1))
 	if err != nil {
-		a.fail(c, newError(http.StatusBadRequest, "bad_request", "could not read the request body"))
-		return
+		return api.NewError(http.StatusBadRequest, "bad_request", "could not read the request body")
 	}
 	if len(body) > room {
 		body, r.Truncated = body[:room], true
 	}
 	r.Body = body
-	if err := a.store.CaptureRequest(c.Request.Context(), r, models.BinMaxRequests); err != nil {
-		a.fail(c, err)
-		return
+	if err := b.store.CaptureRequest(c.Request.Context(), r, models.BinMaxRequests); err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"ok": true})
+	return nil
 }
 
 // fitMeta cuts a capture's path, query and headers to models.BinMaxMeta
@@ -356,51 +368,45 @@ func fitMeta(r *models.BinRequest) bool {
 	return cut
 }
 
-// binSubpath serves a bin's page and its read-only JSON on GET, and
-// captures every other request below the bin.
-func (a *app) binSubpath(c *gin.Context) {
+// subpath serves a bin's page and its read-only JSON on GET, and captures
+// every other request below the bin.
+func (b *bins) subpath(c *gin.Context) error {
 	if c.Request.Method == http.MethodGet {
 		switch c.Param("rest") {
 		case "/view":
-			a.viewBin(c)
-			return
+			return b.view(c)
 		case "/requests.json":
-			a.publicBinRequests(c)
-			return
+			return b.publicRequests(c)
 		}
 	}
-	a.captureBinRequest(c)
+	return b.capture(c)
 }
 
-// viewBin serves the page; it loads the requests itself (binview).
-func (a *app) viewBin(c *gin.Context) {
-	if _, err := a.pathBin(c, false); err != nil {
-		a.fail(c, err)
-		return
+// view serves the page; it loads the requests itself (binview).
+func (b *bins) view(c *gin.Context) error {
+	if _, err := b.pathBin(c, false); err != nil {
+		return err
 	}
 	binview.ServePage(c.Writer, c.Request)
+	return nil
 }
 
-// publicBinRequests is what the page reads without a key: the bin and its
+// publicRequests is what the page reads without a key: the bin and its
 // requests, never a signature verdict (that needs a hook's secret, so /v1).
-func (a *app) publicBinRequests(c *gin.Context) {
-	bin, err := a.pathBin(c, false)
-	var meta binResponse
-	var page listBody[binRequestResponse]
-	if err == nil {
-		meta, err = a.binMeta(c, bin)
-	}
-	if err == nil {
-		page, err = a.binRequests(c, bin, nil)
-	}
+func (b *bins) publicRequests(c *gin.Context) error {
+	bin, meta, err := b.meta(c, false)
 	if err != nil {
-		a.fail(c, err)
-		return
+		return err
+	}
+	page, err := b.requests(c, bin, nil)
+	if err != nil {
+		return err
 	}
 	meta.Tenant = ""
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, struct {
 		Bin binResponse `json:"bin"`
-		listBody[binRequestResponse]
+		api.List[binRequestResponse]
 	}{meta, page})
+	return nil
 }

@@ -1,4 +1,4 @@
-package api_test
+package superoffice_test
 
 import (
 	"crypto/hmac"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hookflow/hookflow/api"
+	"github.com/hookflow/hookflow/api/apitest"
 	"github.com/hookflow/hookflow/internal/config"
 )
 
@@ -24,7 +25,7 @@ const soHook = `{"WebhookId":0,"Name":"Contact Handler","Events":["contact.creat
  "Headers":{"X-Api-Key":"k1"},"Properties":{"region":"eu"},"ErrorsEmail":"ops@myserver.example"}`
 
 // list decodes an answer that is a JSON array.
-func (a answer) list(t *testing.T) []map[string]any {
+func list(t *testing.T, a apitest.Answer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	if err := json.Unmarshal([]byte(a.Raw), &out); err != nil {
@@ -34,22 +35,22 @@ func (a answer) list(t *testing.T) []map[string]any {
 }
 
 func TestSuperOfficeWebhookLifecycle(t *testing.T) {
-	h := newHarness(t)
-	def := h.do("POST", agent+"CreateDefaultWebhook", "")
+	h := apitest.New(t)
+	def := h.Do("POST", agent+"CreateDefaultWebhook", "")
 	if def.Code != 200 || def.Body["WebhookId"] != float64(0) || def.Body["State"] != "Active" || def.Body["Type"] != "webhook" ||
-		jsonOf(def.Body["Events"]) != `["contact.created","contact.deleted"]` || def.Body["RegisteredAssociate"] != nil {
+		apitest.JSONOf(def.Body["Events"]) != `["contact.created","contact.deleted"]` || def.Body["RegisteredAssociate"] != nil {
 		t.Fatalf("CreateDefaultWebhook = %d %s", def.Code, def.Raw)
 	}
 	// A carrier CreateDefaultWebhook answered saves back as it is, once filled in.
 	var carrier map[string]any
 	_ = json.Unmarshal([]byte(def.Raw), &carrier)
 	carrier["TargetUrl"] = "https://www.myserver.example/default"
-	if a := h.do("POST", agent+"SaveWebhook", jsonOf(carrier)); a.Code != 200 {
+	if a := h.Do("POST", agent+"SaveWebhook", apitest.JSONOf(carrier)); a.Code != 200 {
 		t.Fatalf("saving the default carrier = %d %s", a.Code, a.Raw)
 	}
 
-	created := h.do("POST", agent+"SaveWebhook", soHook)
-	id := jsonOf(created.Body["WebhookId"])
+	created := h.Do("POST", agent+"SaveWebhook", soHook)
+	id := apitest.JSONOf(created.Body["WebhookId"])
 	if created.Code != 200 || id == "0" || created.Body["Secret"] != "Something Super Secret" || created.Body["State"] != "Active" ||
 		created.Body["ErrorsEmail"] != "ops@myserver.example" || created.Body["Registered"] == "0001-01-01T00:00:00Z" {
 		t.Fatalf("SaveWebhook create = %d %s", created.Code, created.Raw)
@@ -57,16 +58,16 @@ func TestSuperOfficeWebhookLifecycle(t *testing.T) {
 	if by := created.Body["RegisteredAssociate"].(map[string]any); by["Name"] != "anonymous" || by["AssociateId"] != float64(0) || by["Type"] != "SystemAssociate" {
 		t.Errorf("RegisteredAssociate = %v", by)
 	}
-	if n := h.do("GET", "/v1/hooks/"+id, ""); n.Body["format"] != "superoffice" || n.Body["errors_email"] != "ops@myserver.example" ||
-		jsonOf(n.Body["headers"]) != `{"X-Api-Key":"k1"}` || jsonOf(n.Body["properties"]) != `{"region":"eu"}` {
+	if n := h.Do("GET", "/v1/hooks/"+id, ""); n.Body["format"] != "superoffice" || n.Body["errors_email"] != "ops@myserver.example" ||
+		apitest.JSONOf(n.Body["headers"]) != `{"X-Api-Key":"k1"}` || apitest.JSONOf(n.Body["properties"]) != `{"region":"eu"}` {
 		t.Errorf("native view of the hook = %s", n.Raw)
 	}
 
-	got := h.do("POST", agent+"GetWebhook?webhookId="+id, "")
+	got := h.Do("POST", agent+"GetWebhook?webhookId="+id, "")
 	if got.Code != 200 || got.Body["Secret"] != "********" || got.Body["Name"] != "Contact Handler" {
 		t.Fatalf("GetWebhook = %d %s", got.Code, got.Raw)
 	}
-	if byBody := h.do("POST", agent+"GetWebhook", `{"WebhookId":`+id+`}`); byBody.Code != 200 || byBody.Body["Name"] != "Contact Handler" {
+	if byBody := h.Do("POST", agent+"GetWebhook", `{"WebhookId":`+id+`}`); byBody.Code != 200 || byBody.Body["Name"] != "Contact Handler" {
 		t.Errorf("GetWebhook with the id in the body = %d %s", byBody.Code, byBody.Raw)
 	}
 
@@ -74,40 +75,35 @@ func TestSuperOfficeWebhookLifecycle(t *testing.T) {
 	// the secret it shows masked; State may be a number.
 	_ = json.Unmarshal([]byte(got.Raw), &carrier)
 	carrier["Name"], carrier["State"] = "Renamed", 2
-	updated := h.do("POST", agent+"SaveWebhook", jsonOf(carrier))
-	if updated.Code != 200 || jsonOf(updated.Body["WebhookId"]) != id || updated.Body["Name"] != "Renamed" || updated.Body["State"] != "Stopped" ||
+	updated := h.Do("POST", agent+"SaveWebhook", apitest.JSONOf(carrier))
+	if updated.Code != 200 || apitest.JSONOf(updated.Body["WebhookId"]) != id || updated.Body["Name"] != "Renamed" || updated.Body["State"] != "Stopped" ||
 		updated.Body["Secret"] != "********" || updated.Body["Registered"] != created.Body["Registered"] {
 		t.Fatalf("SaveWebhook update = %d %s", updated.Code, updated.Raw)
 	}
-	if s := h.do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != "Something Super Secret" {
+	if s := h.Do("GET", "/v1/hooks/"+id+"/secret", ""); s.Body["secret"] != "Something Super Secret" {
 		t.Errorf("saving the masked secret back changed it: %v", s.Body)
 	}
 
-	if d := h.do("POST", agent+"DeleteWebhook?WebhookId="+id, ""); d.Code != 204 {
+	if d := h.Do("POST", agent+"DeleteWebhook?WebhookId="+id, ""); d.Code != 204 {
 		t.Errorf("DeleteWebhook = %d %s", d.Code, d.Raw)
 	}
-	if g := h.do("POST", agent+"GetWebhook?webhookId="+id, ""); g.Code != 404 || g.errorCode() != "not_found" {
+	if g := h.Do("POST", agent+"GetWebhook?webhookId="+id, ""); g.Code != 404 || g.ErrorCode() != "not_found" {
 		t.Errorf("GetWebhook after delete = %d %s", g.Code, g.Raw)
 	}
-	if d := h.do("POST", agent+"DeleteWebhook", `{"WebhookId":`+id+`}`); d.Code != 404 {
+	if d := h.Do("POST", agent+"DeleteWebhook", `{"WebhookId":`+id+`}`); d.Code != 404 {
 		t.Errorf("DeleteWebhook twice = %d", d.Code)
 	}
 }
 
-func jsonOf(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 func TestSuperOfficeStateByNameOrNumber(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	tests := []struct{ state, want string }{
 		{`"Active"`, "Active"}, {`"stopped"`, "Stopped"}, {`"TooManyErrors"`, "TooManyErrors"},
 		{`1`, "Active"}, {`2`, "Stopped"}, {`3`, "TooManyErrors"}, {`"3"`, "TooManyErrors"},
 		{`0`, "Active"}, {`"Unknown"`, "Active"}, {`null`, "Active"}, // not given: the default
 	}
 	for _, tt := range tests {
-		a := h.do("POST", agent+"SaveWebhook", `{"Events":["*"],"TargetUrl":"https://x.example","State":`+tt.state+`}`)
+		a := h.Do("POST", agent+"SaveWebhook", `{"Events":["*"],"TargetUrl":"https://x.example","State":`+tt.state+`}`)
 		if a.Code != 200 || a.Body["State"] != tt.want {
 			t.Errorf("State %s = %d %s; want %s", tt.state, a.Code, a.Raw, tt.want)
 		}
@@ -115,7 +111,7 @@ func TestSuperOfficeStateByNameOrNumber(t *testing.T) {
 }
 
 func TestSuperOfficeBadInput(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	tests := []struct {
 		method, body string
 		code         int
@@ -141,21 +137,21 @@ func TestSuperOfficeBadInput(t *testing.T) {
 		{"TestWebhook", `{"Webhook":{"Events":["*"]}}`, 400, "TargetUrl"},
 	}
 	for _, tt := range tests {
-		a := h.do("POST", agent+tt.method, tt.body)
-		if a.Code != tt.code || a.errorField() != tt.field || a.errorCode() == "" {
-			t.Errorf("%s %s = %d field %q (%s); want %d field %q", tt.method, tt.body, a.Code, a.errorField(), a.Raw, tt.code, tt.field)
+		a := h.Do("POST", agent+tt.method, tt.body)
+		if a.Code != tt.code || a.ErrorField() != tt.field || a.ErrorCode() == "" {
+			t.Errorf("%s %s = %d field %q (%s); want %d field %q", tt.method, tt.body, a.Code, a.ErrorField(), a.Raw, tt.code, tt.field)
 		}
 	}
 }
 
 func TestSuperOfficeGetAllWebhooksFilters(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	for _, body := range []string{
 		`{"Name":"Billing","Events":["contact.*"],"TargetUrl":"https://a.example"}`,
 		`{"Name":"Sales","Events":["sale.created"],"TargetUrl":"https://b.example","State":"Stopped"}`,
 		`{"Name":"billing","Events":["*"],"TargetUrl":"https://c.example","State":3}`,
 	} {
-		if a := h.do("POST", agent+"SaveWebhook", body); a.Code != 200 {
+		if a := h.Do("POST", agent+"SaveWebhook", body); a.Code != 200 {
 			t.Fatal(a.Raw)
 		}
 	}
@@ -174,9 +170,9 @@ func TestSuperOfficeGetAllWebhooksFilters(t *testing.T) {
 		{"", `{"NameFilter":"nobody"}`, ""},
 	}
 	for _, tt := range tests {
-		a := h.do("POST", agent+"GetAllWebhooks"+tt.query, tt.body)
+		a := h.Do("POST", agent+"GetAllWebhooks"+tt.query, tt.body)
 		var names []string
-		for _, w := range a.list(t) {
+		for _, w := range list(t, a) {
 			names = append(names, w["Name"].(string))
 			if s, _ := w["Secret"].(string); !strings.HasSuffix(s, "********") {
 				t.Errorf("GetAllWebhooks shows a secret: %v", w["Secret"])
@@ -189,15 +185,15 @@ func TestSuperOfficeGetAllWebhooksFilters(t *testing.T) {
 }
 
 func TestSuperOfficeTenantIsolation(t *testing.T) {
-	h := newHarness(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
-	h.key = "admin-key-0123456789"
-	globex := h.do("POST", agent+"SaveWebhook", soHook, api.TenantHeader, "globex")
+	h := apitest.New(t, config.APIKey{Key: "admin-key-0123456789"}, config.APIKey{Key: "acme-key-0123456789", Tenant: "acme"})
+	h.Key = "admin-key-0123456789"
+	globex := h.Do("POST", agent+"SaveWebhook", soHook, api.TenantHeader, "globex")
 	if globex.Code != 200 {
 		t.Fatal(globex.Raw)
 	}
-	gid := jsonOf(globex.Body["WebhookId"])
-	h.key = "acme-key-0123456789"
-	if a := h.do("POST", agent+"SaveWebhook", soHook); a.Code != 200 {
+	gid := apitest.JSONOf(globex.Body["WebhookId"])
+	h.Key = "acme-key-0123456789"
+	if a := h.Do("POST", agent+"SaveWebhook", soHook); a.Code != 200 {
 		t.Fatal(a.Raw)
 	}
 	for _, call := range []struct{ method, body string }{
@@ -206,18 +202,18 @@ func TestSuperOfficeTenantIsolation(t *testing.T) {
 		{"SaveWebhook", `{"WebhookId":` + gid + `,"Events":["*"],"TargetUrl":"https://evil.example"}`},
 		{"TestWebhook", `{"Webhook":{"WebhookId":` + gid + `,"Events":["*"],"TargetUrl":"https://evil.example"}}`},
 	} {
-		if a := h.do("POST", agent+call.method, call.body); a.Code != 404 {
+		if a := h.Do("POST", agent+call.method, call.body); a.Code != 404 {
 			t.Errorf("acme %s on globex's hook = %d %s, want 404", call.method, a.Code, a.Raw)
 		}
 	}
-	if all := h.do("POST", agent+"GetAllWebhooks", ""); len(all.list(t)) != 1 {
+	if all := h.Do("POST", agent+"GetAllWebhooks", ""); len(list(t, all)) != 1 {
 		t.Errorf("acme lists %s", all.Raw)
 	}
-	if a := h.do("POST", agent+"GetAllWebhooks", "", api.TenantHeader, "globex"); a.Code != 403 {
+	if a := h.Do("POST", agent+"GetAllWebhooks", "", api.TenantHeader, "globex"); a.Code != 403 {
 		t.Errorf("acme key naming globex = %d", a.Code)
 	}
-	h.key = ""
-	if a := h.do("POST", agent+"GetAllWebhooks", ""); a.Code != 401 {
+	h.Key = ""
+	if a := h.Do("POST", agent+"GetAllWebhooks", ""); a.Code != 401 {
 		t.Errorf("no key = %d", a.Code)
 	}
 }
@@ -248,10 +244,10 @@ func superOfficeReceiver(t *testing.T, secret string, status int) (*httptest.Ser
 }
 
 func TestTestWebhookSendsOneSignedRequest(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	srv, got := superOfficeReceiver(t, "Something Super Secret", 200)
 	body := `{"Webhook":{"Name":"t","Events":["contact.created"],"TargetUrl":"` + srv.URL + `","Secret":"Something Super Secret","Headers":{"X-Api-Key":"k1"}}}`
-	a := h.do("POST", agent+"TestWebhook", body)
+	a := h.Do("POST", agent+"TestWebhook", body)
 	msg, _ := a.Body["Message"].(string)
 	if a.Code != 200 || a.Body["Success"] != true || a.Body["StatusCode"] != float64(200) ||
 		!strings.HasPrefix(msg, "200 OK\r\n") || !strings.Contains(msg, "X-Receiver: yes\r\n") || !strings.HasSuffix(msg, "\r\n\r\nreceived") {
@@ -260,43 +256,43 @@ func TestTestWebhookSendsOneSignedRequest(t *testing.T) {
 	if got.Get("X-Api-Key") != "k1" || got.Get("X-Hook-Test") != "true" || got.Get("X-SuperOffice-Event") != "webhook.test" {
 		t.Errorf("receiver got headers %v", *got)
 	}
-	if list := h.do("GET", "/v1/hooks", ""); len(list.Body["data"].([]any)) != 0 {
+	if list := h.Do("GET", "/v1/hooks", ""); len(list.Body["data"].([]any)) != 0 {
 		t.Errorf("TestWebhook saved a hook: %s", list.Raw)
 	}
 
 	// A saved hook is tested with its stored secret, even when the carrier
 	// shows it masked, as GetWebhook does.
-	saved := h.do("POST", agent+"SaveWebhook", `{"Events":["*"],"TargetUrl":"`+srv.URL+`","Secret":"Something Super Secret"}`)
-	id := jsonOf(saved.Body["WebhookId"])
-	a = h.do("POST", agent+"TestWebhook", `{"Webhook":{"WebhookId":`+id+`,"Events":["*"],"TargetUrl":"`+srv.URL+`","Secret":"********"}}`)
+	saved := h.Do("POST", agent+"SaveWebhook", `{"Events":["*"],"TargetUrl":"`+srv.URL+`","Secret":"Something Super Secret"}`)
+	id := apitest.JSONOf(saved.Body["WebhookId"])
+	a = h.Do("POST", agent+"TestWebhook", `{"Webhook":{"WebhookId":`+id+`,"Events":["*"],"TargetUrl":"`+srv.URL+`","Secret":"********"}}`)
 	if a.Code != 200 || a.Body["Success"] != true {
 		t.Errorf("TestWebhook of a saved hook = %d %s", a.Code, a.Raw)
 	}
 }
 
 func TestTestWebhookReportsFailures(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	failing, _ := superOfficeReceiver(t, "Something Super Secret", 500)
-	a := h.do("POST", agent+"TestWebhook", `{"Webhook":{"Events":["*"],"TargetUrl":"`+failing.URL+`","Secret":"Something Super Secret"}}`)
+	a := h.Do("POST", agent+"TestWebhook", `{"Webhook":{"Events":["*"],"TargetUrl":"`+failing.URL+`","Secret":"Something Super Secret"}}`)
 	if a.Code != 200 || a.Body["Success"] != false || a.Body["StatusCode"] != float64(500) {
 		t.Errorf("TestWebhook against a 500 = %d %s", a.Code, a.Raw)
 	}
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	a = h.do("POST", agent+"TestWebhook", `{"Webhook":{"Events":["*"],"TargetUrl":"`+closed.URL+`"}}`)
+	a = h.Do("POST", agent+"TestWebhook", `{"Webhook":{"Events":["*"],"TargetUrl":"`+closed.URL+`"}}`)
 	if msg, _ := a.Body["Message"].(string); a.Code != 200 || a.Body["Success"] != false || a.Body["StatusCode"] != float64(0) || msg == "" {
 		t.Errorf("TestWebhook against a closed port = %d %s", a.Code, a.Raw)
 	}
 }
 
 // TestSuperOfficeSavesItsPagesSamples replays the two sample bodies of
-// SuperOffice's SaveWebhook page (api/testdata). Its sample answer, a real
+// SuperOffice's SaveWebhook page (testdata). Its sample answer, a real
 // carrier, saves as it is — its Content-Type: application/json header is
 // dropped, since hookflow sets Content-Type itself; its sample request holds
 // placeholders (Events "ad", Type "et", a 6-character Secret) that hookflow
 // rejects, naming each.
 func TestSuperOfficeSavesItsPagesSamples(t *testing.T) {
-	h := newHarness(t)
+	h := apitest.New(t)
 	sample := func(name string) map[string]any {
 		b, err := os.ReadFile("testdata/superoffice-savewebhook-" + name + ".json")
 		if err != nil {
@@ -310,19 +306,19 @@ func TestSuperOfficeSavesItsPagesSamples(t *testing.T) {
 		return m
 	}
 	resp := sample("response")
-	a := h.do("POST", agent+"SaveWebhook", jsonOf(resp))
+	a := h.Do("POST", agent+"SaveWebhook", apitest.JSONOf(resp))
 	if a.Code != 200 {
 		t.Fatalf("SaveWebhook(sample answer) = %d %s", a.Code, a.Raw)
 	}
 	for _, k := range []string{"Name", "Events", "TargetUrl", "Secret", "State", "Type", "Properties", "ErrorsEmail"} {
-		if jsonOf(a.Body[k]) != jsonOf(resp[k]) {
-			t.Errorf("%s = %s; the sample says %s", k, jsonOf(a.Body[k]), jsonOf(resp[k]))
+		if apitest.JSONOf(a.Body[k]) != apitest.JSONOf(resp[k]) {
+			t.Errorf("%s = %s; the sample says %s", k, apitest.JSONOf(a.Body[k]), apitest.JSONOf(resp[k]))
 		}
 	}
-	if got := jsonOf(a.Body["Headers"]); got != `{"X-API-Key":"prod_api_key_12345"}` {
+	if got := apitest.JSONOf(a.Body["Headers"]); got != `{"X-API-Key":"prod_api_key_12345"}` {
 		t.Errorf("Headers = %s; want the sample's without Content-Type", got)
 	}
-	bad := h.do("POST", agent+"SaveWebhook", jsonOf(sample("request")))
+	bad := h.Do("POST", agent+"SaveWebhook", apitest.JSONOf(sample("request")))
 	var fields []string
 	for _, d := range bad.Body["error"].(map[string]any)["details"].([]any) {
 		fields = append(fields, d.(map[string]any)["field"].(string))
