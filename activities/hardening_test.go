@@ -163,8 +163,8 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 }
 
 func newHook(now time.Time, o models.Options) *models.Hook {
-	return &models.Hook{Tenant: "t1", Name: "crm", Events: models.JSON[[]string]{V: []string{"contact.*"}},
-		TargetURL: "http://127.0.0.1:9/hooks", Secret: secret, State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: payload.Standard, Registered: now, Updated: now, Options: models.JSON[models.Options]{V: o},
-		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}}}
+	return &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: "crm", Events: models.JSON[[]string]{V: []string{"contact.*"}},
+		TargetURL: "http://127.0.0.1:9/hooks", Type: models.HookTypeWebhook, Format: payload.Standard, Options: models.JSON[models.Options]{V: o},
+		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}}},
+		Secret: secret, State: models.StateActive, Registered: now, Updated: now}
 }

@@ -36,9 +36,9 @@ func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store,
 	t.Helper()
 	st := storetest.Open(t, storetest.Backends(t)[0])
 	now := time.Now().UTC().Add(-time.Second)
-	h := &models.Hook{Tenant: "t1", Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url, Secret: secret,
-		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard, Registered: now, Updated: now,
-		Headers: models.JSON[map[string]string]{V: map[string]string{"X-Tenant-Token": "abc"}}}
+	h := &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url,
+		Type: models.HookTypeWebhook, Format: payload.Standard, Headers: models.JSON[map[string]string]{V: map[string]string{"X-Tenant-Token": "abc"}}},
+		Secret: secret, State: models.StateActive, Registered: now, Updated: now}
 	if edit != nil {
 		edit(h)
 	}

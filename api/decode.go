@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -73,7 +74,7 @@ func unmarshalStrict(b []byte, v any) error {
 	d.DisallowUnknownFields()
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(inlinedNames(err, v))
 	}
 	if d.More() {
 		return malformed("", "request body has data after the JSON object")
@@ -102,6 +103,24 @@ func jsonError(err error) error {
 	default:
 		return malformed("", "malformed JSON: "+err.Error())
 	}
+}
+
+// inlinedNames drops from a type error's field path the Go name of a
+// struct the body embeds (hookBody's models.HookSpec): encoding/json inlines
+// its fields, as the API names them, yet writes the struct's name in the
+// path ("HookSpec.events").
+func inlinedNames(err error, v any) error {
+	var typ *json.UnmarshalTypeError
+	t := reflect.TypeOf(v).Elem()
+	if !errors.As(err, &typ) || t.Kind() != reflect.Struct {
+		return err
+	}
+	for _, f := range reflect.VisibleFields(t) {
+		if f.Anonymous && f.Tag.Get("json") == "" {
+			typ.Field = strings.TrimPrefix(typ.Field, f.Name+".")
+		}
+	}
+	return typ
 }
 
 // duplicateNames refuses an object that names a member twice, naming it:

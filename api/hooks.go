@@ -24,83 +24,58 @@ type HookStore interface {
 	DeleteHook(ctx context.Context, tenant string, id int64) error
 }
 
-// hookRequest is the body of POST, PUT and PATCH /v1/hooks. Pointers tell
-// "not given" from "given empty", which PATCH needs.
-type hookRequest struct {
-	Name        *string            `json:"name"`
-	Events      *[]string          `json:"events"`
-	TargetURL   *string            `json:"target_url"`
-	Secret      *string            `json:"secret"`
-	State       *models.HookState  `json:"state"`
-	Type        *string            `json:"type"`
-	Format      *models.Format     `json:"format"`
-	Headers     *map[string]string `json:"headers"`
-	Properties  *map[string]any    `json:"properties"`
-	ErrorsEmail *string            `json:"errors_email"`
-	InsecureSSL *bool              `json:"insecure_ssl"`
-	Options     *models.Options    `json:"options"`
-	Tenant      string             `json:"tenant"`
+// hookBody is the body of POST, PUT and PATCH /v1/hooks. It is decoded
+// onto the spec it changes: the default one (POST, PUT) or the stored one
+// (PATCH), so a field not given keeps that value, and a field given
+// replaces it whole. The rest of a hook is not spec (models.HookSpec).
+type hookBody struct {
+	models.HookSpec
+	State  *models.HookState `json:"state"`
+	Secret *string           `json:"secret"`
+	Tenant string            `json:"tenant"`
 	// ReceiverAuth stays raw: absent, null and an object mean different
 	// things (applyReceiverAuth).
 	ReceiverAuth json.RawMessage `json:"receiver_auth"`
 }
 
-// NewHook returns a hook with every default set, for a new hook and for one
-// a request replaces.
+// decodeHookBody reads the body of a hook request onto spec.
+func decodeHookBody(c *gin.Context, spec models.HookSpec) (*hookBody, error) {
+	b := &hookBody{HookSpec: spec}
+	return b, DecodeJSON(c, b)
+}
+
+// apply sets h from the body: its spec whole, the state and the secret
+// when given (receiver_auth: applyReceiverAuth).
+func (b *hookBody) apply(h *models.Hook) {
+	h.HookSpec = b.HookSpec
+	if b.State != nil {
+		h.State = *b.State
+	}
+	if b.Secret != nil {
+		h.Secret = *b.Secret
+	}
+}
+
+// defaultSpec is the spec of a hook whose owner gave nothing but the
+// required fields: a new hook, and a hook PUT replaces.
+func defaultSpec() models.HookSpec {
+	return models.HookSpec{Type: models.HookTypeWebhook, Format: payload.Standard,
+		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}}}
+}
+
+// NewHook returns a new hook with every default set: the default spec, Active.
 func NewHook() *models.Hook {
-	return &models.Hook{
-		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard,
-		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}},
-	}
+	return &models.Hook{HookSpec: defaultSpec(), State: models.StateActive}
 }
 
-// apply copies the given fields onto h.
-func (r *hookRequest) apply(h *models.Hook) {
-	set(&h.Name, r.Name)
-	setJSON(&h.Events, r.Events)
-	set(&h.TargetURL, r.TargetURL)
-	set(&h.Secret, r.Secret)
-	set(&h.State, r.State)
-	set(&h.Type, r.Type)
-	set(&h.Format, r.Format)
-	setJSON(&h.Headers, r.Headers)
-	setJSON(&h.Properties, r.Properties)
-	set(&h.ErrorsEmail, r.ErrorsEmail)
-	set(&h.InsecureSSL, r.InsecureSSL)
-	setJSON(&h.Options, r.Options)
-}
-
-func set[T any](dst *T, src *T) {
-	if src != nil {
-		*dst = *src
-	}
-}
-
-// setJSON replaces a JSON column whole, so a stored value that could not be
-// read is replaced too, not only its zero value.
-func setJSON[T any](dst *models.JSON[T], src *T) {
-	if src != nil {
-		*dst = models.JSON[T]{V: *src}
-	}
-}
-
-// hookResponse is a hook as the API shows it; the secret is masked except
-// on create and GET /v1/hooks/{id}/secret.
+// hookResponse is a hook as the API shows it: the spec, and what is not
+// spec; the secret is masked except on create and GET /v1/hooks/{id}/secret.
 type hookResponse struct {
-	ID           int64             `json:"id"`
-	Tenant       string            `json:"tenant"`
-	Name         string            `json:"name"`
-	Events       []string          `json:"events"`
-	TargetURL    string            `json:"target_url"`
+	ID     int64  `json:"id"`
+	Tenant string `json:"tenant"`
+	models.HookSpec
 	Secret       string            `json:"secret"`
 	State        models.HookState  `json:"state"`
-	Type         string            `json:"type"`
-	Format       models.Format     `json:"format"`
-	Headers      map[string]string `json:"headers"`
-	Properties   map[string]any    `json:"properties"`
-	ErrorsEmail  string            `json:"errors_email"`
-	InsecureSSL  bool              `json:"insecure_ssl"`
-	Options      models.Options    `json:"options"`
 	ReceiverAuth *receiverAuthView `json:"receiver_auth"`
 	Registered   time.Time         `json:"registered"`
 	RegisteredBy string            `json:"registered_by"`
@@ -118,9 +93,7 @@ func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
 		secret = h.Secret
 	}
 	return hookResponse{
-		ID: h.ID, Tenant: h.Tenant, Name: h.Name, Events: h.Events.V, TargetURL: h.TargetURL, Secret: secret,
-		State: h.State, Type: h.Type, Format: h.Format, Headers: h.Headers.V, Properties: h.Properties.V,
-		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V, ReceiverAuth: newReceiverAuthView(h.ReceiverAuth),
+		ID: h.ID, Tenant: h.Tenant, HookSpec: h.HookSpec, Secret: secret, State: h.State, ReceiverAuth: newReceiverAuthView(h.ReceiverAuth),
 		Registered: h.Registered, RegisteredBy: h.RegisteredBy, Updated: h.Updated, UpdatedBy: h.UpdatedBy,
 		ErrorCount: h.ErrorCount, FailingSince: h.FailingSince, LastError: h.LastError,
 		Unreadable: errText(h.Unreadable()),
@@ -143,8 +116,8 @@ func MaskSecret(s string) string {
 }
 
 func (s *Server) createHook(c *gin.Context) error {
-	var req hookRequest
-	if err := DecodeJSON(c, &req); err != nil {
+	req, err := decodeHookBody(c, defaultSpec())
+	if err != nil {
 		return err
 	}
 	t, err := Tenant(c, req.Tenant)
@@ -226,30 +199,25 @@ func (s *Server) getHook(c *gin.Context) error {
 	return nil
 }
 
-// updateHook serves PUT (replace: fields not given take their defaults; the
-// secret and receiver_auth are kept unless given) and PATCH (merge: only
-// given fields change).
+// updateHook serves PUT (replace the spec: fields not given take their
+// defaults, and so does the state; the secret and receiver_auth are kept
+// unless given) and PATCH (merge: only given fields change). Either keeps
+// all the server owns.
 func (s *Server) updateHook(c *gin.Context) error {
 	h, err := s.loadHook(c)
 	if err != nil {
 		return err
 	}
-	from := h.State
-	var req hookRequest
-	if err := DecodeJSON(c, &req); err != nil {
+	from, spec := h.State, h.HookSpec
+	if c.Request.Method == http.MethodPut {
+		spec, h.State = defaultSpec(), models.StateActive
+	}
+	req, err := decodeHookBody(c, spec)
+	if err != nil {
 		return err
 	}
 	if req.Tenant != "" && req.Tenant != h.Tenant {
 		return InvalidField("tenant", "a hook cannot move to another tenant")
-	}
-	if c.Request.Method == http.MethodPut {
-		fresh := NewHook()
-		fresh.ID, fresh.Tenant, fresh.Secret = h.ID, h.Tenant, h.Secret
-		fresh.Registered, fresh.RegisteredBy = h.Registered, h.RegisteredBy
-		fresh.PreviousSecret, fresh.PreviousSecretExpires = h.PreviousSecret, h.PreviousSecretExpires
-		fresh.ReceiverAuth = h.ReceiverAuth
-		fresh.ErrorCount, fresh.FailingSince, fresh.LastError = h.ErrorCount, h.FailingSince, h.LastError
-		h = fresh
 	}
 	req.apply(h)
 	newAuth, err := applyReceiverAuth(req.ReceiverAuth, h)

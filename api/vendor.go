@@ -18,7 +18,8 @@ type Tester interface {
 
 // RenameFields spells the fields of a validation error the way a vendor API
 // names them ("target_url" becomes SuperOffice's "TargetUrl", "events[0]"
-// becomes "Events[0]"), so every problem names a field the caller sent.
+// becomes "Events[0]"), so every problem names a field the caller sent. A
+// field the vendor has not (named "") keeps hookflow's name.
 func RenameFields(err error, names map[string]string) error {
 	var ve *models.ValidationError
 	if !errors.As(err, &ve) {
@@ -31,7 +32,7 @@ func RenameFields(err error, names map[string]string) error {
 			cut = len(f.Field)
 		}
 		name := f.Field[:cut]
-		if n, ok := names[name]; ok {
+		if n := names[name]; n != "" {
 			name = n
 		}
 		renamed.Add(name+f.Field[cut:], f.Problem)

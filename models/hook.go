@@ -47,33 +47,32 @@ type FormatSet interface {
 // HookTypeWebhook is the only hook type: an HTTP POST.
 const HookTypeWebhook = "webhook"
 
-// Hook is a subscription: which events a receiver wants and how to deliver them.
+// Hook is a subscription: which events a receiver wants and how to deliver
+// them. Its owner sets the HookSpec, the credentials and the state it asks
+// for; the server owns the rest.
 type Hook struct {
-	ID        int64 `gorm:"primaryKey"`
-	Tenant    string
-	Name      string
-	Events    JSON[[]string]
-	TargetURL string
-	// Secret signs deliveries. It, PreviousSecret and ReceiverAuth are never
-	// written as they are: the store seals them into Sealed and opens them
-	// from it, so no code path can store a secret in clear.
-	Secret      string `gorm:"-"`
-	State       HookState
-	Type        string
-	Format      Format
-	Headers     JSON[map[string]string]
-	Properties  JSON[map[string]any]
-	ErrorsEmail string
-	InsecureSSL bool `gorm:"column:insecure_ssl"`
-	Options     JSON[Options]
+	ID     int64 `gorm:"primaryKey"`
+	Tenant string
+	HookSpec
+
+	// State is the owner's choice, Active or Stopped, until failures turn
+	// it TooManyErrors. An edit writes it only when it changes it
+	// (store.UpdateHook), so an edit racing a failure leaves the hook off.
+	State HookState
+
+	// Secret signs deliveries. It and ReceiverAuth are the owner's too, but
+	// write-only: never shown back, so a PUT that does not give them keeps
+	// them. They, and PreviousSecret, are never written as they are: the
+	// store seals them into Sealed and opens them from it, so no code path
+	// can store a secret in clear.
+	Secret string `gorm:"-"`
+	// ReceiverAuth, when set, is presented to the receiver with every delivery.
+	ReceiverAuth *ReceiverAuth `gorm:"-"`
 
 	// PreviousSecret still signs deliveries until PreviousSecretExpires, so
 	// receivers can roll over to a rotated secret without dropping any.
 	PreviousSecret        string `gorm:"-"`
 	PreviousSecretExpires *time.Time
-
-	// ReceiverAuth, when set, is presented to the receiver with every delivery.
-	ReceiverAuth *ReceiverAuth `gorm:"-"`
 
 	// Sealed holds the secret columns as the database does.
 	Sealed SealedSecrets `gorm:"embedded"`
@@ -91,6 +90,29 @@ type Hook struct {
 	// delivery and redelivery number), so a retried FailDelivery recognises
 	// its own transition and still sends the mail it owes.
 	DisabledBy string
+}
+
+// HookSpec is what a hook's owner sets and reads back: which events go
+// where, in which format, with which options. It is the one list of them:
+// PUT replaces it whole and keeps the rest of the hook; PATCH and the vendor
+// APIs change the fields they name; store.UpdateHook writes its columns and,
+// of what the server owns, nothing. The API's hook bodies and answers carry
+// it by its json names.
+//
+// A new field goes here with its json name and a migration; then
+// TestHookSpecIsMappedEverywhere (cmd/hookflow) names every place that must
+// say how it is shown or set (docs/architecture.md, "Adding a hook field").
+type HookSpec struct {
+	Name        string                  `json:"name"`
+	Events      JSON[[]string]          `json:"events"`
+	TargetURL   string                  `json:"target_url"`
+	Type        string                  `json:"type"`
+	Format      Format                  `json:"format"`
+	Headers     JSON[map[string]string] `json:"headers"`
+	Properties  JSON[map[string]any]    `json:"properties"`
+	ErrorsEmail string                  `json:"errors_email"`
+	InsecureSSL bool                    `json:"insecure_ssl" gorm:"column:insecure_ssl"`
+	Options     JSON[Options]           `json:"options"`
 }
 
 // SealedSecrets are a hook's secret columns as stored: each empty or a value

@@ -47,13 +47,15 @@ func TestHookValidateReservedHeaders(t *testing.T) {
 
 func validHook() *Hook {
 	return &Hook{
-		Name:      "crm sync",
-		Events:    JSON[[]string]{V: []string{"contact.*"}},
-		TargetURL: "https://example.com/hook",
-		Secret:    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		State:     StateActive,
-		Type:      HookTypeWebhook,
-		Format:    "standard",
+		HookSpec: HookSpec{
+			Name:      "crm sync",
+			Events:    JSON[[]string]{V: []string{"contact.*"}},
+			TargetURL: "https://example.com/hook",
+			Type:      HookTypeWebhook,
+			Format:    "standard",
+		},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		State:  StateActive,
 	}
 }
 

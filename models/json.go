@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -58,5 +59,23 @@ func (j JSON[T]) Err() error { return j.err }
 // MarshalJSON encodes the wrapped value.
 func (j JSON[T]) MarshalJSON() ([]byte, error) { return json.Marshal(j.V) }
 
-// UnmarshalJSON decodes into the wrapped value.
-func (j *JSON[T]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &j.V) }
+// UnmarshalJSON replaces the wrapped value whole, as a column is written
+// whole: a map or object given replaces the one held, not merges into it,
+// and a value that could not be read is replaced too. null leaves the value
+// as it is (encoding/json's convention: as for a field not given). It
+// decodes as strictly as the API decodes bodies: an unknown field of an
+// object is refused, and numbers stay exact (json.Number).
+func (j *JSON[T]) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	d.DisallowUnknownFields()
+	var v T
+	if err := d.Decode(&v); err != nil {
+		return err
+	}
+	*j = JSON[T]{V: v}
+	return nil
+}

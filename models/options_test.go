@@ -94,8 +94,8 @@ func TestOptionsValidateExactNumbers(t *testing.T) {
 }
 
 func TestHookValidateReportsOptions(t *testing.T) {
-	h := Hook{Events: JSON[[]string]{V: []string{"Contact.*"}}, TargetURL: "https://example.com/h", State: StateActive,
-		Type: HookTypeWebhook, Format: "standard"}
+	h := Hook{HookSpec: HookSpec{Events: JSON[[]string]{V: []string{"Contact.*"}}, TargetURL: "https://example.com/h",
+		Type: HookTypeWebhook, Format: "standard"}, State: StateActive}
 	h.Options.V.Entity = map[string]EntityOptions{"Contact": {Filter: map[string]any{"score": true}, FilterOp: map[string]FilterOp{"score": OpGt}}}
 	err := h.Validate(testFormats{})
 	if err == nil || !strings.Contains(err.Error(), "options.entity.Contact.filter.score: gt orders numbers or text") {

@@ -46,7 +46,7 @@ func TestBadPatternsAndEventTypes(t *testing.T) {
 }
 
 func TestHookMatchesAnyOfItsPatterns(t *testing.T) {
-	h := &Hook{Events: JSON[[]string]{V: []string{"account.*", "contact.created"}}}
+	h := &Hook{HookSpec: HookSpec{Events: JSON[[]string]{V: []string{"account.*", "contact.created"}}}}
 	for ev, want := range map[string]bool{"Account.Update": true, "contact.created": true, "contact.deleted": false} {
 		p, _ := ParseEventType(ev)
 		if h.Matches(p) != want {

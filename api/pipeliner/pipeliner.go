@@ -85,8 +85,15 @@ const (
 	maxFirst     = 100
 )
 
-// fieldNames names hook fields the way Pipeliner's body does.
-var fieldNames = map[string]string{"target_url": "url", "secret": "signature"}
+// Fields names, for each field of a native hook, the body's field that
+// holds it, or "" for a field of models.HookSpec Pipeliner's entity has not
+// (a new hook takes its default). Problems name the body's fields by it,
+// and TestHookSpecIsMappedEverywhere (cmd/hookflow) holds it to the spec: a
+// new hook field is mapped here or declared absent.
+var Fields = map[string]string{
+	"target_url": "url", "events": "events", "options": "options", "insecure_ssl": "insecure_ssl", "secret": "signature",
+	"name": "", "type": "", "format": "", "headers": "", "properties": "", "errors_email": "",
+}
 
 // spaceTenant returns the tenant {space} names, under the same rules as the
 // native API: a key scoped to another tenant gets 403.
@@ -118,7 +125,7 @@ func (p *webhooks) create(c *gin.Context) error {
 	now, by := p.s.Now(), api.Caller(c)
 	h.Registered, h.RegisteredBy, h.Updated, h.UpdatedBy = now, by, now, by
 	if err := h.Validate(payload.Formats); err != nil {
-		return api.RenameFields(err, fieldNames)
+		return api.RenameFields(err, Fields)
 	}
 	if err := p.store.CreateHook(c.Request.Context(), h); err != nil {
 		return err

@@ -18,11 +18,20 @@ var (
 	hookColumns = [][2]string{{"ID", "id"}, {"NAME", "name"}, {"STATE", "state"}, {"FORMAT", "format"},
 		{"EVENTS", "events"}, {"TARGET", "target_url"}}
 	hookFields = [][2]string{{"ID", "id"}, {"Name", "name"}, {"Tenant", "tenant"}, {"State", "state"},
-		{"Events", "events"}, {"Target", "target_url"}, {"Format", "format"}, {"Secret", "secret"},
-		{"Headers", "headers"}, {"Properties", "properties"}, {"Options", "options"}, {"Receiver auth", "receiver_auth"},
-		{"Errors email", "errors_email"},
+		{"Events", "events"}, {"Target", "target_url"}, {"Type", "type"}, {"Format", "format"}, {"Secret", "secret"},
+		{"Headers", "headers"}, {"Properties", "properties"}, {"Options", "options"}, {"Insecure SSL", "insecure_ssl"},
+		{"Receiver auth", "receiver_auth"}, {"Errors email", "errors_email"},
 		{"Registered", "registered"}, {"Registered by", "registered_by"}, {"Updated", "updated"}, {"Updated by", "updated_by"},
 		{"Errors", "error_count"}, {"Failing since", "failing_since"}, {"Last error", "last_error"}}
+)
+
+// hookFlags are the flags of hooks create that set one field of the hook
+// each, by its JSON name; --header (headers) and --receiver-auth build
+// theirs. The fields of hookFileFields come from --file only.
+var (
+	hookFlags = map[string]string{"name": "name", "events": "events", "url": "target_url",
+		"secret": "secret", "format": "format", "errors-email": "errors_email"}
+	hookFileFields = []string{"type", "properties", "insecure_ssl", "options"}
 )
 
 func hooksCommand() *cobra.Command {
@@ -75,7 +84,8 @@ func hooksCreateCommand(o *clientOptions) *cobra.Command {
 		Short: "Create a hook",
 		Long: "Create a hook: which events it wants (--events) and where they go (--url). The answer shows\n" +
 			"the signing secret in full, the only time it is shown: store it. --file takes the whole JSON\n" +
-			"body of POST /v1/hooks (- reads standard input); flags given besides override its fields.\n" +
+			"body of POST /v1/hooks (- reads standard input); flags given besides override its fields,\n" +
+			"and it is how to set " + strings.Join(hookFileFields, ", ") + ", which have no flag.\n" +
 			"--receiver-auth sets the credentials deliveries present to the receiver (docs/security.md):\n" +
 			"a JSON object, or @file to read it from a file and keep secrets off the command line.",
 		Example: "  hookflow hooks create --events 'contact.*' --url https://crm-sync.example.com/hooks --name 'CRM sync'\n" +
@@ -83,8 +93,7 @@ func hooksCreateCommand(o *clientOptions) *cobra.Command {
 			"  hookflow hooks create --events '*' --url https://gw.example.com/in --receiver-auth @basic-auth.json",
 		Args: cobra.NoArgs,
 		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
-			body, err := requestBody(cmd, file, map[string]string{"name": "name", "events": "events", "url": "target_url",
-				"secret": "secret", "format": "format", "errors-email": "errors_email"})
+			body, err := requestBody(cmd, file, hookFlags)
 			if err != nil {
 				return err
 			}

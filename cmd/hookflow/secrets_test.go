@@ -57,9 +57,8 @@ func TestMigrateSealsAndRotateKeyReseals(t *testing.T) {
 	}
 	defer st.Close()
 	now := time.Now().UTC()
-	h := &models.Hook{Tenant: "default", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: "https://example.com/",
-		Secret: "whsec_c2VhbGVkc2VhbGVkc2VhbGVk", State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: "standard", Registered: now, Updated: now}
+	h := &models.Hook{Tenant: "default", HookSpec: models.HookSpec{Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: "https://example.com/",
+		Type: models.HookTypeWebhook, Format: "standard"}, Secret: "whsec_c2VhbGVkc2VhbGVkc2VhbGVk", State: models.StateActive, Registered: now, Updated: now}
 	if err := st.CreateHook(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}

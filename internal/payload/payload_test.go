@@ -464,11 +464,10 @@ func TestHeadersAreReserved(t *testing.T) {
 	for _, f := range formatNames() {
 		r := encode(t, f, testMessage(t, f), goldenSecret)
 		for _, name := range append(slices.Collect(maps.Keys(r.Header)), "Content-Type") {
-			h := models.Hook{
-				Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: "https://example.com",
-				State: models.StateActive, Type: models.HookTypeWebhook, Format: f,
+			h := models.Hook{HookSpec: models.HookSpec{
+				Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: "https://example.com", Type: models.HookTypeWebhook, Format: f,
 				Headers: models.JSON[map[string]string]{V: map[string]string{name: "forged"}},
-			}
+			}, State: models.StateActive}
 			if err := h.Validate(Formats); err == nil || !strings.Contains(err.Error(), "headers."+name) {
 				t.Errorf("%s: a hook may set custom header %s (Validate() = %v)", f, name, err)
 			}

@@ -32,8 +32,8 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 	s := probe.New(receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})))
 	for _, x := range payload.Formats.All() {
 		f := x.Name
-		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: srv.URL, Secret: secret, Format: f,
-			Headers: models.JSON[map[string]string]{V: map[string]string{"X-Api-Key": "k1"}}}
+		h := &models.Hook{ID: 7, Tenant: "acme", HookSpec: models.HookSpec{Name: "t", TargetURL: srv.URL, Format: f,
+			Headers: models.JSON[map[string]string]{V: map[string]string{"X-Api-Key": "k1"}}}, Secret: secret}
 		r, err := s.TestHook(context.Background(), h)
 		if err != nil || !r.OK() || r.StatusCode != http.StatusAccepted {
 			t.Errorf("%s: TestHook = %+v, %v", f, r, err)
@@ -52,7 +52,7 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 func TestTestHookReportsNoAnswer(t *testing.T) {
 	// Without AllowPrivate the egress policy refuses loopback, as in production.
 	s := probe.New(receiverauth.New(egress.New(egress.Options{Timeout: time.Second})))
-	r, err := s.TestHook(context.Background(), &models.Hook{TargetURL: "http://127.0.0.1:9/", Secret: secret, Format: payload.Standard})
+	r, err := s.TestHook(context.Background(), &models.Hook{HookSpec: models.HookSpec{TargetURL: "http://127.0.0.1:9/", Format: payload.Standard}, Secret: secret})
 	if err != nil || r.OK() || r.Error == "" || r.StatusCode != 0 {
 		t.Errorf("TestHook to a refused address = %+v, %v", r, err)
 	}
@@ -70,7 +70,7 @@ func TestTestHookSignsWithBothSecretsDuringARotation(t *testing.T) {
 	}))
 	defer srv.Close()
 	expires := time.Now().Add(time.Hour)
-	h := &models.Hook{ID: 7, TargetURL: srv.URL, Secret: secret, PreviousSecret: previous, PreviousSecretExpires: &expires, Format: payload.Standard}
+	h := &models.Hook{ID: 7, HookSpec: models.HookSpec{TargetURL: srv.URL, Format: payload.Standard}, Secret: secret, PreviousSecret: previous, PreviousSecretExpires: &expires}
 	r, err := probe.New(receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}))).TestHook(context.Background(), h)
 	if err != nil || !r.OK() {
 		t.Fatalf("TestHook = %+v, %v", r, err)
@@ -102,7 +102,7 @@ func TestTestHookErrorsAreGeneric(t *testing.T) {
 		"http://10.1.2.3:5432/hooks?token=capability",       // a private address
 		"http://[fd00::1]:80/hooks?token=capability",
 	} {
-		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: target, Secret: secret, Format: payload.Standard}
+		h := &models.Hook{ID: 7, Tenant: "acme", HookSpec: models.HookSpec{Name: "t", TargetURL: target, Format: payload.Standard}, Secret: secret}
 		r, err := s.TestHook(context.Background(), h)
 		if err != nil || r.Error == "" {
 			t.Fatalf("TestHook(%s) = %+v, %v; want a failed result", target, r, err)

@@ -74,7 +74,7 @@ func TestBasicAndBearer(t *testing.T) {
 			"Basic " + base64.StdEncoding.EncodeToString([]byte("hookflow:p@ss:word"))},
 		{&models.ReceiverAuth{Type: models.AuthBearer, Token: "static-token-1"}, "Bearer static-token-1"},
 	} {
-		if code, err := post(t, a, &models.Hook{ID: 1, TargetURL: srv.URL, ReceiverAuth: tt.auth}); code != 200 || err != nil {
+		if code, err := post(t, a, &models.Hook{ID: 1, HookSpec: models.HookSpec{TargetURL: srv.URL}, ReceiverAuth: tt.auth}); code != 200 || err != nil {
 			t.Fatalf("%v: %d, %v", tt.auth, code, err)
 		}
 		if got, _ := rec.seen(); got[len(got)-1] != tt.want {
@@ -84,7 +84,7 @@ func TestBasicAndBearer(t *testing.T) {
 }
 
 func oauthHook(ts *authtest.TokenServer, target string) *models.Hook {
-	return &models.Hook{ID: 7, TargetURL: target, ReceiverAuth: &models.ReceiverAuth{Type: models.AuthOAuth2,
+	return &models.Hook{ID: 7, HookSpec: models.HookSpec{TargetURL: target}, ReceiverAuth: &models.ReceiverAuth{Type: models.AuthOAuth2,
 		TokenURL: ts.TokenURL(), ClientID: ts.ClientID, ClientSecret: ts.ClientSecret, Scopes: []string{"webhooks:write", "crm"}}}
 }
 
@@ -201,7 +201,7 @@ func TestMTLS(t *testing.T) {
 	srv := ca.MTLSServer(t, &recorder{})
 	a := newAuthenticator(true)
 	cert, key := ca.Client(t, "hookflow")
-	h := &models.Hook{ID: 3, TargetURL: srv.URL, ReceiverAuth: &models.ReceiverAuth{Type: models.AuthMTLS, CertPEM: cert, KeyPEM: key, CAPEM: ca.PEM}}
+	h := &models.Hook{ID: 3, HookSpec: models.HookSpec{TargetURL: srv.URL}, ReceiverAuth: &models.ReceiverAuth{Type: models.AuthMTLS, CertPEM: cert, KeyPEM: key, CAPEM: ca.PEM}}
 	if err := a.Check(context.Background(), h.ReceiverAuth); err != nil {
 		t.Fatalf("Check = %v", err)
 	}
@@ -209,7 +209,7 @@ func TestMTLS(t *testing.T) {
 		t.Fatalf("with the certificate: %d, %v", code, err)
 	}
 
-	bare := &models.Hook{ID: 4, TargetURL: srv.URL, InsecureSSL: true}
+	bare := &models.Hook{ID: 4, HookSpec: models.HookSpec{TargetURL: srv.URL, InsecureSSL: true}}
 	if _, err := post(t, a, bare); err == nil || !strings.Contains(err.Error(), "asks for a TLS client certificate") {
 		t.Errorf("without a certificate: %v, want the reason", err)
 	}

@@ -98,6 +98,41 @@ func TestEditRacingADisableLeavesTheHookOff(t *testing.T) {
 	})
 }
 
+// A user's edit writes the hook's spec, its credentials and the edit's
+// stamp, and nothing else: an edit carrying stale or made-up values of what
+// the server owns (registration, failure record) changes none of them.
+func TestEditWritesTheSpecNotWhatTheServerOwns(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := st.Hook(ctx, "t1", h.ID)
+		edit := *stored
+		edit.HookSpec = models.HookSpec{Name: "renamed", Events: models.JSON[[]string]{V: []string{"deal.*"}}, TargetURL: "https://other.example/",
+			Type: models.HookTypeWebhook, Format: "standard", Headers: models.JSON[map[string]string]{V: map[string]string{"X-A": "1"}},
+			Properties: models.JSON[map[string]any]{V: map[string]any{}}, ErrorsEmail: "ops@example.com", InsecureSSL: true}
+		edit.Secret = "whsec_bmV3c2VjcmV0bmV3c2VjcmV0"
+		edit.Updated, edit.UpdatedBy = stored.Updated.Add(time.Hour), "key:edit"
+		later := stored.Registered.Add(time.Hour)
+		edit.Registered, edit.RegisteredBy = later, "key:forged"
+		edit.ErrorCount, edit.FailingSince, edit.LastError, edit.DisabledBy = 9, &later, "made up", "x.0"
+		if err := st.UpdateHook(ctx, &edit, edit.State); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Hook(ctx, "t1", h.ID)
+		if got.Name != "renamed" || got.Events.V[0] != "deal.*" || got.TargetURL != "https://other.example/" || got.Headers.V["X-A"] != "1" ||
+			got.ErrorsEmail != "ops@example.com" || !got.InsecureSSL || got.Secret != edit.Secret || got.UpdatedBy != "key:edit" {
+			t.Errorf("the edit's spec, secret or stamp was not written: %+v", got)
+		}
+		if !got.Registered.Equal(stored.Registered) || got.RegisteredBy != stored.RegisteredBy || got.ErrorCount != 0 ||
+			got.FailingSince != nil || got.LastError != "" || got.DisabledBy != "" {
+			t.Errorf("the edit wrote what the server owns: registered %v by %q, errors %d since %v, last %q, disabled by %q",
+				got.Registered, got.RegisteredBy, got.ErrorCount, got.FailingSince, got.LastError, got.DisabledBy)
+		}
+	})
+}
+
 // plan stores an event and n deliveries of h for it, created at created.
 func plan(t *testing.T, st *store.Store, h *models.Hook, id string, created time.Time, n int) []models.Delivery {
 	t.Helper()

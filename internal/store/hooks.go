@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/hookflow/hookflow/models"
@@ -37,19 +38,33 @@ func (s *Store) CreateHook(ctx context.Context, h *models.Hook) error {
 	})
 }
 
-// UpdateHook saves a user's edit of h and re-indexes its patterns. from is
-// the state the edit started from. The columns deliveries write (error
-// count, failing since, last error, disabled by) are never written here,
-// and the state only when the edit changes it: an edit that races with a
-// failure turning the hook off leaves it off. A hook set Active again
-// starts with no failures, as activate does. h is reloaded as saved.
+// editColumns are what a user's edit of a hook writes: its spec (every
+// field of models.HookSpec, so a new one is written without being listed
+// here), the edit's stamp, and the credentials, sealed, with the expiry of
+// a rotated secret. Nothing else the server owns: the failure record the
+// deliveries write, the registration, the state (written apart).
+var editColumns = append(specFields(), "Updated", "UpdatedBy", "PreviousSecretExpires", "secret", "previous_secret", "receiver_auth")
+
+// specFields names the fields of models.HookSpec.
+func specFields() []string {
+	var names []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[models.HookSpec]()) {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+// UpdateHook saves a user's edit of h (editColumns) and re-indexes its
+// patterns. from is the state the edit started from: the state is written
+// only when the edit changes it, so an edit that races with a failure
+// turning the hook off leaves it off. A hook set Active again starts with
+// no failures, as activate does. h is reloaded as saved.
 func (s *Store) UpdateHook(ctx context.Context, h *models.Hook, from models.HookState) error {
 	if err := s.sealHook(h); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select("*").
-			Omit("State", "ErrorCount", "FailingSince", "LastError", "DisabledBy").Updates(h)
+		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select(editColumns).Updates(h)
 		if res.Error != nil {
 			return fmt.Errorf("update hook %d: %w", h.ID, res.Error)
 		}

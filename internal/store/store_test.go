@@ -17,9 +17,9 @@ var ctx = context.Background()
 func hook(tenant string, events ...string) *models.Hook {
 	now := time.Now().UTC().Add(-time.Minute)
 	return &models.Hook{
-		Tenant: tenant, Name: "h", Events: models.JSON[[]string]{V: events}, TargetURL: "http://127.0.0.1:1/",
-		Secret: "whsec_c2VjcmV0c2VjcmV0", State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: "standard", Registered: now, Updated: now,
+		Tenant: tenant, HookSpec: models.HookSpec{Name: "h", Events: models.JSON[[]string]{V: events}, TargetURL: "http://127.0.0.1:1/",
+			Type: models.HookTypeWebhook, Format: "standard"},
+		Secret: "whsec_c2VjcmV0c2VjcmV0", State: models.StateActive, Registered: now, Updated: now,
 	}
 }
 
