@@ -73,18 +73,27 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 	}
 	defer st.Close()
 	m := newMetrics(st)
-	c, err := dialTemporal(ctx, cfg, logger, m)
+	c, err := newTemporalClient(cfg, logger, m)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := registerSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, ctx := errgroup.WithContext(ctx)
+	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own, alive while it waits
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
+	}
+	if err := awaitTemporal(ctx, c, cfg, logger); err != nil {
+		stop()
+		if werr := g.Wait(); werr != nil { // the metrics listener failed, which ended the wait
+			return werr
+		}
 		return err
 	}
 	if len(cfg.APIKeys) == 0 && r.api {
 		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
 	}
-	g, ctx := errgroup.WithContext(ctx)
 	if r.worker {
 		w, err := newWorker(c, cfg, st, m)
 		if err != nil {
@@ -95,9 +104,6 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
-	}
-	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
 	if r.api {
 		srv := apiServer(cfg, st, c, logger, m)
