@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -35,6 +38,18 @@ type result struct {
 	PeakRSSMiB     float64        `json:"server_peak_rss_mib"`
 	// Undelivered deliveries had not arrived when the drain time ran out.
 	Undelivered int64 `json:"undelivered"`
+
+	// CPU per accepted event from the first trigger to the end of the
+	// drain, by side (serve mode; 0 where not measured).
+	CPUHookflowMs   float64 `json:"cpu_ms_per_event_hookflow,omitempty"`
+	CPUHookflowPGMs float64 `json:"cpu_ms_per_event_hookflow_postgres,omitempty"`
+	CPUTemporalMs   float64 `json:"cpu_ms_per_event_temporal,omitempty"`
+	CPUTemporalPGMs float64 `json:"cpu_ms_per_event_temporal_postgres,omitempty"`
+	// The task queue's backlog (with -temporal): its peak, its oldest task,
+	// and the longest a partition's backlog stood still (with -partitions).
+	BacklogPeak    int64   `json:"backlog_peak,omitempty"`
+	BacklogOldestS float64 `json:"backlog_oldest_s,omitempty"`
+	BacklogFrozenS float64 `json:"backlog_partition_frozen_s,omitempty"`
 }
 
 func run(ctx context.Context, o options, sc scenario) (*result, error) {
@@ -50,6 +65,8 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 	c := &client{base: o.target, key: o.apiKey, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}}
 	pid := o.serverPID
+	meter := &cpuMeter{temporalPID: o.temporalPID}
+	var watch *backlogWatch
 	if o.target == "" {
 		srv, err := startServer(ctx, o)
 		if srv != nil {
@@ -58,19 +75,44 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.base, pid = srv.api, srv.pid
+		c.base, c.bases, pid = srv.api, srv.apis, srv.pid
+		if o.mode == "serve" {
+			meter.hookflowPIDs, meter.hookflowDB = srv.hookflowPIDs, srv.database
+			meter.temporalPID = cmp.Or(o.temporalPID, srv.temporalPID)
+			if meter.pg, err = sql.Open("pgx", o.databaseURL); err != nil {
+				return nil, err
+			}
+			defer meter.pg.Close()
+			meter.temporalDBs = strings.Split(o.temporalDatabases, ",")
+		}
+		if o.temporal != "" {
+			if watch, err = watchBacklog(o, srv.queue); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := setup(ctx, c, sc, rcv.url); err != nil {
 		return nil, err
 	}
 	runID := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	meter.begin(ctx)
 	load := send(ctx, c, o, sc, rcv, runID)
 	expected := load.accepted * int64(sc.hooks*sc.requestsPerEvent())
 	deadline := time.Now().Add(o.drain)
 	for int64(rcv.delivered()) < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
-	return summarize(o, sc, load, rcv, expected, pid), nil
+	r := summarize(o, sc, load, rcv, expected, pid)
+	if o.mode == "serve" && load.accepted > 0 {
+		cpu, n := meter.end(ctx), float64(load.accepted)
+		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
+		r.CPUHookflowMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs = per(cpu.hookflow), per(cpu.hookflowPG), per(cpu.temporal), per(cpu.temporalPG)
+	}
+	if watch != nil {
+		peak, oldest, frozen := watch.finish()
+		r.BacklogPeak, r.BacklogOldestS, r.BacklogFrozenS = peak, oldest.Seconds(), frozen.Seconds()
+	}
+	return r, nil
 }
 
 func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected int64, pid int) *result {
@@ -113,6 +155,14 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d not arrived after the drain\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Undelivered)
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
+	if r.CPUHookflowMs > 0 {
+		fmt.Fprintf(tw, "CPU per event\thookflow %.1f ms + its PostgreSQL %.1f ms; Temporal %.1f ms + its PostgreSQL %.1f ms\n",
+			r.CPUHookflowMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs)
+	}
+	if r.BacklogPeak > 0 || r.BacklogFrozenS > 0 {
+		fmt.Fprintf(tw, "task queue backlog\tpeak %d tasks, oldest %.0f s; a partition stood still for up to %.0f s\n",
+			r.BacklogPeak, r.BacklogOldestS, r.BacklogFrozenS)
+	}
 	tw.Flush()
 }
 
@@ -142,6 +192,13 @@ func median(rs []*result) *result {
 	m.Duplicates = int(pick(func(r *result) float64 { return float64(r.Duplicates) }))
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
+	m.CPUHookflowMs = pick(func(r *result) float64 { return r.CPUHookflowMs })
+	m.CPUHookflowPGMs = pick(func(r *result) float64 { return r.CPUHookflowPGMs })
+	m.CPUTemporalMs = pick(func(r *result) float64 { return r.CPUTemporalMs })
+	m.CPUTemporalPGMs = pick(func(r *result) float64 { return r.CPUTemporalPGMs })
+	m.BacklogPeak = int64(pick(func(r *result) float64 { return float64(r.BacklogPeak) }))
+	m.BacklogOldestS = pick(func(r *result) float64 { return r.BacklogOldestS })
+	m.BacklogFrozenS = pick(func(r *result) float64 { return r.BacklogFrozenS })
 	m.Statuses = nil
 	return &m
 }

@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/actions"
+	"github.com/hookflow/hookflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -148,6 +152,7 @@ func TestProductionShapeOnATemporalCluster(t *testing.T) {
 		}
 	}
 	t.Logf("no faults: 200 events delivered once each; backlog peak %d tasks, oldest %s", peak.tasks, peak.oldest)
+	checkActions(t, c, acked)
 
 	// 2. A worker killed with SIGKILL while requests are in flight.
 	all := maps.Clone(acked)
@@ -210,5 +215,31 @@ func checkSearchAttributesRegistered(t *testing.T, c client.Client) {
 		if _, ok := resp.GetCustomAttributes()[name]; !ok {
 			t.Errorf("search attribute %s not registered: %v", name, resp.GetCustomAttributes())
 		}
+	}
+}
+
+// checkActions counts, from the cluster's own histories, the Temporal Cloud
+// Actions each event cost: an event whose one delivery is accepted at once
+// costs its start and one batch of local activities.
+func checkActions(t *testing.T, c client.Client, events map[string]bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	costs := map[int]int{} // actions → events
+	for id := range events {
+		it := c.GetWorkflowHistory(ctx, workflows.FanoutWorkflowID("default", id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var evs []*historypb.HistoryEvent
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatalf("history of event %s: %v", id, err)
+			}
+			evs = append(evs, ev)
+		}
+		costs[actions.History(evs).Total()]++
+	}
+	t.Logf("Temporal Cloud Actions per event (actions: events): %v", costs)
+	if costs[2] < len(events)/2 {
+		t.Errorf("fewer than half the events cost 2 actions: %v", costs)
 	}
 }
