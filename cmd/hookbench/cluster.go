@@ -61,6 +61,7 @@ func (s *server) startRoles(bin string, env []string, o options, db, temporal, q
 			return nil, err
 		}
 		apis = append(apis, "http://"+addr)
+		s.apiPIDs = append(s.apiPIDs, s.hookflowPIDs[len(s.hookflowPIDs)-1])
 	}
 	return apis, nil
 }
@@ -78,9 +79,10 @@ func (s *server) start(bin string, env, args []string) error {
 	return nil
 }
 
-// cpuSides is CPU time spent by each side of the system.
+// cpuSides is CPU time spent by each side of the system; api is the part
+// of hookflow's spent by `hookflow api` processes.
 type cpuSides struct {
-	hookflow, hookflowPG, temporal, temporalPG time.Duration
+	hookflow, api, hookflowPG, temporal, temporalPG time.Duration
 }
 
 // cpuMeter reads the CPU time of hookflow's processes, of the Temporal
@@ -88,6 +90,7 @@ type cpuSides struct {
 // (PostgreSQL on this machine: its backends' /proc entries).
 type cpuMeter struct {
 	hookflowPIDs []int
+	apiPIDs      []int // those of hookflowPIDs that are APIs
 	temporalPID  int
 	pg           *sql.DB // nil: no PostgreSQL figures
 	hookflowDB   string
@@ -141,6 +144,9 @@ func (m *cpuMeter) read(ctx context.Context) cpuSides {
 	for _, pid := range m.hookflowPIDs {
 		c.hookflow += processCPU(pid)
 	}
+	for _, pid := range m.apiPIDs {
+		c.api += processCPU(pid)
+	}
 	if m.temporalPID != 0 {
 		c.temporal = processCPU(m.temporalPID)
 	}
@@ -169,7 +175,7 @@ func (m *cpuMeter) begin(ctx context.Context) {
 func (m *cpuMeter) end(ctx context.Context) cpuSides {
 	c := m.read(ctx)
 	return cpuSides{
-		hookflow: c.hookflow - m.startSides.hookflow, hookflowPG: c.hookflowPG,
+		hookflow: c.hookflow - m.startSides.hookflow, api: c.api - m.startSides.api, hookflowPG: c.hookflowPG,
 		temporal: c.temporal - m.startSides.temporal, temporalPG: c.temporalPG,
 	}
 }

@@ -42,6 +42,7 @@ type result struct {
 	// CPU per accepted event from the first trigger to the end of the
 	// drain, by side (serve mode; 0 where not measured).
 	CPUHookflowMs   float64 `json:"cpu_ms_per_event_hookflow,omitempty"`
+	CPUAPIMs        float64 `json:"cpu_ms_per_event_hookflow_api,omitempty"` // part of CPUHookflowMs, with -apis
 	CPUHookflowPGMs float64 `json:"cpu_ms_per_event_hookflow_postgres,omitempty"`
 	CPUTemporalMs   float64 `json:"cpu_ms_per_event_temporal,omitempty"`
 	CPUTemporalPGMs float64 `json:"cpu_ms_per_event_temporal_postgres,omitempty"`
@@ -77,7 +78,7 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 		}
 		c.base, c.bases, pid = srv.api, srv.apis, srv.pid
 		if o.mode == "serve" {
-			meter.hookflowPIDs, meter.hookflowDB = srv.hookflowPIDs, srv.database
+			meter.hookflowPIDs, meter.apiPIDs, meter.hookflowDB = srv.hookflowPIDs, srv.apiPIDs, srv.database
 			meter.temporalPID = cmp.Or(o.temporalPID, srv.temporalPID)
 			if meter.pg, err = sql.Open("pgx", o.databaseURL); err != nil {
 				return nil, err
@@ -106,7 +107,8 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 	if o.mode == "serve" && load.accepted > 0 {
 		cpu, n := meter.end(ctx), float64(load.accepted)
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
-		r.CPUHookflowMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs = per(cpu.hookflow), per(cpu.hookflowPG), per(cpu.temporal), per(cpu.temporalPG)
+		r.CPUHookflowMs, r.CPUAPIMs, r.CPUHookflowPGMs = per(cpu.hookflow), per(cpu.api), per(cpu.hookflowPG)
+		r.CPUTemporalMs, r.CPUTemporalPGMs = per(cpu.temporal), per(cpu.temporalPG)
 	}
 	if watch != nil {
 		peak, oldest, frozen := watch.finish()
@@ -156,8 +158,8 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
 	if r.CPUHookflowMs > 0 {
-		fmt.Fprintf(tw, "CPU per event\thookflow %.1f ms + its PostgreSQL %.1f ms; Temporal %.1f ms + its PostgreSQL %.1f ms\n",
-			r.CPUHookflowMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs)
+		fmt.Fprintf(tw, "CPU per event\thookflow %.1f ms (APIs %.1f ms) + its PostgreSQL %.1f ms; Temporal %.1f ms + its PostgreSQL %.1f ms\n",
+			r.CPUHookflowMs, r.CPUAPIMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs)
 	}
 	if r.BacklogPeak > 0 || r.BacklogFrozenS > 0 {
 		fmt.Fprintf(tw, "task queue backlog\tpeak %d tasks, oldest %.0f s; a partition stood still for up to %.0f s\n",
@@ -193,6 +195,7 @@ func median(rs []*result) *result {
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
 	m.CPUHookflowMs = pick(func(r *result) float64 { return r.CPUHookflowMs })
+	m.CPUAPIMs = pick(func(r *result) float64 { return r.CPUAPIMs })
 	m.CPUHookflowPGMs = pick(func(r *result) float64 { return r.CPUHookflowPGMs })
 	m.CPUTemporalMs = pick(func(r *result) float64 { return r.CPUTemporalMs })
 	m.CPUTemporalPGMs = pick(func(r *result) float64 { return r.CPUTemporalPGMs })

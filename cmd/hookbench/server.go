@@ -27,6 +27,7 @@ type server struct {
 	cleanup []func()
 
 	hookflowPIDs []int  // every hookflow process, for CPU figures
+	apiPIDs      []int  // with -apis: those that are APIs
 	temporalPID  int    // the Temporal server this run started, if any
 	database     string // serve mode: the run's own database
 	queue        string // serve mode: the run's own task queue

@@ -58,8 +58,9 @@ type temporalCluster struct {
 	proc *proc
 }
 
-// newTemporalCluster creates Temporal's databases on pg and their schemas,
-// and prepares the server; start runs it.
+// newTemporalCluster creates Temporal's databases on pg and their schemas
+// with deploy/temporal/setup-schema.sh, as docker-compose.yml does, and
+// prepares the server; start runs it.
 func newTemporalCluster(t *testing.T, pg *pgCluster, p pki) *temporalCluster {
 	t.Helper()
 	began := time.Now()
@@ -68,19 +69,20 @@ func newTemporalCluster(t *testing.T, pg *pgCluster, p pki) *temporalCluster {
 		t.Fatal(err)
 	}
 	t.Logf("temporal-server and temporal-sql-tool built in %s", time.Since(began).Round(time.Second))
-	for db, schema := range map[string]string{"temporal": "postgresql/v12/temporal", "temporal_visibility": "postgresql/v12/visibility"} {
-		base := []string{"--plugin", "postgres12", "--ep", "127.0.0.1", "--port", strconv.Itoa(pg.port), "--user", "postgres", "--db", db}
-		for _, step := range [][]string{{"create"}, {"setup-schema", "-v", "0.0"}, {"update-schema", "--schema-name", schema}} {
-			cmd := exec.Command(tools[1], append(base, step...)...)
-			cmd.Env = cleanEnv()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("temporal-sql-tool %s on %s: %v\n%s", step[0], db, err, out)
-			}
-		}
-	}
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The deployment's own schema script, with the tool under its released name.
+	bin := t.TempDir()
+	if err := os.Symlink(tools[1], filepath.Join(bin, "temporal-sql-tool")); err != nil {
+		t.Fatal(err)
+	}
+	setup := exec.Command("sh", filepath.Join(root, "deploy", "temporal", "setup-schema.sh"))
+	setup.Env = append(cleanEnv(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"SQL_PLUGIN=postgres12", "SQL_HOST=127.0.0.1", "SQL_PORT="+strconv.Itoa(pg.port), "SQL_USER=postgres")
+	if out, err := setup.CombinedOutput(); err != nil {
+		t.Fatalf("deploy/temporal/setup-schema.sh: %v\n%s", err, out)
 	}
 	tc := &temporalCluster{bin: tools[0], port: freePort(t), pki: p}
 	port := func() string { return strconv.Itoa(freePort(t)) }
