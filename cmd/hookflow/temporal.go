@@ -91,10 +91,10 @@ func temporalReady(ctx context.Context, c client.Client, cfg config.Config) erro
 		return fmt.Errorf("namespace %s does not exist; create it (self-hosted: temporal operator namespace create --namespace %s; "+
 			"Temporal Cloud: in the Cloud UI or with tcld namespace create)", ns, ns)
 	case isRefusal(err): // waiting cannot fix credentials
-		return backoff.Permanent(fmt.Errorf("Temporal at %s refused hookflow's credentials for namespace %s (check TEMPORAL_API_KEY or "+
+		return backoff.Permanent(fmt.Errorf("the server at %s refused hookflow's credentials for namespace %s (check TEMPORAL_API_KEY or "+
 			"TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH and the namespace's permissions): %w", cfg.TemporalAddress, ns, err))
 	case err != nil:
-		return fmt.Errorf("Temporal at %s does not answer: %w", cfg.TemporalAddress, err)
+		return fmt.Errorf("no answer from %s: %w", cfg.TemporalAddress, err)
 	}
 	err = devserver.RegisterSearchAttributes(ctx, c, ns, workflows.SearchAttributes)
 	var missing *devserver.MissingSearchAttributesError

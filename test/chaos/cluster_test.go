@@ -122,7 +122,7 @@ func TestProductionShapeOnATemporalCluster(t *testing.T) {
 
 	// A worker that starts first waits for Temporal, then for the namespace.
 	s.startWorker(t, 0)
-	waitLogged(t, s.workers[0], "waiting for Temporal: Temporal at "+tc.address()+" does not answer", time.Minute)
+	waitLogged(t, s.workers[0], "waiting for Temporal: no answer from "+tc.address(), time.Minute)
 	tc.start(t)
 	waitLogged(t, s.workers[0], "waiting for Temporal: namespace "+clusterNamespace+" does not exist", 2*time.Minute)
 	c := tc.dial(t, clusterNamespace)
