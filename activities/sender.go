@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,24 +13,35 @@ import (
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/semaphore"
 )
 
 // Sender makes delivery attempts: one signed HTTP request per activity
 // attempt, recorded before it returns. Temporal's retry policy schedules the
 // next attempt. It is safe for concurrent use.
 type Sender struct {
-	Store   sendStore
-	Clients *egress.Clients
+	Store sendStore
+	// Receivers sends each request with the hook's receiver credentials,
+	// through the SSRF-guarded clients.
+	Receivers *receiverauth.Authenticator
 	// MaxRetryAfter caps how long a receiver's Retry-After may delay the next attempt.
 	MaxRetryAfter time.Duration
 	Now           func() time.Time
 	Metrics       *metrics.Metrics // nil records nothing
-	events        *eventCache
+	Events        *EventCache      // shared with the worker's Planner: one decoded copy per event
+	// inflight bounds the bytes of request bodies being rendered and sent
+	// at once: a worker runs hundreds of attempts together, and each body
+	// can be as large as its event.
+	inflight *semaphore.Weighted
 }
+
+// MaxInflightBytes bounds the request bodies one worker holds at once.
+const MaxInflightBytes = 32 << 20
 
 type sendStore interface {
 	eventLoader
@@ -41,9 +51,10 @@ type sendStore interface {
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
 }
 
-// NewSender returns a Sender over s sending through clients.
-func NewSender(s sendStore, clients *egress.Clients, maxRetryAfter time.Duration) *Sender {
-	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now, events: newEventCache()}
+// NewSender returns a Sender over s sending through receivers.
+func NewSender(s sendStore, receivers *receiverauth.Authenticator, maxRetryAfter time.Duration) *Sender {
+	return &Sender{Store: s, Receivers: receivers, MaxRetryAfter: maxRetryAfter, Now: time.Now,
+		Events: NewEventCache(EventCacheBytes), inflight: semaphore.NewWeighted(MaxInflightBytes)}
 }
 
 // SendInput names the delivery to attempt.
@@ -81,7 +92,23 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if h.State != models.StateActive {
 		return s.skip(ctx, d, "hook is "+string(h.State))
 	}
-	req, err := s.render(ctx, d, h)
+	if err := h.Unreadable(); err != nil { // its headers or load-only are unknown: send nothing
+		return SendResult{}, temporal.NewNonRetryableApplicationError("hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error(), ErrTypeBadPayload, nil)
+	}
+	if d.Count == 0 { // a plan that failed: there is no request (the API refuses to redeliver it)
+		return SendResult{}, temporal.NewNonRetryableApplicationError("delivery has no request: "+d.LastError, ErrTypeBadPayload, nil)
+	}
+	ev, err := s.Events.load(ctx, s.Store, d.EventPK)
+	if err != nil {
+		return SendResult{}, err
+	}
+	// A delivery's body is at most its event's records plus the hook's properties.
+	weight := min(ev.rawSize+sizeOf(h.Properties.V), MaxInflightBytes)
+	if err := s.inflight.Acquire(ctx, weight); err != nil {
+		return SendResult{}, temporal.NewApplicationError("the worker is sending too much at once; retrying", ErrTypeNetwork)
+	}
+	defer s.inflight.Release(weight)
+	req, err := s.render(d, h, ev)
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -97,11 +124,7 @@ func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (S
 }
 
 // render builds the request body and signature headers from the stored event.
-func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook) (*payload.Request, error) {
-	ev, err := s.events.load(ctx, s.Store, d.EventPK)
-	if err != nil {
-		return nil, err
-	}
+func (s *Sender) render(d *models.Delivery, h *models.Hook, ev *loadedEvent) (*payload.Request, error) {
 	records := make([]models.Record, 0, len(d.Records.V))
 	for _, i := range d.Records.V {
 		if i < 0 || i >= len(ev.Body.Records) {
@@ -114,9 +137,8 @@ func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook)
 		DeliveryID: d.ID, Tenant: ev.Tenant, EventID: ev.ID, EventType: ev.Type, OccurredAt: ev.OccurredAt,
 		Actor: ev.Actor, CustomEntity: ev.CustomEntity, Records: records,
 		Chunk: payload.Chunk{Index: d.Seq, Count: d.Count},
-		Hook:  payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
 	}
-	req, err := payload.Encode(h.Format, msg, h.SigningSecrets(s.Now()), s.Now())
+	req, err := payload.Render(h, msg, s.Now())
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("render delivery", ErrTypeBadPayload, err)
 	}
@@ -131,12 +153,22 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: took.Milliseconds(), ResponseExcerpt: excerpt}
 	outcome, class := models.DeliverySucceeded, metrics.StatusClass(status)
 	var result error
+	var authErr *receiverauth.Error
+	// Described, never sendErr.Error(): that names the target's URL and
+	// resolved address, and this text reaches logs and the history.
+	described := receiverauth.Describe(sendErr)
 	switch {
 	case errors.Is(sendErr, egress.ErrRefused):
-		a.Error, class = sendErr.Error(), metrics.ClassRefused
+		a.Error, class = described, metrics.ClassRefused
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
+	case errors.As(sendErr, &authErr):
+		// The credentials could not be used, or the receiver refused its TLS
+		// client certificate: retried, as the owner may fix them (or the
+		// token endpoint recover) meanwhile.
+		a.Error, class = described, metrics.ClassAuth
+		result = temporal.NewApplicationError(a.Error, ErrTypeAuth)
 	case sendErr != nil:
-		a.Error, class = sendErr.Error(), metrics.ClassNetwork
+		a.Error, class = described, metrics.ClassNetwork
 		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
 	case status == http.StatusGone:
 		a.Error = "target answered 410 Gone: the receiver asks for no more deliveries"
@@ -170,7 +202,7 @@ func (s *Sender) observe(ctx context.Context, d *models.Delivery, class string, 
 	if s.Metrics == nil || d.Attempts > 0 || d.Seq > 0 {
 		return
 	}
-	if ev, err := s.events.load(ctx, s.Store, d.EventPK); err == nil { // cached by render
+	if ev, err := s.Events.load(ctx, s.Store, d.EventPK); err == nil { // cached by render
 		s.Metrics.QueueLag(started.Sub(ev.ReceivedAt))
 	}
 }
@@ -182,22 +214,19 @@ const maxDrain = 64 << 10
 // post sends one request. It returns the status code, an excerpt of the
 // response, the Retry-After delay for 429/503, and a transport error.
 func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
-	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
-	if err != nil {
-		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
+	reply, err := payload.Send(ctx, s.Receivers, h, p, maxDrain)
+	if errors.Is(err, payload.ErrUnsendable) {
+		return 0, "", 0, fmt.Errorf("%w: %w: %w", egress.ErrRefused, egress.ErrInvalidTarget, err)
 	}
-	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
 	if err != nil {
 		return 0, "", 0, err
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxDrain))
-	excerpt := string(body[:min(len(body), models.MaxResponseExcerpt)])
+	excerpt := string(reply.Body[:min(len(reply.Body), models.MaxResponseExcerpt)])
 	var retryAfter time.Duration
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+	if reply.StatusCode == http.StatusTooManyRequests || reply.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(reply.Header.Get("Retry-After"), s.Now())
 	}
-	return resp.StatusCode, strings.ToValidUTF8(excerpt, "\uFFFD"), retryAfter, nil
+	return reply.StatusCode, strings.ToValidUTF8(excerpt, "\uFFFD"), retryAfter, nil
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date.

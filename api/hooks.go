@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
@@ -36,12 +38,15 @@ type hookRequest struct {
 	InsecureSSL *bool              `json:"insecure_ssl"`
 	Options     *models.Options    `json:"options"`
 	Tenant      string             `json:"tenant"`
+	// ReceiverAuth stays raw: absent, null and an object mean different
+	// things (applyReceiverAuth).
+	ReceiverAuth json.RawMessage `json:"receiver_auth"`
 }
 
 // newHook returns a hook with every default set, for POST and PUT.
 func newHook() *models.Hook {
 	return &models.Hook{
-		State: models.StateActive, Type: models.HookTypeWebhook, Format: models.FormatStandard,
+		State: models.StateActive, Type: models.HookTypeWebhook, Format: payload.Standard,
 		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}},
 	}
 }
@@ -49,22 +54,30 @@ func newHook() *models.Hook {
 // apply copies the given fields onto h.
 func (r *hookRequest) apply(h *models.Hook) {
 	set(&h.Name, r.Name)
-	set(&h.Events.V, r.Events)
+	setJSON(&h.Events, r.Events)
 	set(&h.TargetURL, r.TargetURL)
 	set(&h.Secret, r.Secret)
 	set(&h.State, r.State)
 	set(&h.Type, r.Type)
 	set(&h.Format, r.Format)
-	set(&h.Headers.V, r.Headers)
-	set(&h.Properties.V, r.Properties)
+	setJSON(&h.Headers, r.Headers)
+	setJSON(&h.Properties, r.Properties)
 	set(&h.ErrorsEmail, r.ErrorsEmail)
 	set(&h.InsecureSSL, r.InsecureSSL)
-	set(&h.Options.V, r.Options)
+	setJSON(&h.Options, r.Options)
 }
 
 func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
+	}
+}
+
+// setJSON replaces a JSON column whole, so a stored value that could not be
+// read is replaced too, not only its zero value.
+func setJSON[T any](dst *models.JSON[T], src *T) {
+	if src != nil {
+		*dst = models.JSON[T]{V: *src}
 	}
 }
 
@@ -85,6 +98,7 @@ type hookResponse struct {
 	ErrorsEmail  string            `json:"errors_email"`
 	InsecureSSL  bool              `json:"insecure_ssl"`
 	Options      models.Options    `json:"options"`
+	ReceiverAuth *receiverAuthView `json:"receiver_auth"`
 	Registered   time.Time         `json:"registered"`
 	RegisteredBy string            `json:"registered_by"`
 	Updated      time.Time         `json:"updated"`
@@ -92,6 +106,7 @@ type hookResponse struct {
 	ErrorCount   int               `json:"error_count"`
 	FailingSince *time.Time        `json:"failing_since"`
 	LastError    string            `json:"last_error"`
+	Unreadable   string            `json:"unreadable,omitempty"` // a stored field could not be read back
 }
 
 func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
@@ -102,10 +117,18 @@ func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
 	return hookResponse{
 		ID: h.ID, Tenant: h.Tenant, Name: h.Name, Events: h.Events.V, TargetURL: h.TargetURL, Secret: secret,
 		State: h.State, Type: h.Type, Format: h.Format, Headers: h.Headers.V, Properties: h.Properties.V,
-		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V,
+		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V, ReceiverAuth: newReceiverAuthView(h.ReceiverAuth),
 		Registered: h.Registered, RegisteredBy: h.RegisteredBy, Updated: h.Updated, UpdatedBy: h.UpdatedBy,
 		ErrorCount: h.ErrorCount, FailingSince: h.FailingSince, LastError: h.LastError,
+		Unreadable: errText(h.Unreadable()),
 	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // maskSecret shows only the kind of secret, never any of its characters.
@@ -129,13 +152,22 @@ func (a *app) createHook(c *gin.Context) {
 	}
 	h := newHook()
 	req.apply(h)
+	fresh, err := applyReceiverAuth(req.ReceiverAuth, h)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	if h.Secret == "" {
 		h.Secret = signature.NewSecret()
 	}
 	now := a.now()
 	h.Tenant, h.Registered, h.Updated = t, now, now
 	h.RegisteredBy, h.UpdatedBy = who(c).id, who(c).id
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkReceiverAuth(c.Request.Context(), h, fresh); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -204,7 +236,8 @@ func (a *app) getHook(c *gin.Context) {
 }
 
 // updateHook serves PUT (replace: fields not given take their defaults; the
-// secret is kept unless given) and PATCH (merge: only given fields change).
+// secret and receiver_auth are kept unless given) and PATCH (merge: only
+// given fields change).
 func (a *app) updateHook(c *gin.Context) {
 	h, ok := a.loadHook(c)
 	if !ok {
@@ -225,12 +258,22 @@ func (a *app) updateHook(c *gin.Context) {
 		fresh.ID, fresh.Tenant, fresh.Secret = h.ID, h.Tenant, h.Secret
 		fresh.Registered, fresh.RegisteredBy = h.Registered, h.RegisteredBy
 		fresh.PreviousSecret, fresh.PreviousSecretExpires = h.PreviousSecret, h.PreviousSecretExpires
+		fresh.ReceiverAuth = h.ReceiverAuth
 		fresh.ErrorCount, fresh.FailingSince, fresh.LastError = h.ErrorCount, h.FailingSince, h.LastError
 		h = fresh
 	}
 	req.apply(h)
+	newAuth, err := applyReceiverAuth(req.ReceiverAuth, h)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	h.Updated, h.UpdatedBy = a.now(), who(c).id
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkReceiverAuth(c.Request.Context(), h, newAuth); err != nil {
 		a.fail(c, err)
 		return
 	}

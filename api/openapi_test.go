@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/internal/openapitest"
+	"github.com/hookflow/hookflow/internal/payload"
+	"sigs.k8s.io/yaml"
 )
 
 // checked wraps an API handler so every exchange of the test is checked
@@ -85,4 +88,41 @@ func covers(r gin.RouteInfo, op string) bool {
 		}
 	}
 	return len(got) == len(want)
+}
+
+// The document's enums of wire formats and signature schemes are the format
+// registry's: a new format fails here until api/openapi.yaml lists it.
+func TestOpenAPIEnumsFollowTheFormatRegistry(t *testing.T) {
+	y, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Format     struct{ Enum []string }
+				BinRequest struct {
+					Properties struct {
+						Signature struct {
+							Properties struct{ Scheme struct{ Enum []string } }
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Components.Schemas
+	if got, want := s.Format.Enum, payload.Formats.Names(); !slices.Equal(got, want) {
+		t.Errorf("api/openapi.yaml Format enum = %q; want the registry's %q", got, want)
+	}
+	if got, want := s.BinRequest.Properties.Signature.Properties.Scheme.Enum, payload.Formats.Schemes(); !slices.Equal(got, want) {
+		t.Errorf("api/openapi.yaml BinRequest signature scheme enum = %q; want the registry's %q", got, want)
+	}
 }

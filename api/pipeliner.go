@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 )
@@ -99,11 +100,11 @@ func (a *app) createPipelinerWebhook(c *gin.Context) {
 		return
 	}
 	h := newHook()
-	h.Format, h.TargetURL, h.Events.V, h.Options.V = models.FormatPipeliner, req.URL, req.Events, req.Options
+	h.Format, h.TargetURL, h.Events.V, h.Options.V = payload.Pipeliner, req.URL, req.Events, req.Options
 	h.InsecureSSL, h.Secret, h.Tenant = req.InsecureSSL, req.Signature, t
 	now, by := a.now(), who(c).id
 	h.Registered, h.RegisteredBy, h.Updated, h.UpdatedBy = now, by, now, by
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
 		a.fail(c, renameFields(err, pipelinerFields))
 		return
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -54,6 +55,30 @@ func TestPipelinerWebhookLifecycle(t *testing.T) {
 	}
 }
 
+// pipelinerDocOptions is the options example of Pipeliner's webhook page,
+// whole, with its two comments dropped (JSON has none).
+const pipelinerDocOptions = `{ "entity": { "Contact": { "expand": [ "primary_account", "primary_contact", "task_relations.task" ],
+ "load-only": [ "id", "primary_account", "primary_contact.first_name", "task_relations.task" ],
+ "filter": { "email1": ["test@example.com", "test@example.net"], "email2": "test@example.com" }, "filter-op": {"email1": "eq"},
+ "on-field-change": ["email1"] }, "Account": { "filter": { "owner_id": ["9900cce6-bcd6-412a-bcd1-1904556c949a"] } } },
+ "related_entity": {"expand": ["contact"], "load-only": ["id", "contact"]}, "skip_keys": ["gmail_sync", "custom_integration"],
+ "chunk_size": 100, "chunk_delay": 300 }`
+
+// An integration registers exactly what Pipeliner's page shows — its
+// options example and its signature — and reads it back unchanged.
+func TestPipelinerRegistersItsDocumentsExample(t *testing.T) {
+	h := newHarness(t)
+	a := h.do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["Contact.*","Account.Update"],
+		"insecure_ssl":false,"signature":"01234567-abcd-dcba-ffff-000000000000","options":`+pipelinerDocOptions+`}`)
+	if a.Code != 200 || a.data()["signature"] != "01234567-abcd-dcba-ffff-000000000000" {
+		t.Fatalf("create = %d %s", a.Code, a.Raw)
+	}
+	got := h.do("GET", spaces+"acme/entities/Webhooks/"+a.data()["id"].(string), "")
+	if g, w := jsonOf(got.data()["options"]), jsonOf(decode(t, pipelinerDocOptions)); g != w {
+		t.Errorf("options read back = %s\nwant %s", g, w)
+	}
+}
+
 func TestPipelinerGeneratesASignature(t *testing.T) {
 	h := newHarness(t)
 	a := h.do("POST", spaces+"acme/entities/Webhooks", `{"url":"https://receiver.example","events":["*"]}`)
@@ -77,6 +102,13 @@ func TestPipelinerBadInput(t *testing.T) {
 		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example"}`, 400, "events"},
 		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["Account"]}`, 400, "events[0]"},
 		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"options":{"chunk_size":500}}`, 400, "options.chunk_size"},
+		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"options":{"chunk_size":101}}`, 400, "options.chunk_size"},
+		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"options":{"entity":{"Contact":
+			{"expand":["primary_account"],"load-only":["id"]}}}}`, 400, "options.entity.Contact.expand[0]"},
+		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"options":{"related_entity":{"filter":{"a":1}}}}`,
+			400, "options.related_entity.filter"},
+		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"options":{"entity":{"Contact":{"load_only":["id"]}}}}`,
+			400, "load_only"},
 		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"insecure_ssl":"yes"}`, 400, "insecure_ssl"},
 		{"POST", "acme/entities/Webhooks", `{"url":"https://x.example","events":["*"],"name":"x"}`, 400, "name"},
 		{"POST", "ac%20me/entities/Webhooks", `{"url":"https://x.example","events":["*"]}`, 400, "space"},
@@ -156,4 +188,14 @@ func TestPipelinerSpaceIsTheTenant(t *testing.T) {
 	if a := h.do("GET", spaces+"acme/entities/Webhooks", ""); len(a.Body["data"].([]any)) != 1 {
 		t.Errorf("acme lists %s", a.Raw)
 	}
+}
+
+// decode parses a JSON text the test wrote.
+func decode(t *testing.T, js string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(js), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/signature"
 )
 
@@ -71,7 +72,7 @@ func (a *app) rotateHookSecret(c *gin.Context) {
 	expires := now.Add(grace)
 	h.PreviousSecret, h.PreviousSecretExpires, h.Secret = h.Secret, &expires, req.Secret
 	h.Updated, h.UpdatedBy = now, who(c).id
-	if err := h.Validate(); err != nil {
+	if err := h.Validate(payload.Formats); err != nil {
 		a.fail(c, err)
 		return
 	}

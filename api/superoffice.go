@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/probe"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
@@ -140,15 +143,17 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 	now, by := so.now(), who(c).id
 	if in.WebhookID == 0 {
 		h = newHook()
-		h.Format, h.Tenant, h.Registered, h.RegisteredBy = models.FormatSuperOffice, t, now, by
+		h.Format, h.Tenant, h.Registered, h.RegisteredBy = payload.SuperOffice, t, now, by
 	} else if h, err = so.store.Hook(c.Request.Context(), t, in.WebhookID); err != nil {
 		return nil, "", err
 	}
 	from = h.State
-	h.Name, h.Events.V, h.TargetURL, h.ErrorsEmail = in.Name, in.Events, in.TargetURL, in.ErrorsEmail
-	h.Headers.V, h.Properties.V = map[string]string{}, map[string]any{}
+	h.Name, h.TargetURL, h.ErrorsEmail = in.Name, in.TargetURL, in.ErrorsEmail
+	// Whole columns: a stored value that could not be read is replaced too.
+	h.Events = models.JSON[[]string]{V: in.Events}
+	h.Headers, h.Properties = models.JSON[map[string]string]{V: map[string]string{}}, models.JSON[map[string]any]{V: map[string]any{}}
 	if in.Headers != nil {
-		h.Headers.V = in.Headers
+		h.Headers.V = withoutJSONContentType(in.Headers)
 	}
 	if in.Properties != nil {
 		h.Properties.V = in.Properties
@@ -166,7 +171,22 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 		h.Secret = signature.NewSecret()
 	}
 	h.Updated, h.UpdatedBy = now, by
-	return h, from, renameFields(h.Validate(), soFields)
+	return h, from, renameFields(h.Validate(payload.Formats), soFields)
+}
+
+// withoutJSONContentType drops a Content-Type header of application/json
+// from a carrier's headers. SuperOffice's own sample carrier sets one, every
+// JSON format sends it anyway, and hookflow sets Content-Type itself; any
+// other Content-Type is still rejected as a reserved header.
+func withoutJSONContentType(headers map[string]string) map[string]string {
+	out := make(map[string]string, len(headers))
+	for k, v := range headers {
+		if mt, _, err := mime.ParseMediaType(v); err == nil && mt == "application/json" && textproto.CanonicalMIMEHeaderKey(k) == "Content-Type" {
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // createDefaultWebhook answers the carrier SuperOffice's CreateDefaultWebhook

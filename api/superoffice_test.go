@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -285,5 +286,48 @@ func TestTestWebhookReportsFailures(t *testing.T) {
 	a = h.do("POST", agent+"TestWebhook", `{"Webhook":{"Events":["*"],"TargetUrl":"`+closed.URL+`"}}`)
 	if msg, _ := a.Body["Message"].(string); a.Code != 200 || a.Body["Success"] != false || a.Body["StatusCode"] != float64(0) || msg == "" {
 		t.Errorf("TestWebhook against a closed port = %d %s", a.Code, a.Raw)
+	}
+}
+
+// TestSuperOfficeSavesItsPagesSamples replays the two sample bodies of
+// SuperOffice's SaveWebhook page (api/testdata). Its sample answer, a real
+// carrier, saves as it is — its Content-Type: application/json header is
+// dropped, since hookflow sets Content-Type itself; its sample request holds
+// placeholders (Events "ad", Type "et", a 6-character Secret) that hookflow
+// rejects, naming each.
+func TestSuperOfficeSavesItsPagesSamples(t *testing.T) {
+	h := newHarness(t)
+	sample := func(name string) map[string]any {
+		b, err := os.ReadFile("testdata/superoffice-savewebhook-" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["WebhookId"] = 0 // create: the page's ids name hooks of its own database
+		return m
+	}
+	resp := sample("response")
+	a := h.do("POST", agent+"SaveWebhook", jsonOf(resp))
+	if a.Code != 200 {
+		t.Fatalf("SaveWebhook(sample answer) = %d %s", a.Code, a.Raw)
+	}
+	for _, k := range []string{"Name", "Events", "TargetUrl", "Secret", "State", "Type", "Properties", "ErrorsEmail"} {
+		if jsonOf(a.Body[k]) != jsonOf(resp[k]) {
+			t.Errorf("%s = %s; the sample says %s", k, jsonOf(a.Body[k]), jsonOf(resp[k]))
+		}
+	}
+	if got := jsonOf(a.Body["Headers"]); got != `{"X-API-Key":"prod_api_key_12345"}` {
+		t.Errorf("Headers = %s; want the sample's without Content-Type", got)
+	}
+	bad := h.do("POST", agent+"SaveWebhook", jsonOf(sample("request")))
+	var fields []string
+	for _, d := range bad.Body["error"].(map[string]any)["details"].([]any) {
+		fields = append(fields, d.(map[string]any)["field"].(string))
+	}
+	if bad.Code != 400 || strings.Join(fields, " ") != "Events[0] Events[1] Secret Type" {
+		t.Errorf("SaveWebhook(sample request) = %d %s; want 400 naming Events[0], Events[1], Secret and Type", bad.Code, bad.Raw)
 	}
 }

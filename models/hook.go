@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"maps"
 	"net/mail"
 	"net/textproto"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,40 +29,19 @@ func (s HookState) Valid() bool {
 	return s == StateActive || s == StateStopped || s == StateTooManyErrors
 }
 
-// Format is a delivery wire format (SPEC §6).
+// Format is a delivery wire format (SPEC §6): "standard", "superoffice"…
+// The formats themselves live in the format registry (internal/payload).
 type Format string
 
-// Wire formats.
-const (
-	FormatStandard    Format = "standard"
-	FormatSuperOffice Format = "superoffice"
-	FormatPipeliner   Format = "pipeliner"
-	FormatOnePage     Format = "onepage"
-	FormatClinchPad   Format = "clinchpad"
-	FormatAgileCRM    Format = "agilecrm"
-)
-
-// Formats lists every wire format, in the order the docs present them.
-var Formats = []Format{FormatStandard, FormatSuperOffice, FormatPipeliner, FormatOnePage, FormatClinchPad, FormatAgileCRM}
-
-// Valid reports whether f is a known format.
-func (f Format) Valid() bool {
-	for _, k := range Formats {
-		if f == k {
-			return true
-		}
-	}
-	return false
-}
-
-// OneRecordPerRequest reports whether the format carries a single record per
-// request; such formats send one request per record instead of one per chunk.
-func (f Format) OneRecordPerRequest() bool {
-	switch f {
-	case FormatSuperOffice, FormatOnePage, FormatClinchPad, FormatAgileCRM:
-		return true
-	}
-	return false
+// FormatSet is what validating a hook needs to know of the wire formats. The
+// format registry (payload.Formats) is the one implementation; models cannot
+// import it, so it is passed in.
+type FormatSet interface {
+	Known(Format) bool
+	Names() []string // for the message that lists them
+	// ReservedHeader reports whether a header belongs to a family some
+	// format sets (Webhook-*, X-SuperOffice-*).
+	ReservedHeader(name string) bool
 }
 
 // HookTypeWebhook is the only hook type: an HTTP POST.
@@ -68,12 +49,15 @@ const HookTypeWebhook = "webhook"
 
 // Hook is a subscription: which events a receiver wants and how to deliver them.
 type Hook struct {
-	ID          int64 `gorm:"primaryKey"`
-	Tenant      string
-	Name        string
-	Events      JSON[[]string]
-	TargetURL   string
-	Secret      string
+	ID        int64 `gorm:"primaryKey"`
+	Tenant    string
+	Name      string
+	Events    JSON[[]string]
+	TargetURL string
+	// Secret signs deliveries. It, PreviousSecret and ReceiverAuth are never
+	// written as they are: the store seals them into Sealed and opens them
+	// from it, so no code path can store a secret in clear.
+	Secret      string `gorm:"-"`
 	State       HookState
 	Type        string
 	Format      Format
@@ -85,8 +69,14 @@ type Hook struct {
 
 	// PreviousSecret still signs deliveries until PreviousSecretExpires, so
 	// receivers can roll over to a rotated secret without dropping any.
-	PreviousSecret        string
+	PreviousSecret        string `gorm:"-"`
 	PreviousSecretExpires *time.Time
+
+	// ReceiverAuth, when set, is presented to the receiver with every delivery.
+	ReceiverAuth *ReceiverAuth `gorm:"-"`
+
+	// Sealed holds the secret columns as the database does.
+	Sealed SealedSecrets `gorm:"embedded"`
 
 	Registered   time.Time
 	RegisteredBy string
@@ -101,6 +91,15 @@ type Hook struct {
 	// delivery and redelivery number), so a retried FailDelivery recognises
 	// its own transition and still sends the mail it owes.
 	DisabledBy string
+}
+
+// SealedSecrets are a hook's secret columns as stored: each empty or a value
+// sealed by internal/seal and bound to the hook's id and column. Only the
+// store reads and writes them.
+type SealedSecrets struct {
+	Secret         string `gorm:"column:secret"`
+	PreviousSecret string `gorm:"column:previous_secret"`
+	ReceiverAuth   string `gorm:"column:receiver_auth"`
 }
 
 // SigningSecrets returns the secrets that sign a delivery sent at t: the
@@ -156,31 +155,31 @@ var reservedHeaders = map[string]bool{
 	"Expect": true, "Http2-Settings": true,
 }
 
-// reservedHeaderPrefixes cover the authentication headers of every wire
-// format, present and future: Standard Webhooks' webhook-id, -timestamp and
-// -signature, Pipeliner's WebHook-Signature, and SuperOffice's
-// X-SuperOffice-Signature, -Event, -EventId and -Retry.
-var reservedHeaderPrefixes = []string{"Webhook-", "X-Superoffice-"}
-
 // reservedHeader reports whether a custom header named name would override
-// one that hookflow sets; name is compared case-insensitively.
-func reservedHeader(name string) bool {
-	name = textproto.CanonicalMIMEHeaderKey(name)
-	return reservedHeaders[name] || slices.ContainsFunc(reservedHeaderPrefixes, func(p string) bool {
-		return strings.HasPrefix(name, p)
-	})
+// one that hookflow sets: a transport header, or one of a format's families
+// that carry signatures and ids. name is compared case-insensitively.
+func reservedHeader(formats FormatSet, name string) bool {
+	return reservedHeaders[textproto.CanonicalMIMEHeaderKey(name)] || formats.ReservedHeader(name)
 }
 
-// Validate checks every field a user sets and reports all problems at once.
-func (h *Hook) Validate() error {
+// Validate checks every field a user sets and reports all problems at once;
+// formats says which wire formats exist.
+func (h *Hook) Validate(formats FormatSet) error {
 	var v ValidationError
-	if len(h.Name) > MaxNameLen {
+	switch {
+	case len(h.Name) > MaxNameLen:
 		v.Add("name", "is longer than 255 characters")
+	case HasControl(h.Name):
+		v.Add("name", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	validateEvents(&v, h.Events.V)
-	validateTargetURL(&v, h.TargetURL)
-	if len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen {
+	validateURL(&v, "target_url", h.TargetURL)
+	switch {
+	case len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen:
 		v.Add("secret", "must be 8 to 256 characters")
+	case HasControl(h.Secret):
+		// A secret travels in a header or a form field of some formats.
+		v.Add("secret", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	if !h.State.Valid() {
 		v.Add("state", "must be Active, Stopped or TooManyErrors")
@@ -188,16 +187,32 @@ func (h *Hook) Validate() error {
 	if h.Type != HookTypeWebhook {
 		v.Add("type", `must be "webhook" (the only hook type: an HTTP POST)`)
 	}
-	if !h.Format.Valid() {
-		v.Add("format", "must be one of standard, superoffice, pipeliner, onepage, clinchpad, agilecrm")
+	if !formats.Known(h.Format) {
+		v.Add("format", "must be one of "+strings.Join(formats.Names(), ", "))
 	}
-	validateHeaders(&v, h.Headers.V)
+	validateHeaders(&v, formats, h.Headers.V)
+	validateNumbers(&v, "properties", h.Properties.V)
+	if h.ReceiverAuth != nil {
+		h.ReceiverAuth.validate(&v, h.InsecureSSL)
+		if h.ReceiverAuth.SetsAuthorization() {
+			for name := range h.Headers.V {
+				if textproto.CanonicalMIMEHeaderKey(name) == "Authorization" {
+					v.Add("headers."+name, "is set by receiver_auth ("+string(h.ReceiverAuth.Type)+"): drop one of them")
+				}
+			}
+		}
+	}
 	if h.ErrorsEmail != "" {
 		if a, err := mail.ParseAddress(h.ErrorsEmail); err != nil || a.Name != "" {
 			v.Add("errors_email", "is not an email address")
 		}
 	}
 	h.Options.V.validate(&v)
+	for _, c := range h.columns() {
+		if c.err != nil { // an edit that leaves it would store what was lost (an empty filter)
+			v.Add(c.name, "as stored cannot be read back ("+c.err.Error()+"); give it in full to replace it")
+		}
+	}
 	return v.Err()
 }
 
@@ -216,29 +231,30 @@ func validateEvents(v *ValidationError, events []string) {
 	}
 }
 
-func validateTargetURL(v *ValidationError, raw string) {
+// validateURL checks a URL hookflow sends to: target_url, receiver_auth.token_url.
+func validateURL(v *ValidationError, field, raw string) {
 	if raw == "" {
-		v.Add("target_url", "is required")
+		v.Add(field, "is required")
 		return
 	}
 	if len(raw) > MaxURLLen || !utf8.ValidString(raw) {
-		v.Add("target_url", "is longer than 2048 characters or not UTF-8")
+		v.Add(field, "is longer than 2048 characters or not UTF-8")
 		return
 	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		v.Add("target_url", "is not a URL")
+		v.Add(field, "is not a URL")
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.Add("target_url", "must be an http or https URL")
+		v.Add(field, "must be an http or https URL")
 	case u.Host == "" || u.Hostname() == "":
-		v.Add("target_url", "has no host")
+		v.Add(field, "has no host")
 	case u.User != nil:
-		v.Add("target_url", "must not carry credentials; use headers instead")
+		v.Add(field, "must not carry credentials; use receiver_auth instead")
 	}
 }
 
-func validateHeaders(v *ValidationError, headers map[string]string) {
+func validateHeaders(v *ValidationError, formats FormatSet, headers map[string]string) {
 	if len(headers) > MaxHeaders {
 		v.Add("headers", "has more than 50 headers")
 	}
@@ -248,14 +264,41 @@ func validateHeaders(v *ValidationError, headers map[string]string) {
 		switch {
 		case !validHeaderName(name):
 			v.Add(field, "is not a valid HTTP header name")
-		case reservedHeader(name):
+		case reservedHeader(formats, name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
-		case strings.ContainsAny(value, "\r\n\x00"):
-			v.Add(field, "must not contain CR, LF or NUL")
+		case strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }):
+			v.Add(field, "must not contain control characters (CR, LF, NUL, ...); a tab is allowed")
 		case len(value) > MaxHeaderLen:
 			v.Add(field, "is longer than 4096 bytes")
 		}
 	}
+}
+
+// HasControl reports whether s holds a control character (C0, DEL or C1):
+// in a name or a secret one is a mistake at best, and at worst splits a log
+// line or a header.
+func HasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// Unreadable reports a stored column of the hook that could not be read back
+// (written by an older version or by hand). Such a hook is listed, so it can
+// be fixed or deleted, but never delivered to: its filter is unknown.
+func (h *Hook) Unreadable() error {
+	for _, c := range h.columns() {
+		if c.err != nil {
+			return fmt.Errorf("stored %s cannot be read: %w", c.name, c.err)
+		}
+	}
+	return nil
+}
+
+type column struct {
+	name string
+	err  error
+}
+
+// columns are the hook's JSON columns and why each could not be read, if so.
+func (h *Hook) columns() []column {
+	return []column{{"events", h.Events.Err()}, {"headers", h.Headers.Err()}, {"properties", h.Properties.Err()}, {"options", h.Options.Err()}}
 }
 
 // validHeaderName follows RFC 9110's token rule.

@@ -16,7 +16,20 @@ func TestOptionsValidate(t *testing.T) {
 		{"SPEC example", `{"entity": {"Contact": {"filter": {"email1": ["a@x.com", "b@x.com"], "score": 50},
 			"filter-op": {"score": "gte"}, "on-field-change": ["email1"], "load-only": ["id", "email1", "primary_account.name"]}},
 			"custom_entity_api_name": ["Project"], "skip_keys": ["gmail_sync"], "chunk_size": 100, "chunk_delay": 300}`, nil},
+		{"Pipeliner's example, comments dropped", `{"entity": {"Contact": {"expand": ["primary_account", "primary_contact", "task_relations.task"],
+			"load-only": ["id", "primary_account", "primary_contact.first_name", "task_relations.task"],
+			"filter": {"email1": ["test@example.com", "test@example.net"], "email2": "test@example.com"},
+			"filter-op": {"email1": "eq"}, "on-field-change": ["email1"]},
+			"Account": {"filter": {"owner_id": ["9900cce6-bcd6-412a-bcd1-1904556c949a"]}}},
+			"related_entity": {"expand": ["contact"], "load-only": ["id", "contact"]},
+			"skip_keys": ["gmail_sync", "custom_integration"], "chunk_size": 100, "chunk_delay": 300}`, nil},
 		{"empty", `{}`, nil},
+		{"expand without load-only", `{"entity": {"Contact": {"expand": ["primary_account"]}}}`, nil},
+		{"expand removed by load-only, or not a path", `{"entity": {"Contact": {"expand": ["primary_account", "owner", "a..b"],
+			"load-only": ["id", "owner.name"]}}}`, []string{"options.entity.Contact.expand[0]", "options.entity.Contact.expand[2]"}},
+		{"related entity selects nothing", `{"related_entity": {"filter": {"a": 1}, "filter-op": {"a": "eq"}, "on-field-change": ["a"],
+			"load-only": ["id", "x."], "expand": ["y"]}}`, []string{"options.related_entity.filter", "options.related_entity.filter-op",
+			"options.related_entity.on-field-change", "options.related_entity.load-only[1]", "options.related_entity.expand[0]"}},
 		{"every operator with fitting values", `{"entity": {"Contact": {
 			"filter": {"a": null, "b": [1, "x", true, null], "c": 1, "d": "x", "e": [1, 2], "f": "x", "g": "%x_", "h": true},
 			"filter-op": {"a": "eq", "b": "ne", "c": "lt", "d": "lte", "e": "gt", "f": "gte", "g": "like", "h": "contains"}}}}`, nil},
@@ -82,9 +95,9 @@ func TestOptionsValidateExactNumbers(t *testing.T) {
 
 func TestHookValidateReportsOptions(t *testing.T) {
 	h := Hook{Events: JSON[[]string]{V: []string{"Contact.*"}}, TargetURL: "https://example.com/h", State: StateActive,
-		Type: HookTypeWebhook, Format: FormatStandard}
+		Type: HookTypeWebhook, Format: "standard"}
 	h.Options.V.Entity = map[string]EntityOptions{"Contact": {Filter: map[string]any{"score": true}, FilterOp: map[string]FilterOp{"score": OpGt}}}
-	err := h.Validate()
+	err := h.Validate(testFormats{})
 	if err == nil || !strings.Contains(err.Error(), "options.entity.Contact.filter.score: gt orders numbers or text") {
 		t.Errorf("Validate() = %v; want the filter problem", err)
 	}

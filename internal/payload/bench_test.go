@@ -10,11 +10,11 @@ import (
 // BenchmarkEncode encodes one request per format: a full chunk of 100
 // records, or the single record of one-record formats.
 func BenchmarkEncode(b *testing.B) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		b.Run(string(f), func(b *testing.B) {
 			m := testMessage(b, f)
 			n := 100
-			if f.OneRecordPerRequest() {
+			if OneRecordPerRequest(f) {
 				n = 1
 			}
 			m.Records = make([]models.Record, n)

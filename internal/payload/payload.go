@@ -1,5 +1,8 @@
-// Package payload renders a delivery in each wire format of SPEC §6 and signs
-// it the way that format's receivers verify.
+// Package payload is hookflow's registry of wire formats (SPEC §6). Each
+// format's file declares everything about it — its name, whether it carries
+// one record per request, how it renders, signs and verifies a delivery, the
+// event types its vendor documents — and registers it; Encode, Verify and
+// Formats serve the rest of hookflow from that registry.
 package payload
 
 import (
@@ -59,29 +62,18 @@ type Request struct {
 // ID is the delivery id as the receiver sees it: the same on every retry.
 func (m *Message) ID() string { return strconv.FormatInt(m.DeliveryID, 10) }
 
-type encoder func(m *Message, secrets []string, now time.Time) (*Request, error)
-
-var encoders = map[models.Format]encoder{
-	models.FormatStandard:    encodeStandard,
-	models.FormatSuperOffice: encodeSuperOffice,
-	models.FormatPipeliner:   encodePipeliner,
-	models.FormatOnePage:     encodeOnePage,
-	models.FormatClinchPad:   encodeClinchPad,
-	models.FormatAgileCRM:    encodeAgileCRM,
-}
-
 // Encode renders m in format f. secrets sign it: the current secret first and,
 // during a rotation, the previous one. now is the send time (signed headers
 // carry it so receivers can reject replays).
 func Encode(f models.Format, m *Message, secrets []string, now time.Time) (*Request, error) {
-	enc, ok := encoders[f]
-	if !ok {
+	x := Formats.Lookup(f)
+	if x == nil {
 		return nil, fmt.Errorf("format %q is not supported", f)
 	}
-	if f.OneRecordPerRequest() && len(m.Records) != 1 {
+	if x.OneRecordPerRequest && len(m.Records) != 1 {
 		return nil, fmt.Errorf("format %q carries one record per request, got %d", f, len(m.Records))
 	}
-	return enc(m, secrets, now)
+	return x.encode(m, secrets, now)
 }
 
 // withProperties merges the hook's properties under body: the format's own

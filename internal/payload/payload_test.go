@@ -49,7 +49,7 @@ func testMessage(t testing.TB, f models.Format) *Message {
 		Chunk: Chunk{Index: 0, Count: 1},
 		Hook:  Hook{ID: 42, Name: "Billing sync", Properties: map[string]any{"region": "eu-west"}},
 	}
-	if !f.OneRecordPerRequest() {
+	if !OneRecordPerRequest(f) {
 		m.Records = append(m.Records, models.Record{Index: 1, Data: record(t, `{"id": 1043, "first_name": "Grace", "last_name": "Hopper", "email1": "grace@example.com"}`)})
 	}
 	return m
@@ -87,36 +87,78 @@ func render(r *Request) []byte {
 	return b.Bytes()
 }
 
-func goldenPath(f models.Format) string { return filepath.Join("testdata", string(f)+".golden") }
+// goldenName names an example's golden file and its block in docs/formats.md.
+func goldenName(f *Format, ex Example) string {
+	if ex.Name == "" {
+		return string(f.Name)
+	}
+	return string(f.Name) + "-" + ex.Name
+}
 
+func goldenPath(name string) string { return filepath.Join("testdata", name+".golden") }
+
+// exampleMessage is the delivery an example describes, for hook 42 "Billing
+// sync" of tenant Cust54321, and the secret that signs it.
+func exampleMessage(t testing.TB, ex Example) (*Message, string) {
+	var b models.EventBody
+	if err := models.UnmarshalExact([]byte(ex.Body), &b); err != nil {
+		t.Fatalf("example %s %s: %v", ex.EventType, ex.Name, err)
+	}
+	m := &Message{DeliveryID: 4711, Tenant: "Cust54321", EventID: "evt_01JQ7Z5N2V3W", EventType: ex.EventType,
+		OccurredAt: ex.OccurredAt, Actor: ex.Actor, Chunk: Chunk{Index: 0, Count: 1},
+		Hook: Hook{ID: 42, Name: "Billing sync", Properties: ex.Properties}}
+	for i := range b.Records {
+		m.Records = append(m.Records, b.At(i))
+	}
+	secret := ex.Secret
+	if secret == "" {
+		secret = goldenSecret
+	}
+	return m, secret
+}
+
+// TestGolden renders every example of every format and compares it with its
+// golden file.
 func TestGolden(t *testing.T) {
-	for _, f := range models.Formats {
-		t.Run(string(f), func(t *testing.T) {
-			got := render(encode(t, f, testMessage(t, f), goldenSecret))
-			if *update {
-				if err := os.WriteFile(goldenPath(f), got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath(f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", goldenPath(f), got, want)
-			}
-		})
+	for _, f := range Formats.All() {
+		if len(f.Examples) == 0 {
+			t.Errorf("format %s has no example", f.Name)
+		}
+		for _, ex := range f.Examples {
+			name := goldenName(f, ex)
+			t.Run(name, func(t *testing.T) {
+				m, secret := exampleMessage(t, ex)
+				checkGolden(t, name, render(encode(t, f.Name, m, secret)))
+			})
+		}
+	}
+}
+
+// checkGolden compares got with testdata/<name>.golden, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(goldenPath(name), got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", goldenPath(name), got, want)
 	}
 }
 
 const docPath = "../../docs/formats.md"
 
-// docExample matches an example block of docs/formats.md: the golden file of
-// the named format, verbatim in an http code fence.
-var docExample = regexp.MustCompile("(?s)(<!-- golden (\\w+) -->\n```http\n)(.*?)(```\n<!-- end golden -->)")
+// docExample matches an example block of docs/formats.md: the golden file
+// named, verbatim in an http code fence.
+var docExample = regexp.MustCompile("(?s)(<!-- golden ([\\w-]+) -->\n```http\n)(.*?)(```\n<!-- end golden -->)")
 
-// TestDocExamples keeps docs/formats.md true: each format's example request is
-// its golden file, byte for byte.
+// TestDocExamples keeps docs/formats.md true: each example request it shows
+// is its golden file, byte for byte, and every format's main example is shown.
 func TestDocExamples(t *testing.T) {
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
@@ -125,21 +167,24 @@ func TestDocExamples(t *testing.T) {
 	seen := map[string]bool{}
 	updated := docExample.ReplaceAllFunc(doc, func(block []byte) []byte {
 		m := docExample.FindSubmatch(block)
-		f := string(m[2])
-		seen[f] = true
-		want, err := os.ReadFile(goldenPath(models.Format(f)))
+		name := string(m[2])
+		seen[name] = true
+		want, err := os.ReadFile(goldenPath(name))
 		if err != nil {
-			t.Errorf("docs/formats.md shows format %q: %v", f, err)
+			t.Errorf("docs/formats.md shows example %q: %v", name, err)
 			return block
 		}
 		if !bytes.Equal(m[3], want) && !*update {
-			t.Errorf("docs/formats.md example for %s differs from %s (go test -update rewrites it)", f, goldenPath(models.Format(f)))
+			t.Errorf("docs/formats.md example %s differs from %s (go test -update rewrites it)", name, goldenPath(name))
 		}
 		return slices.Concat(m[1], want, m[4])
 	})
-	for _, f := range models.Formats {
-		if !seen[string(f)] {
-			t.Errorf("docs/formats.md has no example block for %s", f)
+	for _, f := range Formats.All() {
+		if len(f.Examples) > 0 && !seen[goldenName(f, f.Examples[0])] {
+			t.Errorf("docs/formats.md has no example block for %s", f.Name)
+		}
+		if !bytes.Contains(doc, []byte(f.Doc)) {
+			t.Errorf("docs/formats.md does not name %s, the page the %s format follows", f.Doc, f.Name)
 		}
 	}
 	if *update && !bytes.Equal(doc, updated) {
@@ -149,26 +194,40 @@ func TestDocExamples(t *testing.T) {
 	}
 }
 
+// reservedInDocs reads the keys each format's section of docs/formats.md
+// lists as reserved ("Reserved keys: `id`, `type`.").
+func reservedInDocs(t *testing.T) map[models.Format][]string {
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := regexp.MustCompile("Reserved (?:keys|fields): ((?:`[^`]+`,\\s+)*`[^`]+`)\\.")
+	name := regexp.MustCompile("`([^`]+)`")
+	out := map[models.Format][]string{}
+	for _, section := range strings.Split(string(doc), "\n## ")[1:] {
+		heading, body, _ := strings.Cut(section, "\n")
+		if m := list.FindStringSubmatch(body); m != nil {
+			for _, k := range name.FindAllStringSubmatch(m[1], -1) {
+				out[models.Format(heading)] = append(out[models.Format(heading)], k[1])
+			}
+		}
+	}
+	return out
+}
+
 // TestReservedKeys checks that a property can never replace a key the format
 // sets: a hook whose properties name every such key gets the same body as a
 // hook with none, and the keys are the ones docs/formats.md lists.
 func TestReservedKeys(t *testing.T) {
-	want := map[models.Format][]string{
-		models.FormatStandard:    {"chunk", "data", "id", "timestamp", "type"},
-		models.FormatSuperOffice: {"ChangedByAssociateId", "Changes", "ContextIdentifier", "Entity", "Event", "EventId", "FieldValues", "PrimaryKey", "Timestamp", "WebhookName"},
-		models.FormatPipeliner:   {"chunk", "data", "entity", "event", "id", "space_id", "timestamp", "webhook_id"},
-		models.FormatOnePage:     {"data", "reason", "secretkey", "timestamp", "type"},
-		models.FormatClinchPad:   {"activity", "contact", "handshake_key"},
-		models.FormatAgileCRM:    {"eventData", "eventName"},
-	}
-	for _, f := range models.Formats {
+	want := reservedInDocs(t)
+	for _, f := range formatNames() {
 		t.Run(string(f), func(t *testing.T) {
 			m := testMessage(t, f)
 			m.Hook.Properties = nil
-			plain := encode(t, f, m, goldenSecret).Body
-			keys := topLevelKeys(t, f, plain)
-			if !slices.Equal(keys, want[f]) {
-				t.Errorf("top-level keys = %q; want %q", keys, want[f])
+			r := encode(t, f, m, goldenSecret)
+			plain, keys := r.Body, topLevelKeys(t, r)
+			if !slices.Equal(keys, slices.Sorted(slices.Values(want[f]))) {
+				t.Errorf("top-level keys = %q; docs/formats.md lists %q", keys, want[f])
 			}
 			m.Hook.Properties = map[string]any{}
 			for _, k := range keys {
@@ -185,8 +244,9 @@ func TestReservedKeys(t *testing.T) {
 	}
 }
 
-func topLevelKeys(t *testing.T, f models.Format, body []byte) []string {
-	if f == models.FormatOnePage {
+func topLevelKeys(t *testing.T, r *Request) []string {
+	body := r.Body
+	if r.ContentType == "application/x-www-form-urlencoded" {
 		form, err := parsePHPForm(string(body))
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +263,7 @@ func topLevelKeys(t *testing.T, f models.Format, body []byte) []string {
 // TestRetriesAreIdentical checks the at-least-once contract: a retry, sent
 // later, carries the same body and ids, so receivers can dedupe.
 func TestRetriesAreIdentical(t *testing.T) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		t.Run(string(f), func(t *testing.T) {
 			m := testMessage(t, f)
 			first, err := Encode(f, m, []string{goldenSecret}, goldenNow)
@@ -229,7 +289,7 @@ func TestRetriesAreIdentical(t *testing.T) {
 // TestDeliveryUUID checks the ids vendor formats carry: a version 5 UUID, one
 // per delivery.
 func TestDeliveryUUID(t *testing.T) {
-	m := testMessage(t, models.FormatSuperOffice)
+	m := testMessage(t, SuperOffice)
 	a := m.deliveryUUID()
 	m.DeliveryID++
 	if b := m.deliveryUUID(); a == b || a.Version() != 5 || b.Version() != 5 {
@@ -238,16 +298,16 @@ func TestDeliveryUUID(t *testing.T) {
 }
 
 func TestEncodeOneRecordFormatsRejectChunks(t *testing.T) {
-	for _, f := range models.Formats {
-		if !f.OneRecordPerRequest() {
+	for _, f := range formatNames() {
+		if !OneRecordPerRequest(f) {
 			continue
 		}
-		m := testMessage(t, models.FormatStandard) // two records
+		m := testMessage(t, Standard) // two records
 		if _, err := Encode(f, m, []string{goldenSecret}, goldenNow); err == nil {
 			t.Errorf("Encode(%s) with 2 records: want an error", f)
 		}
 	}
-	if _, err := Encode("soap", testMessage(t, models.FormatStandard), nil, goldenNow); err == nil {
+	if _, err := Encode("soap", testMessage(t, Standard), nil, goldenNow); err == nil {
 		t.Error("Encode(soap): want an error")
 	}
 }
@@ -274,7 +334,7 @@ func TestEventNames(t *testing.T) {
 				m := testMessage(t, f)
 				m.EventType = tt.eventType
 				r := encode(t, f, m, goldenSecret)
-				if f == models.FormatOnePage {
+				if f == OnePage {
 					form, err := parsePHPForm(string(r.Body))
 					if err != nil {
 						t.Fatal(err)
@@ -285,7 +345,7 @@ func TestEventNames(t *testing.T) {
 				if err := json.Unmarshal(r.Body, &body); err != nil {
 					t.Fatal(err)
 				}
-				if f == models.FormatClinchPad {
+				if f == ClinchPad {
 					return body["activity"].(map[string]any)["type"].(string)
 				}
 				return body[key].(string)
@@ -294,12 +354,12 @@ func TestEventNames(t *testing.T) {
 				f         models.Format
 				key, want string
 			}{
-				{models.FormatSuperOffice, "Event", tt.superOffice},
-				{models.FormatPipeliner, "event", tt.pipeliner},
-				{models.FormatOnePage, "type", tt.onePageType},
-				{models.FormatOnePage, "reason", tt.onePageReason},
-				{models.FormatClinchPad, "type", tt.clinchPad},
-				{models.FormatAgileCRM, "eventName", tt.agileEventName},
+				{SuperOffice, "Event", tt.superOffice},
+				{Pipeliner, "event", tt.pipeliner},
+				{OnePage, "type", tt.onePageType},
+				{OnePage, "reason", tt.onePageReason},
+				{ClinchPad, "type", tt.clinchPad},
+				{AgileCRM, "eventName", tt.agileEventName},
 			} {
 				if g := got(c.f, c.key); g != c.want {
 					t.Errorf("%s %s = %q; want %q", c.f, c.key, g, c.want)
@@ -373,11 +433,11 @@ func TestSuperOfficeTypedFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testMessage(t, models.FormatSuperOffice)
+			m := testMessage(t, SuperOffice)
 			m.Records[0].Data = record(t, tt.data)
 			m.Actor = tt.actor
 			var body map[string]json.RawMessage
-			if err := json.Unmarshal(encode(t, models.FormatSuperOffice, m, goldenSecret).Body, &body); err != nil {
+			if err := json.Unmarshal(encode(t, SuperOffice, m, goldenSecret).Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			if pk, user := string(body["PrimaryKey"]), string(body["ChangedByAssociateId"]); pk != tt.wantPK || user != tt.wantUser {
@@ -390,7 +450,7 @@ func TestSuperOfficeTypedFields(t *testing.T) {
 // TestNoSecretNoSignature mirrors the vendors: without a secret there is no
 // signature header and no key in the body.
 func TestNoSecretNoSignature(t *testing.T) {
-	for _, f := range []models.Format{models.FormatSuperOffice, models.FormatPipeliner, models.FormatClinchPad} {
+	for _, f := range []models.Format{SuperOffice, Pipeliner, ClinchPad} {
 		r := encode(t, f, testMessage(t, f))
 		if r.Header.Get("X-SuperOffice-Signature") != "" || r.Header.Get("WebHook-Signature") != "" || strings.Contains(string(r.Body), "handshake_key") {
 			t.Errorf("%s without a secret still signs: %v %s", f, r.Header, r.Body)
@@ -401,7 +461,7 @@ func TestNoSecretNoSignature(t *testing.T) {
 // TestHeadersAreReserved checks that no custom header can override a header
 // a format sets: hooks that try are rejected when saved.
 func TestHeadersAreReserved(t *testing.T) {
-	for _, f := range models.Formats {
+	for _, f := range formatNames() {
 		r := encode(t, f, testMessage(t, f), goldenSecret)
 		for _, name := range append(slices.Collect(maps.Keys(r.Header)), "Content-Type") {
 			h := models.Hook{
@@ -409,9 +469,18 @@ func TestHeadersAreReserved(t *testing.T) {
 				State: models.StateActive, Type: models.HookTypeWebhook, Format: f,
 				Headers: models.JSON[map[string]string]{V: map[string]string{name: "forged"}},
 			}
-			if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "headers."+name) {
+			if err := h.Validate(Formats); err == nil || !strings.Contains(err.Error(), "headers."+name) {
 				t.Errorf("%s: a hook may set custom header %s (Validate() = %v)", f, name, err)
 			}
 		}
 	}
+}
+
+// formatNames lists the registered formats.
+func formatNames() []models.Format {
+	var out []models.Format
+	for _, f := range Formats.All() {
+		out = append(out, f.Name)
+	}
+	return out
 }

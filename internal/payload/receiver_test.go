@@ -24,8 +24,6 @@ import (
 
 	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-
-	"github.com/hookflow/hookflow/models"
 )
 
 // deliver POSTs r to a server running receiver, as the sender does (plus the
@@ -65,7 +63,7 @@ func tampered(r *Request) *Request {
 // through a secret rotation: receivers holding either secret accept.
 func TestStandardReceiver(t *testing.T) {
 	const previous = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
-	r, err := Encode(models.FormatStandard, testMessage(t, models.FormatStandard), []string{goldenSecret, previous}, time.Now())
+	r, err := Encode(Standard, testMessage(t, Standard), []string{goldenSecret, previous}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +117,7 @@ type superOfficePayload struct {
 // HMAC-SHA256 of the raw body keyed with the secret's UTF-8 bytes, base64,
 // compared with X-SuperOffice-Signature.
 func TestSuperOfficeReceiver(t *testing.T) {
-	r := encode(t, models.FormatSuperOffice, testMessage(t, models.FormatSuperOffice), goldenSecret)
+	r := encode(t, SuperOffice, testMessage(t, SuperOffice), goldenSecret)
 	receiver := func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		mac := hmac.New(sha256.New, []byte(goldenSecret))
@@ -160,7 +158,7 @@ func TestSuperOfficeReceiver(t *testing.T) {
 // body keyed with the signature UUID given at registration.
 func TestPipelinerReceiver(t *testing.T) {
 	const signatureUUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
-	r := encode(t, models.FormatPipeliner, testMessage(t, models.FormatPipeliner), signatureUUID)
+	r := encode(t, Pipeliner, testMessage(t, Pipeliner), signatureUUID)
 	receiver := func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		mac := hmac.New(sha256.New, []byte(signatureUUID))
@@ -190,8 +188,8 @@ func TestPipelinerReceiver(t *testing.T) {
 // secretkey, as OnePageCRM's docs tell receivers to; data must come back as
 // the record (json_encode of it equals the record with values as strings).
 func TestOnePageReceiver(t *testing.T) {
-	m := testMessage(t, models.FormatOnePage)
-	r := encode(t, models.FormatOnePage, m, goldenSecret)
+	m := testMessage(t, OnePage)
+	r := encode(t, OnePage, m, goldenSecret)
 	receiver := func(w http.ResponseWriter, req *http.Request) {
 		if req.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 			t.Errorf("Content-Type = %q", req.Header.Get("Content-Type"))
@@ -221,7 +219,7 @@ func TestOnePageReceiver(t *testing.T) {
 	if code := deliver(t, r, nil, receiver); code != http.StatusOK {
 		t.Errorf("receiver answered %d", code)
 	}
-	wrong := encode(t, models.FormatOnePage, m, "whsec_someone-else")
+	wrong := encode(t, OnePage, m, "whsec_someone-else")
 	if code := deliver(t, wrong, nil, receiver); code != http.StatusUnauthorized {
 		t.Errorf("wrong secretkey answered %d; want 401", code)
 	}
@@ -230,7 +228,7 @@ func TestOnePageReceiver(t *testing.T) {
 // TestClinchPadReceiver compares handshake_key with the receiver's copy, as
 // ClinchPad's docs say, and reads the activity and the record.
 func TestClinchPadReceiver(t *testing.T) {
-	r := encode(t, models.FormatClinchPad, testMessage(t, models.FormatClinchPad), goldenSecret)
+	r := encode(t, ClinchPad, testMessage(t, ClinchPad), goldenSecret)
 	receiver := func(w http.ResponseWriter, req *http.Request) {
 		var p struct {
 			Activity struct {
@@ -242,7 +240,7 @@ func TestClinchPadReceiver(t *testing.T) {
 					Name string `json:"name"`
 				} `json:"user"`
 			} `json:"activity"`
-			Contact      map[string]any `json:"contact"`
+			Lead         map[string]any `json:"lead"`
 			HandshakeKey string         `json:"handshake_key"`
 		}
 		if err := json.NewDecoder(req.Body).Decode(&p); err != nil {
@@ -254,14 +252,14 @@ func TestClinchPadReceiver(t *testing.T) {
 		}
 		a := p.Activity
 		if id, err := hex.DecodeString(a.ID); err != nil || len(id) != 12 || a.Type != "contact:updated" || a.User.ID != "5" ||
-			!a.CreatedAt.Equal(time.Date(2026, 3, 14, 15, 9, 25, 0, time.UTC)) || p.Contact["first_name"] != "Ada" {
+			!a.CreatedAt.Equal(time.Date(2026, 3, 14, 15, 9, 25, 0, time.UTC)) || p.Lead["first_name"] != "Ada" {
 			t.Errorf("payload = %+v", p)
 		}
 	}
 	if code := deliver(t, r, nil, receiver); code != http.StatusOK {
 		t.Errorf("receiver answered %d", code)
 	}
-	wrong := encode(t, models.FormatClinchPad, testMessage(t, models.FormatClinchPad), "whsec_someone-else")
+	wrong := encode(t, ClinchPad, testMessage(t, ClinchPad), "whsec_someone-else")
 	if code := deliver(t, wrong, nil, receiver); code != http.StatusUnauthorized {
 		t.Errorf("wrong handshake key answered %d; want 401", code)
 	}
@@ -270,7 +268,7 @@ func TestClinchPadReceiver(t *testing.T) {
 // TestAgileCRMReceiver reads eventName and eventData; Agile CRM signs
 // nothing, so the receiver trusts a token it put in the hook's headers.
 func TestAgileCRMReceiver(t *testing.T) {
-	r := encode(t, models.FormatAgileCRM, testMessage(t, models.FormatAgileCRM), goldenSecret)
+	r := encode(t, AgileCRM, testMessage(t, AgileCRM), goldenSecret)
 	receiver := func(w http.ResponseWriter, req *http.Request) {
 		if req.Header.Get("X-Api-Key") != "agile-token" {
 			http.Error(w, "no token", http.StatusUnauthorized)

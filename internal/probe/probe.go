@@ -4,8 +4,8 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -14,7 +14,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/models"
 )
 
@@ -39,25 +41,20 @@ type Result struct {
 // delivery must (SPEC §6).
 func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.StatusCode <= 299 }
 
-// clients picks the HTTP client for a hook; *egress.Clients is one, which
-// bounds time, never follows redirects and refuses private addresses.
-type clients interface {
-	For(insecureSSL bool) *http.Client
-}
-
 // Sender makes test deliveries. It is safe for concurrent use.
 type Sender struct {
-	Clients clients
-	Now     func() time.Time
+	Receivers payload.Receivers
+	Now       func() time.Time
 }
 
-// New returns a Sender that sends through c.
-func New(c clients) *Sender { return &Sender{Clients: c, Now: time.Now} }
+// New returns a Sender that sends through r, as deliveries go.
+func New(r payload.Receivers) *Sender { return &Sender{Receivers: r, Now: time.Now} }
 
 // TestHook POSTs one sample record ({"id": 0}) to h's target in h's format,
-// with its headers and signed with its secret, and reports the answer. A
-// target that cannot be reached is a Result with Error set; the error return
-// is kept for a request that cannot be built.
+// with its headers and receiver credentials and signed as its deliveries are (with both secrets during
+// a rotation), through the same code as the delivery worker, and reports the
+// answer. A target that cannot be reached is a Result with Error set; the
+// error return is kept for a request that cannot be built.
 func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 	start := s.Now()
 	msg := &payload.Message{
@@ -66,23 +63,20 @@ func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 		Tenant: h.Tenant, EventType: TestEvent, OccurredAt: start.UTC(),
 		Records: []models.Record{{Data: map[string]any{"id": 0}}},
 		Chunk:   payload.Chunk{Index: 0, Count: 1},
-		Hook:    payload.Hook{ID: h.ID, Name: h.Name, Properties: h.Properties.V},
 	}
-	p, err := payload.Encode(h.Format, msg, []string{h.Secret}, start)
+	p, err := payload.Render(h, msg, start)
 	if err != nil {
 		return Result{}, fmt.Errorf("render test delivery for hook %d: %w", h.ID, err)
 	}
-	req, err := p.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
-	if err != nil {
-		return Result{}, fmt.Errorf("build test request for hook %d: %w", h.ID, err)
+	p.Header.Set(TestHeader, "true")
+	reply, err := payload.Send(ctx, s.Receivers, h, p, models.MaxResponseExcerpt)
+	if errors.Is(err, payload.ErrUnsendable) { // its text would quote the URL, which may hold a credential
+		return Result{Error: egress.ErrInvalidTarget.Error()}, nil
 	}
-	req.Header.Set(TestHeader, "true")
-	resp, err := s.Clients.For(h.InsecureSSL).Do(req)
 	if err != nil {
-		return Result{Latency: s.Now().Sub(start), Error: err.Error()}, nil
+		// Described, so a test cannot show resolved addresses or the resolver's.
+		return Result{Latency: s.Now().Sub(start), Error: receiverauth.Describe(err)}, nil
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseExcerpt))
-	return Result{StatusCode: resp.StatusCode, Latency: s.Now().Sub(start), Header: resp.Header,
-		Body: strings.ToValidUTF8(string(body), "\uFFFD")}, nil
+	return Result{StatusCode: reply.StatusCode, Latency: s.Now().Sub(start), Header: reply.Header,
+		Body: strings.ToValidUTF8(string(reply.Body), "\uFFFD")}, nil
 }

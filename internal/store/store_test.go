@@ -19,7 +19,7 @@ func hook(tenant string, events ...string) *models.Hook {
 	return &models.Hook{
 		Tenant: tenant, Name: "h", Events: models.JSON[[]string]{V: events}, TargetURL: "http://127.0.0.1:1/",
 		Secret: "whsec_c2VjcmV0c2VjcmV0", State: models.StateActive, Type: models.HookTypeWebhook,
-		Format: models.FormatStandard, Registered: now, Updated: now,
+		Format: "standard", Registered: now, Updated: now,
 	}
 }
 
@@ -251,7 +251,7 @@ func TestHookStateTransitionHappensOnce(t *testing.T) {
 func TestSchemaCheck(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			st, err := store.Open(ctx, b.URL)
+			st, err := store.Open(ctx, b.URL, storetest.Keys)
 			if err != nil {
 				t.Fatal(err)
 			}

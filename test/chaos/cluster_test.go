@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/actions"
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -112,6 +113,7 @@ func TestProductionShapeOnATemporalCluster(t *testing.T) {
 		"HOOKFLOW_DATABASE_URL=" + pg.url(),
 		"HOOKFLOW_TASK_QUEUE=" + clusterQueue,
 		"HOOKFLOW_API_KEYS=" + apiKey,
+		"HOOKFLOW_ENCRYPTION_KEYS=" + seal.NewKey(),
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true",
 	}, fastRetries...)}
 	migrate := exec.Command(hookflowBin, "migrate")

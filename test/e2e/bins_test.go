@@ -235,7 +235,7 @@ func TestBinPageAsksForAKey(t *testing.T) {
 		t.Fatalf("create hook = %d", code)
 	}
 	now := time.Now()
-	delivery, err := payload.Encode(models.FormatStandard, &payload.Message{DeliveryID: 1, EventID: "evt-1", EventType: "Contact.Update",
+	delivery, err := payload.Encode(payload.Standard, &payload.Message{DeliveryID: 1, EventID: "evt-1", EventType: "Contact.Update",
 		OccurredAt: now, Records: []models.Record{{Data: map[string]any{"id": 1}}}}, []string{hook.Secret}, now)
 	if err != nil {
 		t.Fatal(err)
