@@ -22,9 +22,8 @@ import (
 
 // newTemporalClient builds the Temporal client from the configuration
 // (address, namespace, TLS, API key) without connecting: awaitTemporal does,
-// and keeps trying. It logs through ours at warn and up (the SDK's info
-// lines are per poller and per worker start) and reports the SDK's client
-// and worker metrics on m.
+// and keeps trying. The SDK logs through ours (component temporal-sdk) and
+// reports its client and worker metrics on m.
 func newTemporalClient(cfg config.Config, logger *slog.Logger, m *metrics.Metrics) (client.Client, error) {
 	handler, err := m.TemporalHandler()
 	if err != nil {

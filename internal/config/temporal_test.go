@@ -18,7 +18,7 @@ import (
 // serveVars are the settings serve needs besides Temporal's, with a config
 // file that does not exist, so the machine's own profile cannot leak in.
 func serveVars(t *testing.T, extra map[string]string) map[string]string {
-	vars := map[string]string{"HOOKFLOW_DATABASE_URL": "postgres://x/y", "HOOKFLOW_API_KEYS": "0123456789abcdef",
+	vars := map[string]string{"HOOKFLOW_DATABASE_URL": "postgres://x/y", "HOOKFLOW_API_KEYS": "0123456789abcdef", "HOOKFLOW_ENCRYPTION_KEYS": testKey,
 		"TEMPORAL_CONFIG_FILE": filepath.Join(t.TempDir(), "none.toml")}
 	for k, v := range extra {
 		vars[k] = v
