@@ -1,18 +1,12 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 )
 
 // serveVars are the settings serve needs besides Temporal's, with a config
@@ -31,7 +25,14 @@ func serveVars(t *testing.T, extra map[string]string) map[string]string {
 // override those, and flags override everything.
 func TestTemporalProfileAndOverrides(t *testing.T) {
 	dir := t.TempDir()
-	ca, cert, key := writeCerts(t, dir)
+	ca := authtest.NewCA(t)
+	cert, key := ca.Client(t, "hookflow")
+	files := map[string]string{"ca.pem": ca.PEM, "client.pem": cert, "client.key": key}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	file := filepath.Join(dir, "temporal.toml")
 	toml := `
 [profile.default]
@@ -42,9 +43,9 @@ namespace = "file-ns"
 address = "acme.a1b2c.tmprl.cloud:7233"
 namespace = "acme.a1b2c"
 [profile.cloud.tls]
-client_cert_path = "` + cert + `"
-client_key_path = "` + key + `"
-server_ca_cert_path = "` + ca + `"
+client_cert_path = "` + filepath.Join(dir, "client.pem") + `"
+client_key_path = "` + filepath.Join(dir, "client.key") + `"
+server_ca_cert_path = "` + filepath.Join(dir, "ca.pem") + `"
 server_name = "temporal.example"
 `
 	if err := os.WriteFile(file, []byte(toml), 0o600); err != nil {
@@ -145,32 +146,4 @@ func TestBadTemporalSettingsNameTheVariable(t *testing.T) {
 	if _, err := load(t, CmdDev, map[string]string{"TEMPORAL_PROFILE": "nope", "TEMPORAL_NAMESPACE": "mine"}); err != nil {
 		t.Errorf("dev read the Temporal profile: %v", err)
 	}
-}
-
-// writeCerts writes a CA and a client certificate and key signed by it.
-func writeCerts(t *testing.T, dir string) (ca, cert, key string) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "hookflow"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caTmpl, &leafKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(leafKey)
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	return write("ca.pem", "CERTIFICATE", caDER), write("client.pem", "CERTIFICATE", leafDER), write("client.key", "EC PRIVATE KEY", keyDER)
 }

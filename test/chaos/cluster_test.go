@@ -105,7 +105,7 @@ func waitLogged(t *testing.T, p *proc, text string, timeout time.Duration) {
 func TestProductionShapeOnATemporalCluster(t *testing.T) {
 	began := time.Now()
 	pg := startPostgres(t)
-	tc := newTemporalCluster(t, pg, newPKI(t))
+	tc := newTemporalCluster(t, pg, newClusterPKI(t))
 	rcv := newReceiver(t)
 	rcv.slow(20 * time.Millisecond)
 	s := &clusterStack{temporal: tc, env: append([]string{

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 	enumspb "go.temporal.io/api/enums/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -23,6 +24,33 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
+
+// serverName is the name the cluster's certificate is issued for (besides 127.0.0.1).
+const serverName = "temporal.hookflow.test"
+
+// clusterPKI is where the cluster's PEM files are: a CA every side
+// trusts, the server's certificate (its services present it to each other
+// too) and hookflow's client certificate.
+type clusterPKI struct {
+	ca, serverCert, serverKey, clientCert, clientKey string
+}
+
+func newClusterPKI(t *testing.T) clusterPKI {
+	t.Helper()
+	ca := authtest.NewCA(t)
+	serverCert, serverKey := ca.Server(t, serverName)
+	clientCert, clientKey := ca.Client(t, "hookflow")
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	return clusterPKI{ca: write("ca.pem", ca.PEM), serverCert: write("server.pem", serverCert), serverKey: write("server.key", serverKey),
+		clientCert: write("client.pem", clientCert), clientKey: write("client.key", clientKey)}
+}
 
 // temporalTools are the Temporal server and its SQL tool, built from the
 // go.temporal.io/server version go.mod pins (its `tool` lines), once per run.
@@ -54,14 +82,14 @@ type temporalCluster struct {
 	bin  string
 	env  []string
 	port int // the frontend's gRPC port
-	pki  pki
+	pki  clusterPKI
 	proc *proc
 }
 
 // newTemporalCluster creates Temporal's databases on pg and their schemas
 // with deploy/temporal/setup-schema.sh, as docker-compose.yml does, and
 // prepares the server; start runs it.
-func newTemporalCluster(t *testing.T, pg *pgCluster, p pki) *temporalCluster {
+func newTemporalCluster(t *testing.T, pg *pgCluster, p clusterPKI) *temporalCluster {
 	t.Helper()
 	began := time.Now()
 	tools, err := temporalTools()
