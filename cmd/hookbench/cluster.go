@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -99,23 +98,6 @@ type cpuMeter struct {
 	startSides   cpuSides
 }
 
-// processCPU is a process's user+system CPU time so far, from /proc.
-func processCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond
-}
-
 // backends lists the PostgreSQL backends connected to each database.
 func (m *cpuMeter) backends(ctx context.Context) map[int]string {
 	out := map[int]string{}
@@ -141,17 +123,12 @@ func (m *cpuMeter) backends(ctx context.Context) map[int]string {
 // begin has not run); PostgreSQL backends that exited in between are lost.
 func (m *cpuMeter) read(ctx context.Context) cpuSides {
 	var c cpuSides
-	for _, pid := range m.hookflowPIDs {
-		c.hookflow += processCPU(pid)
-	}
-	for _, pid := range m.apiPIDs {
-		c.api += processCPU(pid)
-	}
+	c.hookflow, c.api = cpuTime(m.hookflowPIDs...), cpuTime(m.apiPIDs...)
 	if m.temporalPID != 0 {
-		c.temporal = processCPU(m.temporalPID)
+		c.temporal = cpuTime(m.temporalPID)
 	}
 	for pid, db := range m.backends(ctx) {
-		used := processCPU(pid) - m.start[pid]
+		used := cpuTime(pid) - m.start[pid]
 		switch {
 		case db == m.hookflowDB:
 			c.hookflowPG += used
@@ -166,7 +143,7 @@ func (m *cpuMeter) read(ctx context.Context) cpuSides {
 func (m *cpuMeter) begin(ctx context.Context) {
 	m.start = map[int]time.Duration{}
 	for pid := range m.backends(ctx) {
-		m.start[pid] = processCPU(pid)
+		m.start[pid] = cpuTime(pid)
 	}
 	m.startSides = m.read(ctx)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/version"
+	"github.com/hookflow/hookflow/worker"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
@@ -87,33 +88,44 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own, alive while it waits
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
-	if err := awaitTemporal(ctx, c, cfg, logger); err != nil {
+	receivers := newReceivers(cfg)
+	var d *worker.Dispatcher
+	if r.worker {
+		d = newDispatcher(st, c, cfg, logger, m)
+	}
+	// The API admits triggers into the database whether Temporal is there
+	// or not, so it listens at once; the worker waits for Temporal.
+	if r.api {
+		if len(cfg.APIKeys) == 0 {
+			logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
+		}
+		srv := apiServer(cfg, st, c, receivers, logger, m, admittedHook(d))
+		g.Go(func() error {
+			return serveUntilDone(ctx, srv, r.ready)
+		})
+	}
+	// fail stops what runs; a listener that failed first says why.
+	fail := func(err error) error {
 		stop()
-		if werr := g.Wait(); werr != nil { // the metrics listener failed, which ended the wait
+		if werr := g.Wait(); werr != nil {
 			return werr
 		}
 		return err
 	}
-	if len(cfg.APIKeys) == 0 && r.api {
-		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
+	if err := awaitTemporal(ctx, c, cfg, logger); err != nil {
+		return fail(err)
 	}
-	receivers := newReceivers(cfg)
 	if r.worker {
-		w, err := newWorker(c, cfg, st, receivers, m)
+		w, err := newWorker(c, cfg, st, receivers, m, d)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		if err := w.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
+			return fail(fmt.Errorf("start worker: %w", err))
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
-	}
-	if r.api {
-		srv := apiServer(cfg, st, c, receivers, logger, m)
-		g.Go(func() error {
-			return serveUntilDone(ctx, srv, r.ready)
-		})
+		g.Go(func() error { return d.Run(ctx) })
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })
 	return g.Wait()
