@@ -77,7 +77,7 @@ for r in "${runs[@]}"; do
   # shellcheck disable=SC2086 # the flags split on purpose
   "$work/hookbench" -hookflow "$work/hookflow" -mode serve -database-url "$pg" \
     -temporal "$frontend" -temporal-pid "$temporal_pid" -temporal-databases "$DBNAME,$VISIBILITY_DBNAME" \
-    -partitions 1 -backlog-log "$out/$name-backlog.txt" \
+    -partitions 1 -backlog-log "$out/$name-backlog.txt" -ceiling=false \
     -scenario "$scenario" -drain 300s $flags > "$out/$name.txt" 2>&1 ||
     echo "   failed: see $out/$name.txt" | tee -a "$out/log"
   grep -v '^{' "$out/$name.txt" | grep -A9 '^scenario' | tail -9
