@@ -6,18 +6,19 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hookflow/hookflow/internal/golden"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 )
 
 // recordHistory saves a workflow's history as workflows/testdata/<name>.json
-// when HOOKFLOW_RECORD_HISTORY=1, for the replay test. When a workflow changes
+// when HOOKFLOW_UPDATE=1 (internal/golden), for the replay test. When a workflow changes
 // shape on purpose (with workflow.GetVersion for running ones), first keep the
 // old recordings under a versioned name (<name>_v0.json), then record again:
 // the replay test then covers both paths.
 func recordHistory(t *testing.T, e *env, workflowID, name string) {
-	if os.Getenv("HOOKFLOW_RECORD_HISTORY") != "1" {
+	if !golden.Update() {
 		return
 	}
 	it := e.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
