@@ -12,6 +12,7 @@ const (
 	ErrTypeRefused    = "TargetRefused" // the SSRF policy refused the address: not retried
 	ErrTypeNotFound   = "NotFound"      // the delivery, event or hook row is gone: not retried
 	ErrTypeBadPayload = "BadPayload"    // the stored event cannot be rendered: not retried
+	ErrTypePlanFailed = "PlanFailed"    // a hook's filter or stored options cannot be evaluated: not retried
 
 	ErrTypeMail         = "Mail"         // the mail server is unreachable or said 4xx: retried
 	ErrTypeMailRejected = "MailRejected" // the mail server refused the mail for good: not retried

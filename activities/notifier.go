@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
@@ -92,7 +93,7 @@ func (n *Notifier) store(ctx context.Context, in NotifyInput) (*models.Notificat
 		since = h.FailingSince.UTC()
 	}
 	m, err := email.HookDisabled{
-		ID: h.ID, Name: h.Name, Tenant: h.Tenant, TargetURL: h.TargetURL, FailingSince: since.Format(time.RFC3339),
+		ID: h.ID, Name: h.Name, Tenant: h.Tenant, TargetURL: egress.RedactURL(h.TargetURL), FailingSince: since.Format(time.RFC3339),
 		ErrorCount: h.ErrorCount, LastError: d.LastError, LastStatus: d.LastStatusCode,
 	}.Render(h.ErrorsEmail)
 	if err != nil {

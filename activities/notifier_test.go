@@ -66,10 +66,13 @@ func TestNotifyDisabledMailsOnce(t *testing.T) {
 	if len(got) != 1 || !got[0].TLS || got[0].To[0] != "ops@example.com" {
 		t.Fatalf("mails = %+v, want one over TLS to ops@example.com", got)
 	}
-	for _, want := range []string{`hook "crm" (#1) was turned off`, "https://crm.example.com/hook", "503 Service Unavailable", "POST /v1/hooks/1/activate"} {
+	for _, want := range []string{`hook "crm" (#1) was turned off`, "Target:          https://crm.example.com\r\n", "503 Service Unavailable", "POST /v1/hooks/1/activate"} {
 		if !strings.Contains(got[0].Data, want) {
 			t.Errorf("mail lacks %q:\n%s", want, got[0].Data)
 		}
+	}
+	if strings.Contains(got[0].Data, "/hook\r") { // the path can be a credential: scheme and host only
+		t.Errorf("mail shows the target's path:\n%s", got[0].Data)
 	}
 	ns := notifications(t, st)
 	if len(ns) != 1 || ns[0].SentAt == nil || ns[0].Error != "" || ns[0].Tenant != "t1" || ns[0].Kind != models.KindHookDisabled {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
@@ -18,7 +19,7 @@ type Planner struct {
 	Store  planStore
 	Retry  RetryPolicy
 	Now    func() time.Time
-	events *eventCache
+	Events *EventCache // shared with the worker's Sender: one decoded copy per event
 }
 
 type planStore interface {
@@ -33,7 +34,7 @@ type planStore interface {
 
 // NewPlanner returns a Planner over s that hands out retry policy r.
 func NewPlanner(s planStore, r RetryPolicy) *Planner {
-	return &Planner{Store: s, Retry: r, Now: time.Now, events: newEventCache()}
+	return &Planner{Store: s, Retry: r, Now: time.Now, Events: NewEventCache(EventCacheBytes)}
 }
 
 // RetryPolicy is the delivery retry schedule from configuration. It travels
@@ -64,6 +65,11 @@ const (
 	// DeliveryPage is how many deliveries one hook workflow run sends before it
 	// continues as new (only one-record formats with thousands of records get there).
 	DeliveryPage = 500
+	// InlineFilterWork bounds the filter work (filter.Apply's units) the
+	// event workflow's plan spends on its hooks; hooks past it are planned
+	// by child workflows of their own, each with its own filter budget, so
+	// one plan never runs long whatever the hooks' filters.
+	InlineFilterWork = 2 * filter.Budget
 	// RecoverPage is how many deliveries a recover run sends again at once
 	// before it continues as new: a receiver that just came back gets a
 	// steady stream, not the whole backlog at once.
@@ -96,6 +102,10 @@ type HookPlan struct {
 	// chunk_size for one-record formats, else 1. Zero means 1.
 	RequestsPerChunk int
 	Retry            RetryPolicy
+	// Failed says why the hook's deliveries could not be planned: its filter
+	// needs more than its budget, or its stored options cannot be read. The
+	// event shows it as one failed delivery of the hook; retrying cannot help.
+	Failed string
 }
 
 // Due returns when the delivery at seq goes out: chunk N of the hook,
@@ -107,7 +117,7 @@ func (hp HookPlan) Due(first time.Time, seq int) time.Time {
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
 // their deliveries too, so the common case needs one workflow and no children.
 func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, error) {
-	ev, err := p.events.load(ctx, p.Store, in.EventPK)
+	ev, err := p.Events.load(ctx, p.Store, in.EventPK)
 	if err != nil {
 		return EventPlan{}, err
 	}
@@ -125,20 +135,21 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, 
 		plan.NextAfterHookID = hooks[len(hooks)-1].ID
 	}
 	inline := in.AfterHookID == 0 && plan.NextAfterHookID == 0 && len(hooks) <= InlineHooks
-	planned := 0
+	planned, work := 0, int64(0)
 	for i := range hooks {
 		h := &hooks[i]
 		if !filter.Accepts(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.SkipKey) {
 			continue
 		}
 		hp := HookPlan{HookID: h.ID, Retry: p.Retry}
-		if inline {
+		if inline && work <= InlineFilterWork {
 			// A hook whose deliveries do not fit goes to a child workflow,
 			// which plans it and pages through them.
-			if hp, err = p.planHook(ctx, ev, h, in.WorkflowID, 0, InlineDeliveries-planned, true); err != nil {
+			var spent int64
+			if hp, spent, err = p.planHook(ctx, ev, h, in.WorkflowID, 0, InlineDeliveries-planned, true); err != nil {
 				return EventPlan{}, err
 			}
-			planned += len(hp.Deliveries)
+			planned, work = planned+len(hp.Deliveries), work+spent
 		}
 		plan.Hooks = append(plan.Hooks, hp)
 	}
@@ -156,7 +167,7 @@ type PlanHookInput struct {
 // PlanHook plans one hook's deliveries for an event (idempotently) and
 // returns the page of them from in.Offset.
 func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (HookPlan, error) {
-	ev, err := p.events.load(ctx, p.Store, in.EventPK)
+	ev, err := p.Events.load(ctx, p.Store, in.EventPK)
 	if err != nil {
 		return HookPlan{}, err
 	}
@@ -167,14 +178,47 @@ func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (HookPlan, err
 	if err != nil {
 		return HookPlan{}, err
 	}
-	return p.planHook(ctx, ev, h, in.WorkflowID, in.Offset, DeliveryPage, false)
+	hp, _, err := p.planHook(ctx, ev, h, in.WorkflowID, in.Offset, DeliveryPage, false)
+	return hp, err
 }
 
 // planHook creates the hook's deliveries for the event, unless they exist,
-// and returns limit of them from offset. With onlyIfFits it plans nothing
-// when there are more than limit, and returns a plan with Planned false.
-func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
-	records := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
+// and returns limit of them from offset, with the filter work it spent. With
+// onlyIfFits it plans nothing when there are more than limit, and returns a
+// plan with Planned false. A hook whose filter cannot be evaluated gets a
+// plan that failed (planFailed).
+func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, int64, error) {
+	if err := h.Unreadable(); err != nil {
+		hp, err := p.planFailed(ctx, ev, h, workflowID, "hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error())
+		return hp, 0, err
+	}
+	records, work, err := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
+	if err != nil {
+		hp, err := p.planFailed(ctx, ev, h, workflowID, "hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error())
+		return hp, work, err
+	}
+	hp, err := p.planRecords(ctx, ev, h, records, workflowID, offset, limit, onlyIfFits)
+	return hp, work, err
+}
+
+// planFailed records that the hook's deliveries of the event could not be
+// planned: one delivery that failed at once, with the reason, so the event
+// (GET /v1/events/{id}) and the hook's deliveries show it. It carries no
+// records (Count 0) and is never sent, redelivered or recovered.
+func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID, reason string) (HookPlan, error) {
+	now := p.Now().UTC()
+	d := models.Delivery{
+		Tenant: ev.Tenant, EventPK: ev.PK, EventID: ev.ID, HookID: h.ID, Records: models.JSON[[]int]{V: []int{}},
+		Status: models.DeliveryFailed, LastError: reason, WorkflowID: workflowID, CreatedAt: now, UpdatedAt: now, CompletedAt: &now,
+	}
+	if err := p.Store.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
+		return HookPlan{}, err
+	}
+	return HookPlan{HookID: h.ID, Planned: true, Retry: p.Retry, Failed: reason}, nil
+}
+
+// planRecords cuts the records that passed the hook's filter into deliveries.
+func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Hook, records []models.Record, workflowID string, offset, limit int, onlyIfFits bool) (HookPlan, error) {
 	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
 	if payload.OneRecordPerRequest(h.Format) {
 		per, perChunk = 1, per

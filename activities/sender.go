@@ -17,6 +17,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/semaphore"
 )
 
 // Sender makes delivery attempts: one signed HTTP request per activity
@@ -29,8 +30,15 @@ type Sender struct {
 	MaxRetryAfter time.Duration
 	Now           func() time.Time
 	Metrics       *metrics.Metrics // nil records nothing
-	events        *eventCache
+	Events        *EventCache      // shared with the worker's Planner: one decoded copy per event
+	// inflight bounds the bytes of request bodies being rendered and sent
+	// at once: a worker runs hundreds of attempts together, and each body
+	// can be as large as its event.
+	inflight *semaphore.Weighted
 }
+
+// MaxInflightBytes bounds the request bodies one worker holds at once.
+const MaxInflightBytes = 32 << 20
 
 type sendStore interface {
 	eventLoader
@@ -42,7 +50,8 @@ type sendStore interface {
 
 // NewSender returns a Sender over s sending through clients.
 func NewSender(s sendStore, clients *egress.Clients, maxRetryAfter time.Duration) *Sender {
-	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now, events: newEventCache()}
+	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now,
+		Events: NewEventCache(EventCacheBytes), inflight: semaphore.NewWeighted(MaxInflightBytes)}
 }
 
 // SendInput names the delivery to attempt.
@@ -80,7 +89,23 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if h.State != models.StateActive {
 		return s.skip(ctx, d, "hook is "+string(h.State))
 	}
-	req, err := s.render(ctx, d, h)
+	if err := h.Unreadable(); err != nil { // its headers or load-only are unknown: send nothing
+		return SendResult{}, temporal.NewNonRetryableApplicationError("hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error(), ErrTypeBadPayload, nil)
+	}
+	if d.Count == 0 { // a plan that failed: there is no request (the API refuses to redeliver it)
+		return SendResult{}, temporal.NewNonRetryableApplicationError("delivery has no request: "+d.LastError, ErrTypeBadPayload, nil)
+	}
+	ev, err := s.Events.load(ctx, s.Store, d.EventPK)
+	if err != nil {
+		return SendResult{}, err
+	}
+	// A delivery's body is at most its event's records plus the hook's properties.
+	weight := min(ev.rawSize+sizeOf(h.Properties.V), MaxInflightBytes)
+	if err := s.inflight.Acquire(ctx, weight); err != nil {
+		return SendResult{}, temporal.NewApplicationError("the worker is sending too much at once; retrying", ErrTypeNetwork)
+	}
+	defer s.inflight.Release(weight)
+	req, err := s.render(d, h, ev)
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -96,11 +121,7 @@ func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (S
 }
 
 // render builds the request body and signature headers from the stored event.
-func (s *Sender) render(ctx context.Context, d *models.Delivery, h *models.Hook) (*payload.Request, error) {
-	ev, err := s.events.load(ctx, s.Store, d.EventPK)
-	if err != nil {
-		return nil, err
-	}
+func (s *Sender) render(d *models.Delivery, h *models.Hook, ev *loadedEvent) (*payload.Request, error) {
 	records := make([]models.Record, 0, len(d.Records.V))
 	for _, i := range d.Records.V {
 		if i < 0 || i >= len(ev.Body.Records) {
@@ -131,10 +152,12 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	var result error
 	switch {
 	case errors.Is(sendErr, egress.ErrRefused):
-		a.Error, class = sendErr.Error(), metrics.ClassRefused
+		a.Error, class = egress.Describe(sendErr), metrics.ClassRefused
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
 	case sendErr != nil:
-		a.Error, class = sendErr.Error(), metrics.ClassNetwork
+		// Described, never sendErr.Error(): that names the target's URL and
+		// resolved address, and this text reaches logs and the history.
+		a.Error, class = egress.Describe(sendErr), metrics.ClassNetwork
 		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
 	case status == http.StatusGone:
 		a.Error = "target answered 410 Gone: the receiver asks for no more deliveries"
@@ -168,7 +191,7 @@ func (s *Sender) observe(ctx context.Context, d *models.Delivery, class string, 
 	if s.Metrics == nil || d.Attempts > 0 || d.Seq > 0 {
 		return
 	}
-	if ev, err := s.events.load(ctx, s.Store, d.EventPK); err == nil { // cached by render
+	if ev, err := s.Events.load(ctx, s.Store, d.EventPK); err == nil { // cached by render
 		s.Metrics.QueueLag(started.Sub(ev.ReceivedAt))
 	}
 }
@@ -182,7 +205,7 @@ const maxDrain = 64 << 10
 func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
 	reply, err := payload.Send(ctx, s.Clients, h, p, maxDrain)
 	if errors.Is(err, payload.ErrUnsendable) {
-		return 0, "", 0, fmt.Errorf("%w: %w", egress.ErrRefused, err)
+		return 0, "", 0, fmt.Errorf("%w: %w: %w", egress.ErrRefused, egress.ErrInvalidTarget, err)
 	}
 	if err != nil {
 		return 0, "", 0, err

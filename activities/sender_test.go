@@ -198,7 +198,7 @@ func TestSendWebhookRefusesPrivateTargets(t *testing.T) {
 		t.Error("a refused target got the request")
 	}
 	as, _ := st.Attempts(ctx, ids[0])
-	if len(as) != 1 || !strings.Contains(as[0].Error, "not a public address") {
+	if len(as) != 1 || !strings.Contains(as[0].Error, "address is not allowed") {
 		t.Errorf("attempts = %+v", as)
 	}
 }

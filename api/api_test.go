@@ -61,7 +61,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, keys ...config.APIKey) *harness {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	return newHarnessOn(t, storetest.Open(t, storetest.Backends(t)[0]), keys...)
+}
+
+// newHarnessOn is newHarness on a given store (storetest.Each runs a test on every backend).
+func newHarnessOn(t *testing.T, st *store.Store, keys ...config.APIKey) *harness {
 	ft := &fakeTemporal{}
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,7 @@ type binStore interface {
 	PurgeBins(ctx context.Context, now time.Time) (int64, error)
 	CaptureRequest(ctx context.Context, r *models.BinRequest, keep int) error
 	BinRequests(ctx context.Context, q store.BinRequestQuery) ([]models.BinRequest, error)
+	BinRequestSizes(ctx context.Context, q store.BinRequestQuery) ([]store.BinRequestSize, error)
 	CountBinRequests(ctx context.Context, binID string) (int64, error)
 }
 
@@ -259,16 +262,40 @@ func (a *app) binRequests(c *gin.Context, bin *models.Bin, hook *models.Hook) (l
 			return listBody[binRequestResponse]{}, invalidField("after", "must be a request id")
 		}
 	}
-	rs, err := a.store.BinRequests(c.Request.Context(), store.BinRequestQuery{BinID: bin.ID, BeforeID: p.cursor, AfterID: after, Limit: p.limit + 1})
+	q := store.BinRequestQuery{BinID: bin.ID, BeforeID: p.cursor, AfterID: after, Limit: p.limit + 1}
+	sizes, err := a.store.BinRequestSizes(c.Request.Context(), q)
 	if err != nil {
 		return listBody[binRequestResponse]{}, err
 	}
-	out := make([]binRequestResponse, len(rs))
-	for i := range rs {
-		out[i] = newBinRequestResponse(&rs[i], hook)
+	// A page stops at maxBinPageBytes stored bytes (one request at least),
+	// whatever ?limit= says: 500 captures of 256 KiB would be a 128 MiB answer.
+	n, total := 0, int64(0)
+	for n < min(len(sizes), p.limit) && (n == 0 || total+sizes[n].Size <= maxBinPageBytes) {
+		total += sizes[n].Size
+		n++
 	}
-	return pageOf(out, p.limit, func(r binRequestResponse) int64 { return r.ID }), nil
+	if n == 0 {
+		return listBody[binRequestResponse]{Data: []binRequestResponse{}}, nil
+	}
+	// Exactly the rows sized: a request captured meanwhile waits for the next poll.
+	q.Limit, q.BeforeID, q.AfterID = n, sizes[0].ID+1, sizes[n-1].ID-1
+	rs, err := a.store.BinRequests(c.Request.Context(), q)
+	if err != nil {
+		return listBody[binRequestResponse]{}, err
+	}
+	out := listBody[binRequestResponse]{Data: make([]binRequestResponse, len(rs))}
+	for i := range rs {
+		out.Data[i] = newBinRequestResponse(&rs[i], hook)
+	}
+	if len(rs) > 0 && n < len(sizes) {
+		out.NextCursor = strconv.FormatInt(rs[len(rs)-1].ID, 10)
+	}
+	return out, nil
 }
+
+// maxBinPageBytes bounds the stored bytes of one page of a bin's requests;
+// JSON escaping can make its answer up to six times as large.
+const maxBinPageBytes = 1 << 20
 
 // captureBinRequest records whatever reached /bins/{id}, any method and any
 // subpath, and answers 200 so senders count it delivered.
@@ -278,24 +305,55 @@ func (a *app) captureBinRequest(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, models.BinMaxBody+1))
+	header := c.Request.Header.Clone()
+	header.Set("Host", c.Request.Host) // Go moves Host out of the header map; a reader wants it
+	r := &models.BinRequest{
+		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, RemoteAddr: c.RemoteIP(),
+		Path: asText(c.Request.URL.Path), Query: asText(c.Request.URL.RawQuery),
+		Headers: models.JSON[map[string][]string]{V: header},
+	}
+	r.Truncated = fitMeta(r)
+	// The body gets what the headers, path and query left of the capture's bytes.
+	room := models.BinMaxRequest - r.Size()
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, int64(room)+1))
 	if err != nil {
 		a.fail(c, newError(http.StatusBadRequest, "bad_request", "could not read the request body"))
 		return
 	}
-	truncated := len(body) > models.BinMaxBody
-	header := c.Request.Header.Clone()
-	header.Set("Host", c.Request.Host) // Go moves Host out of the header map; a reader wants it
-	r := &models.BinRequest{
-		BinID: bin.ID, ReceivedAt: a.now(), Method: c.Request.Method, Path: asText(c.Request.URL.Path), Query: asText(c.Request.URL.RawQuery),
-		Headers: models.JSON[map[string][]string]{V: header}, Body: body[:min(len(body), models.BinMaxBody)],
-		Truncated: truncated, RemoteAddr: c.RemoteIP(),
+	if len(body) > room {
+		body, r.Truncated = body[:room], true
 	}
+	r.Body = body
 	if err := a.store.CaptureRequest(c.Request.Context(), r, models.BinMaxRequests); err != nil {
 		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"ok": true})
+}
+
+// fitMeta cuts a capture's path, query and headers to models.BinMaxMeta
+// bytes in all (path and query to a quarter each, then whole headers in name
+// order until the rest is used) and reports whether it cut anything.
+func fitMeta(r *models.BinRequest) bool {
+	cut := false
+	for _, s := range []*string{&r.Path, &r.Query} {
+		if len(*s) > models.BinMaxMeta/4 {
+			*s, cut = strings.ToValidUTF8((*s)[:models.BinMaxMeta/4], ""), true
+		}
+	}
+	room := models.BinMaxMeta - len(r.Path) - len(r.Query)
+	kept := http.Header{}
+	for _, k := range slices.Sorted(maps.Keys(r.Headers.V)) {
+		for _, v := range r.Headers.V[k] {
+			if n := len(k) + len(v) + 4; n <= room {
+				kept[k], room = append(kept[k], v), room-n
+			} else {
+				cut = true
+			}
+		}
+	}
+	r.Headers.V = kept
+	return cut
 }
 
 // binSubpath serves a bin's page and its read-only JSON on GET, and

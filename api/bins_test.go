@@ -208,15 +208,15 @@ func TestUnknownBinIs404(t *testing.T) {
 func TestBinLimits(t *testing.T) {
 	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
 	id := h.createBin("", "")
-	big := bytes.Repeat([]byte("x"), models.BinMaxBody+10)
+	big := bytes.Repeat([]byte("x"), models.BinMaxRequest+10)
 	h.send("POST", "/bins/"+id, big, nil)
 	h.send("POST", "/bins/"+id, []byte{0xff, 0x00, 0xfe}, nil)
 	got, _ := h.requests("", "/v1/bins/"+id+"/requests")
 	if got[0].BodyBase64 != "/wD+" || got[0].Body != "" || got[0].Truncated {
 		t.Errorf("binary body = %+v", got[0])
 	}
-	if len(got[1].Body) != models.BinMaxBody || !got[1].Truncated {
-		t.Errorf("big body: %d bytes, truncated %v; want %d, true", len(got[1].Body), got[1].Truncated, models.BinMaxBody)
+	if size := captureSize(got[1]); size != models.BinMaxRequest || !got[1].Truncated || len(got[1].Body) < models.BinMaxRequest-1024 {
+		t.Errorf("big body: %d bytes in all (body %d), truncated %v; want %d, true", size, len(got[1].Body), got[1].Truncated, models.BinMaxRequest)
 	}
 
 	for i := range models.BinMaxRequests + 3 {
@@ -442,6 +442,73 @@ func TestBinURLsWithBytesTextCannotHold(t *testing.T) {
 		got, _ := h.requests("", "/v1/bins/"+id+"/requests")
 		if len(got) != 1 || got[0].Path != "/bins/"+id+"/a%00b%FFc/é" || got[0].Query != "q=%00&r=%FF" {
 			t.Errorf("captured %+v", got)
+		}
+	})
+}
+
+// captureSize counts a capture as the bin's limits do: body, path, query and
+// every header line.
+func captureSize(r binRequest) int {
+	n := len(r.Body) + len(r.Path) + len(r.Query)
+	for k, vs := range r.Headers {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// Headers count against a capture's 256 KiB (issue 14: 40 captures of
+// 256 KiB bodies and ~960 KB of headers made a bin hold 1.2 GB), and a page
+// of requests stops at a byte budget whatever ?limit= says (a limit of 500
+// made a 293 MB answer), with a cursor to the rest.
+func TestBinLimitsCountHeadersAndBoundPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newBinHarness(t, st)
+		id := h.createBin("", "")
+		header := http.Header{}
+		for i := range 30 {
+			header.Set(fmt.Sprintf("X-Pad-%02d", i), strings.Repeat("h", 30<<10)) // 900 KiB of headers
+		}
+		const captures = 12
+		for range captures {
+			if rec := h.send("POST", "/bins/"+id+"/in?q="+strings.Repeat("q", 40<<10), bytes.Repeat([]byte("b"), 256<<10), header); rec.Code != 200 {
+				t.Fatalf("capture = %d %s", rec.Code, rec.Body)
+			}
+		}
+		var all []binRequest
+		pages, cursor := 0, ""
+		for {
+			path := "/bins/" + id + "/requests.json?limit=500"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			rec := h.send("GET", path, nil, nil)
+			if rec.Code != 200 {
+				t.Fatalf("GET %s = %d", path, rec.Code)
+			}
+			if rec.Body.Len() > 8<<20 {
+				t.Fatalf("a page is %d bytes; want at most 8 MiB", rec.Body.Len())
+			}
+			var page struct {
+				Data       []binRequest `json:"data"`
+				NextCursor string       `json:"next_cursor"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+				t.Fatal(err)
+			}
+			all, cursor, pages = append(all, page.Data...), page.NextCursor, pages+1
+			if cursor == "" {
+				break
+			}
+		}
+		if len(all) != captures || pages < 2 {
+			t.Fatalf("paged through %d captures in %d pages; want %d in several", len(all), pages, captures)
+		}
+		for _, r := range all {
+			if size := captureSize(r); size > models.BinMaxRequest || !r.Truncated {
+				t.Fatalf("a capture holds %d bytes (truncated %v); want at most %d, truncated", size, r.Truncated, models.BinMaxRequest)
+			}
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // maxJSONBody bounds every JSON body but triggers, which have their own limit.
@@ -52,6 +53,9 @@ func unmarshalStrict(b []byte, v any) error {
 	if depth(b) > maxDepth {
 		return malformed("", fmt.Sprintf("JSON is nested deeper than %d levels", maxDepth))
 	}
+	if err := duplicateNames(b); err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	d.UseNumber()
@@ -85,6 +89,30 @@ func jsonError(err error) error {
 	default:
 		return malformed("", "malformed JSON: "+err.Error())
 	}
+}
+
+// duplicateNames refuses an object that names a member twice, naming it:
+// encoding/json keeps the last one silently, so {"target_url": a,
+// "target_url": b} would mean b to hookflow and maybe a to a proxy or log
+// reader in between (RFC 8259 leaves it undefined; I-JSON, RFC 7493, forbids
+// it). Syntax errors are left to encoding/json, which words them as before.
+func duplicateNames(b []byte) error {
+	_, err := jsontext.NewDecoder(bytes.NewReader(b)).ReadValue()
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+		return malformed(pointerField(string(syn.JSONPointer)), "is given twice; give each field once")
+	}
+	return nil
+}
+
+// pointerField spells a JSON pointer (/options/entity/Contact) as the API
+// names fields: options.entity.Contact.
+func pointerField(p string) string {
+	var parts []string
+	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		parts = append(parts, strings.NewReplacer("~1", "/", "~0", "~").Replace(seg))
+	}
+	return strings.Join(parts, ".")
 }
 
 func jsonKind(k string) string {

@@ -195,12 +195,12 @@ func (a *app) eventFrom(req *triggerRequest, tenant, skipKey string) (*models.Ev
 	if id == "" {
 		id = newEventID()
 	} else if !validEventID(id) {
-		v.Add("id", "must be 1 to 255 printable characters")
+		v.Add("id", "must be 1 to 255 characters of letters, digits and - _ . : @ + = ~ (such as a UUID or evt_123)")
 	}
 	if len(req.Actor) > 255 {
 		v.Add("actor", "is longer than 255 characters")
 	}
-	if req.CustomEntity != "" && !validEventID(req.CustomEntity) {
+	if req.CustomEntity != "" && !printable(req.CustomEntity) {
 		v.Add("custom_entity", "must be 1 to 255 printable characters")
 	}
 	if len(skipKey) > 255 {
@@ -235,11 +235,28 @@ func newEventID() string {
 	return "evt_" + hex.EncodeToString(b)
 }
 
+// validEventID reports whether s may be an event id: 1 to 255 ASCII
+// letters, digits and - _ . : @ + = ~, as Svix restricts its event ids. An id
+// becomes part of the event's workflow id (workflows.FanoutWorkflowID), which
+// Temporal sends in gRPC headers (ASCII only), and of its URL
+// (/v1/events/{id}, where "/" could not be addressed). Without "/" no event's
+// workflow id can equal another's child workflow id (event/t/c1/hook/4).
 func validEventID(s string) bool {
 	if s == "" || len(s) > 255 {
 		return false
 	}
-	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:@+=~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether s is 1 to 255 bytes of printable characters.
+func printable(s string) bool {
+	return s != "" && len(s) <= 255 && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
 }
 
 // eventResponse is GET /v1/events/{id}: the event, the hooks it reached and

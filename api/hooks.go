@@ -50,22 +50,30 @@ func newHook() *models.Hook {
 // apply copies the given fields onto h.
 func (r *hookRequest) apply(h *models.Hook) {
 	set(&h.Name, r.Name)
-	set(&h.Events.V, r.Events)
+	setJSON(&h.Events, r.Events)
 	set(&h.TargetURL, r.TargetURL)
 	set(&h.Secret, r.Secret)
 	set(&h.State, r.State)
 	set(&h.Type, r.Type)
 	set(&h.Format, r.Format)
-	set(&h.Headers.V, r.Headers)
-	set(&h.Properties.V, r.Properties)
+	setJSON(&h.Headers, r.Headers)
+	setJSON(&h.Properties, r.Properties)
 	set(&h.ErrorsEmail, r.ErrorsEmail)
 	set(&h.InsecureSSL, r.InsecureSSL)
-	set(&h.Options.V, r.Options)
+	setJSON(&h.Options, r.Options)
 }
 
 func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
+	}
+}
+
+// setJSON replaces a JSON column whole, so a stored value that could not be
+// read is replaced too, not only its zero value.
+func setJSON[T any](dst *models.JSON[T], src *T) {
+	if src != nil {
+		*dst = models.JSON[T]{V: *src}
 	}
 }
 
@@ -93,6 +101,7 @@ type hookResponse struct {
 	ErrorCount   int               `json:"error_count"`
 	FailingSince *time.Time        `json:"failing_since"`
 	LastError    string            `json:"last_error"`
+	Unreadable   string            `json:"unreadable,omitempty"` // a stored field could not be read back
 }
 
 func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
@@ -106,7 +115,15 @@ func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
 		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V,
 		Registered: h.Registered, RegisteredBy: h.RegisteredBy, Updated: h.Updated, UpdatedBy: h.UpdatedBy,
 		ErrorCount: h.ErrorCount, FailingSince: h.FailingSince, LastError: h.LastError,
+		Unreadable: errText(h.Unreadable()),
 	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // maskSecret shows only the kind of secret, never any of its characters.

@@ -192,6 +192,10 @@ func (l *lifecycle) redeliver(c *gin.Context) {
 		l.fail(c, errConflict(fmt.Sprintf("delivery %d is pending: workflow %s is still sending it", d.ID, d.WorkflowID)))
 		return
 	}
+	if d.Count == 0 {
+		l.fail(c, errConflict(fmt.Sprintf("delivery %d has no request to send: %s; fix the hook and send the event again", d.ID, d.LastError)))
+		return
+	}
 	h, err := l.store.Hook(ctx, d.Tenant, d.HookID)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errConflict(fmt.Sprintf("delivery %d cannot be sent again: its hook %d was deleted", d.ID, d.HookID))

@@ -45,6 +45,9 @@ type Deps struct {
 	Now        func() time.Time
 	Tester     Tester           // sends test deliveries (TestWebhook, /v1/hooks/{id}/test); nil answers 501
 	Metrics    *metrics.Metrics // served at /metrics; nil: a registry of the router's own
+	// LoopbackHosts refuses requests whose Host is not a loopback name: set
+	// for an API without keys listening on loopback (DNS rebinding).
+	LoopbackHosts bool
 }
 
 type app struct {
@@ -91,7 +94,9 @@ func NewRouter(d Deps) http.Handler {
 	r.GET("/metrics", gin.WrapH(a.metrics))
 	r.GET("/openapi.json", a.openapi)
 
-	v1 := r.Group("/v1", authenticate(d.Keys))
+	guarded := guard(d.LoopbackHosts)
+	bodies := limitBodies(max(d.MaxBody, maxJSONBody))
+	v1 := r.Group("/v1", guarded, authenticate(d.Keys), bodies)
 	v1.POST("/hooks", a.createHook)
 	v1.GET("/hooks", a.listHooks)
 	v1.GET("/hooks/:id", a.getHook)
@@ -118,14 +123,14 @@ func NewRouter(d Deps) http.Handler {
 	// The event-type catalog and the vendor-compatible hook APIs (docs/spec.md §9, docs/vendor-apis.md).
 	v1.GET("/event-types", a.listEventTypes)
 	so := &superOffice{app: a, tester: d.Tester}
-	agent := r.Group("/api/v1/Agents/Webhook", authenticate(d.Keys))
+	agent := r.Group("/api/v1/Agents/Webhook", guarded, authenticate(d.Keys), bodies)
 	agent.POST("/CreateDefaultWebhook", so.createDefaultWebhook)
 	agent.POST("/SaveWebhook", so.saveWebhook)
 	agent.POST("/GetWebhook", so.getWebhook)
 	agent.POST("/GetAllWebhooks", so.getAllWebhooks)
 	agent.POST("/DeleteWebhook", so.deleteWebhook)
 	agent.POST("/TestWebhook", so.testWebhook)
-	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", authenticate(d.Keys))
+	pipeliner := r.Group("/api/v100/rest/spaces/:space/entities/Webhooks", guarded, authenticate(d.Keys), bodies)
 	pipeliner.POST("", a.createPipelinerWebhook)
 	pipeliner.GET("", a.listPipelinerWebhooks)
 	pipeliner.GET("/:id", a.getPipelinerWebhook)

@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -264,15 +266,36 @@ func FuzzTriggerBody(f *testing.F) {
 	})
 }
 
+// FuzzHookBody also checks that whatever a create accepted reads back: the
+// hook itself and the list of hooks answer 200 (issue 14: a filter of 1e999
+// was stored, then every read of it was a 500).
 func FuzzHookBody(f *testing.F) {
 	for _, s := range []string{hookJSON, `{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"a":[1,"b"]},"filter-op":{"a":"like"}}}}}`,
-		`{"events":["*"],"target_url":"http://[::1]:80/","headers":{"A":"b"}}`, `{"properties":{"a":{"b":[1,2]}}}`} {
+		`{"events":["*"],"target_url":"http://[::1]:80/","headers":{"A":"b"}}`, `{"properties":{"a":{"b":[1,2]}}}`,
+		`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"x":1e999}}}}}`,
+		`{"events":["*"],"target_url":"https://x.example","properties":{"p":[1e308, -1e-400]}}`,
+		`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"n":"%a%a%a%a"},"filter-op":{"n":"like"}}}}}`,
+		`{"events":["*"],"target_url":"https://x.example","name":"a","name":"b"}`} {
 		f.Add([]byte(s))
 	}
 	h := newFuzzRouter(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if code := serve(h, "POST", "/v1/hooks", body); code >= 500 {
-			t.Fatalf("POST /v1/hooks %q = %d", body, code)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, jsonRequest("POST", "/v1/hooks", body))
+		if rec.Code >= 500 {
+			t.Fatalf("POST /v1/hooks %q = %d", body, rec.Code)
+		}
+		if rec.Code != http.StatusCreated {
+			return
+		}
+		var created struct{ ID int64 }
+		if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{fmt.Sprintf("/v1/hooks/%d", created.ID), "/v1/hooks?limit=500"} {
+			if code := serve(h, "GET", path, nil); code != http.StatusOK {
+				t.Fatalf("POST /v1/hooks %q was accepted, then GET %s = %d", body, path, code)
+			}
 		}
 	})
 }
@@ -285,8 +308,14 @@ func newFuzzRouter(f *testing.F) *gin.Engine {
 
 func serve(h *gin.Engine, method, path string, body []byte) int {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(string(body))))
+	h.ServeHTTP(rec, jsonRequest(method, path, body))
 	return rec.Code
+}
+
+func jsonRequest(method, path string, body []byte) *http.Request {
+	req := httptest.NewRequest(method, path, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	return req
 }
 
 // PostgreSQL refuses NUL in text columns: on every backend such input is

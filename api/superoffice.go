@@ -148,8 +148,10 @@ func (so *superOffice) hook(c *gin.Context, in *soWebhookIn) (h *models.Hook, fr
 		return nil, "", err
 	}
 	from = h.State
-	h.Name, h.Events.V, h.TargetURL, h.ErrorsEmail = in.Name, in.Events, in.TargetURL, in.ErrorsEmail
-	h.Headers.V, h.Properties.V = map[string]string{}, map[string]any{}
+	h.Name, h.TargetURL, h.ErrorsEmail = in.Name, in.TargetURL, in.ErrorsEmail
+	// Whole columns: a stored value that could not be read is replaced too.
+	h.Events = models.JSON[[]string]{V: in.Events}
+	h.Headers, h.Properties = models.JSON[map[string]string]{V: map[string]string{}}, models.JSON[map[string]any]{V: map[string]any{}}
 	if in.Headers != nil {
 		h.Headers.V = withoutJSONContentType(in.Headers)
 	}

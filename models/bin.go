@@ -3,11 +3,15 @@ package models
 import "time"
 
 // Limits of request bins (docs/spec.md §10). A bin's address needs no key, so these
-// bound what anyone who knows it can store: 1,000 × 256 KiB per bin, for a day.
+// bound what anyone who knows it can store: 1,000 captures of at most
+// 256 KiB each, headers, path and query counted, so 250 MiB per bin, for a day.
 const (
 	BinTTL         = 24 * time.Hour
 	BinMaxRequests = 1000
-	BinMaxBody     = 256 << 10
+	// BinMaxRequest bounds one capture: headers, path and query first (at
+	// most BinMaxMeta of it), the body in what remains.
+	BinMaxRequest = 256 << 10
+	BinMaxMeta    = 64 << 10
 )
 
 // Bin is a request bin: an address that captures whatever is sent to it, so
@@ -30,7 +34,18 @@ type BinRequest struct {
 	Path       string // as received, /bins/{id} included
 	Query      string // raw, without "?"
 	Headers    JSON[map[string][]string]
-	Body       []byte // the first BinMaxBody bytes
-	Truncated  bool   // the body was longer than BinMaxBody
+	Body       []byte // the body's first bytes, within BinMaxRequest
+	Truncated  bool   // the body, a header, the path or the query was cut to fit the limits
 	RemoteAddr string // the TCP peer, not a client-supplied X-Forwarded-For
+}
+
+// Size is what the capture holds in bytes, as the limits count it.
+func (r *BinRequest) Size() int {
+	n := len(r.Path) + len(r.Query) + len(r.Body)
+	for k, vs := range r.Headers.V {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF, as on the wire
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"maps"
 	"net/mail"
 	"net/textproto"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -146,13 +148,20 @@ func reservedHeader(formats FormatSet, name string) bool {
 // formats says which wire formats exist.
 func (h *Hook) Validate(formats FormatSet) error {
 	var v ValidationError
-	if len(h.Name) > MaxNameLen {
+	switch {
+	case len(h.Name) > MaxNameLen:
 		v.Add("name", "is longer than 255 characters")
+	case HasControl(h.Name):
+		v.Add("name", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	validateEvents(&v, h.Events.V)
 	validateTargetURL(&v, h.TargetURL)
-	if len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen {
+	switch {
+	case len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen:
 		v.Add("secret", "must be 8 to 256 characters")
+	case HasControl(h.Secret):
+		// A secret travels in a header or a form field of some formats.
+		v.Add("secret", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	if !h.State.Valid() {
 		v.Add("state", "must be Active, Stopped or TooManyErrors")
@@ -164,12 +173,18 @@ func (h *Hook) Validate(formats FormatSet) error {
 		v.Add("format", "must be one of "+strings.Join(formats.Names(), ", "))
 	}
 	validateHeaders(&v, formats, h.Headers.V)
+	validateNumbers(&v, "properties", h.Properties.V)
 	if h.ErrorsEmail != "" {
 		if a, err := mail.ParseAddress(h.ErrorsEmail); err != nil || a.Name != "" {
 			v.Add("errors_email", "is not an email address")
 		}
 	}
 	h.Options.V.validate(&v)
+	for _, c := range h.columns() {
+		if c.err != nil { // an edit that leaves it would store what was lost (an empty filter)
+			v.Add(c.name, "as stored cannot be read back ("+c.err.Error()+"); give it in full to replace it")
+		}
+	}
 	return v.Err()
 }
 
@@ -222,12 +237,39 @@ func validateHeaders(v *ValidationError, formats FormatSet, headers map[string]s
 			v.Add(field, "is not a valid HTTP header name")
 		case reservedHeader(formats, name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
-		case strings.ContainsAny(value, "\r\n\x00"):
-			v.Add(field, "must not contain CR, LF or NUL")
+		case strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }):
+			v.Add(field, "must not contain control characters (CR, LF, NUL, ...); a tab is allowed")
 		case len(value) > MaxHeaderLen:
 			v.Add(field, "is longer than 4096 bytes")
 		}
 	}
+}
+
+// HasControl reports whether s holds a control character (C0, DEL or C1):
+// in a name or a secret one is a mistake at best, and at worst splits a log
+// line or a header.
+func HasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// Unreadable reports a stored column of the hook that could not be read back
+// (written by an older version or by hand). Such a hook is listed, so it can
+// be fixed or deleted, but never delivered to: its filter is unknown.
+func (h *Hook) Unreadable() error {
+	for _, c := range h.columns() {
+		if c.err != nil {
+			return fmt.Errorf("stored %s cannot be read: %w", c.name, c.err)
+		}
+	}
+	return nil
+}
+
+type column struct {
+	name string
+	err  error
+}
+
+// columns are the hook's JSON columns and why each could not be read, if so.
+func (h *Hook) columns() []column {
+	return []column{{"events", h.Events.Err()}, {"headers", h.Headers.Err()}, {"properties", h.Properties.Err()}, {"options", h.Options.Err()}}
 }
 
 // validHeaderName follows RFC 9110's token rule.

@@ -8,7 +8,13 @@ import (
 
 // JSON stores a Go value as a JSON text column, so hooks keep their lists and
 // maps in one row on both PostgreSQL and SQLite.
-type JSON[T any] struct{ V T }
+type JSON[T any] struct {
+	V T
+	// err is why the stored text could not be read back into V (left zero).
+	// Scanning does not fail on it: one unreadable row must not make every
+	// query that lists it fail; its owner decides (Hook.Unreadable).
+	err error
+}
 
 // Value implements driver.Valuer.
 func (j JSON[T]) Value() (driver.Value, error) {
@@ -34,8 +40,20 @@ func (j *JSON[T]) Scan(src any) error {
 	default:
 		return fmt.Errorf("scan json column: unsupported type %T", src)
 	}
-	return json.Unmarshal(b, &j.V)
+	// Numbers stay json.Number: a value that does not fit a float64 (1e999)
+	// still reads back, as it was written.
+	var v T
+	if j.err = UnmarshalExact(b, &v); j.err == nil {
+		j.V = v
+	} else {
+		var zero T
+		j.V = zero
+	}
+	return nil
 }
+
+// Err reports why the stored value could not be read, nil when it was.
+func (j JSON[T]) Err() error { return j.err }
 
 // MarshalJSON encodes the wrapped value.
 func (j JSON[T]) MarshalJSON() ([]byte, error) { return json.Marshal(j.V) }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"maps"
 	"regexp"
 	"slices"
@@ -67,6 +68,13 @@ const (
 // list: far more than any CRM entity has, and small enough that options never
 // slow down the fan-out of a 10,000-record event.
 const MaxOptionPaths = 1000
+
+// MaxLikePattern bounds a like pattern in bytes, and so the work of
+// matching it: a LIKE pattern of a CRM filter ("%@example.com") is short.
+const MaxLikePattern = 256
+
+// MaxFilterValues bounds the values of one filter field's any-of list.
+const MaxFilterValues = 1000
 
 // EffectiveChunkSize is the chunk size with the default applied.
 func (o Options) EffectiveChunkSize() int {
@@ -146,7 +154,9 @@ func (e EntityOptions) validate(v *ValidationError, prefix string) {
 		case !ValidPath(path):
 			v.Add(field, "is not a field path such as email1 or primary_account.name")
 		case !validFilterValue(e.Filter[path]):
-			v.Add(field, "must be a string, number, boolean, null or a list of those")
+			v.Add(field, "must be a string, number, boolean, null or a list of 1 to "+strconv.Itoa(MaxFilterValues)+" of those")
+		case !finiteNumbers(e.Filter[path]):
+			v.Add(field, "holds a number too large to compare (beyond ±1.8e308)")
 		default:
 			if problem := opValueProblem(e.FilterOp[path], e.Filter[path]); problem != "" {
 				v.Add(field, problem)
@@ -210,6 +220,8 @@ func opValueProblem(op FilterOp, x any) string {
 		switch {
 		case op == OpLike && !isString:
 			return `like compares text: give a pattern string such as "%@example.com"`
+		case op == OpLike && len(x.(string)) > MaxLikePattern:
+			return "a like pattern is at most " + strconv.Itoa(MaxLikePattern) + " bytes"
 		case (op == OpLt || op == OpLte || op == OpGt || op == OpGte) && (x == nil || isBool):
 			return string(op) + " orders numbers or text: give a number or a string"
 		case op == OpContains && x == nil:
@@ -219,9 +231,43 @@ func opValueProblem(op FilterOp, x any) string {
 	return ""
 }
 
+// validateNumbers refuses, under field, every number in x (nested in maps
+// and lists) that does not fit a float64: stored as written, it could not be
+// compared or sent as a number any receiver reads.
+func validateNumbers(v *ValidationError, field string, x any) {
+	switch x := x.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			validateNumbers(v, field+"."+k, x[k])
+		}
+	case []any:
+		for i, e := range x {
+			validateNumbers(v, indexed(field, i), e)
+		}
+	default:
+		if !finiteNumbers(x) {
+			v.Add(field, "is a number too large to store (beyond ±1.8e308)")
+		}
+	}
+}
+
+// finiteNumbers reports whether x, or every item of a list x, is no number
+// or a number that fits a float64.
+func finiteNumbers(x any) bool {
+	if list, ok := x.([]any); ok {
+		return !slices.ContainsFunc(list, func(e any) bool { return !finiteNumbers(e) })
+	}
+	n, ok := x.(json.Number)
+	if !ok {
+		return true
+	}
+	_, err := strconv.ParseFloat(string(n), 64)
+	return err == nil
+}
+
 func validFilterValue(x any) bool {
 	if list, ok := x.([]any); ok {
-		if len(list) == 0 {
+		if len(list) == 0 || len(list) > MaxFilterValues {
 			return false
 		}
 		for _, item := range list {

@@ -37,9 +37,11 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.HookDelivery)
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
-	w.RegisterActivity(activities.NewPlanner(d.Store, d.Retry))
+	planner := activities.NewPlanner(d.Store, d.Retry)
+	w.RegisterActivity(planner)
 	sender := activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval)
 	sender.Metrics = d.Metrics
+	sender.Events = planner.Events // one decoded copy of each event per worker
 	w.RegisterActivity(sender)
 	w.RegisterActivity(&activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics})
 	n := &activities.Notifier{Store: d.Store, Now: time.Now}

@@ -32,7 +32,9 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 }
 
 // FanoutWorkflowID is the workflow id of an event: the same trigger twice
-// maps to the same workflow, so Temporal starts it only once.
+// maps to the same workflow, so Temporal starts it only once. Tenants and
+// event ids hold no "/" (the API refuses them), so an event's id has exactly
+// two and never equals a HookDeliveryWorkflowID, which has four.
 func FanoutWorkflowID(tenant, eventID string) string {
 	return "event/" + tenant + "/" + eventID
 }
@@ -42,12 +44,14 @@ func HookDeliveryWorkflowID(tenant, eventID string, hookID int64) string {
 	return FanoutWorkflowID(tenant, eventID) + "/hook/" + strconv.FormatInt(hookID, 10)
 }
 
-// FanoutInput names an event; AfterHookID is where a continued run resumes.
+// FanoutInput names an event; AfterHookID is where a continued run resumes,
+// and Failed carries the first hook whose plan failed in an earlier run.
 type FanoutInput struct {
 	Tenant      string
 	EventID     string
 	EventPK     int64
 	AfterHookID int64
+	Failed      string
 }
 
 // planOptions: planning reads and writes our own database, so it runs as a
@@ -115,11 +119,26 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 		}
 	}
 	wg.Wait(ctx)
+	for _, h := range plan.Hooks {
+		if h.Failed != "" && in.Failed == "" {
+			in.Failed = h.Failed
+		}
+	}
 	if plan.NextAfterHookID != 0 {
 		in.AfterHookID = plan.NextAfterHookID
 		return workflow.NewContinueAsNewError(ctx, Fanout, in)
 	}
-	return nil
+	return planFailure(in.Failed)
+}
+
+// planFailure fails an event's workflow, once every other delivery ended,
+// when a hook's deliveries could not be planned: the failure then shows in
+// the Temporal UI, and no retry is made, since none would help.
+func planFailure(reason string) error {
+	if reason == "" {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(reason, activities.ErrTypePlanFailed, nil)
 }
 
 // startHookDelivery requests a child workflow for one hook; it outlives this run.

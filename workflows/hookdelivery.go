@@ -30,6 +30,9 @@ func HookDelivery(ctx workflow.Context, in HookDeliveryInput) error {
 	if err != nil {
 		return err
 	}
+	if plan.Failed != "" {
+		return planFailure(plan.Failed)
+	}
 	if in.FirstAt.IsZero() {
 		in.FirstAt = workflow.Now(ctx)
 	}

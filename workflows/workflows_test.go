@@ -221,3 +221,29 @@ func TestOneRecordRequestsKeepTheChunkPace(t *testing.T) {
 		}
 	}
 }
+
+// A hook whose plan failed (its filter needs more than its budget) makes
+// the event's workflow fail, without a retry, after the other hooks'
+// deliveries are sent: the failure shows in the Temporal UI (issue 14: the
+// plan retried forever instead).
+func TestPlanFailureFailsTheWorkflowAfterTheOthers(t *testing.T) {
+	env := newEnv(t)
+	var p *activities.Planner
+	var s *activities.Sender
+	failed := activities.HookPlan{HookID: 8, Planned: true, Retry: retry, Failed: "hook 8: the hook's filter needs more work than one event may take"}
+	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(activities.EventPlan{
+		Hooks: []activities.HookPlan{planned(7, 0, 1), failed}}, nil).Once()
+	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(activities.SendResult{}, nil).Once()
+	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypePlanFailed || !appErr.NonRetryable() {
+		t.Fatalf("Fanout error = %v; want a non-retryable %s", err, activities.ErrTypePlanFailed)
+	}
+
+	env = newEnv(t)
+	env.OnActivity(p.PlanHook, mock.Anything, mock.Anything).Return(failed, nil).Once()
+	env.ExecuteWorkflow(workflows.HookDelivery, workflows.HookDeliveryInput{Tenant: "t1", EventID: "e1", EventPK: 1, HookID: 8})
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypePlanFailed {
+		t.Fatalf("HookDelivery error = %v; want %s", err, activities.ErrTypePlanFailed)
+	}
+}

@@ -89,24 +89,33 @@ func CheckAddress(address string) error {
 	return nil
 }
 
-// nonPublic lists ranges net/netip has no predicate for: shared (CGNAT),
-// "this network", IETF, benchmarking, documentation and reserved space, and
-// IPv6 prefixes that embed an IPv4 address a gateway would reach for us.
+// nonPublic lists the special-purpose ranges net/netip has no predicate
+// for, from IANA's IPv4 and IPv6 Special-Purpose Address Registries (every
+// entry not marked globally reachable), plus deprecated ranges a router may
+// still honour and IPv6 prefixes that embed an IPv4 address a gateway would
+// reach for us. docs/security.md lists them with their sources.
 var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),      // 6to4
-	netip.MustParsePrefix("2001::/32"),      // Teredo
-	netip.MustParsePrefix("2001:db8::/32"),  // documentation
-	netip.MustParsePrefix("100::/64"),       // discard
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network" (RFC 791)
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space, CGNAT (RFC 6598)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments (RFC 6890)
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation, TEST-NET-1 (RFC 5737)
+	netip.MustParsePrefix("192.88.99.0/24"),  // deprecated 6to4 relay anycast (RFC 7526)
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking (RFC 2544)
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation, TEST-NET-2 (RFC 5737)
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation, TEST-NET-3 (RFC 5737)
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and the limited broadcast (RFC 1112, RFC 919)
+	netip.MustParsePrefix("::/96"),           // deprecated IPv4-compatible addresses, ::127.0.0.1 (RFC 4291)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated addresses (RFC 2765)
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64 (RFC 6052)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64 (RFC 8215)
+	netip.MustParsePrefix("100::/64"),        // discard-only (RFC 6666)
+	netip.MustParsePrefix("100:0:0:1::/64"),  // dummy prefix (RFC 9780)
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments: Teredo, benchmarking 2001:2::/48, ORCHID (RFC 2928)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation (RFC 3849)
+	netip.MustParsePrefix("2002::/16"),       // 6to4 (RFC 3056)
+	netip.MustParsePrefix("3fff::/20"),       // documentation (RFC 9637)
+	netip.MustParsePrefix("5f00::/16"),       // segment routing SIDs (RFC 9602)
+	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local (RFC 3879)
 }
 
 // Public reports whether ip is a publicly routable unicast address.

@@ -144,3 +144,65 @@ func TestRedirectsAreNotFollowedAndTimeoutsHold(t *testing.T) {
 		t.Errorf("slow receiver: err %v after %s, want a timeout near 300ms", err, time.Since(began))
 	}
 }
+
+// TestSpecialPurposeRanges walks IANA's IPv4 and IPv6 Special-Purpose
+// Address Registries (and the deprecated ranges still routed somewhere):
+// one row per range, an address inside it, refused.
+func TestSpecialPurposeRanges(t *testing.T) {
+	tests := []struct{ rng, addr string }{
+		{"0.0.0.0/8 this network", "0.1.2.3"},
+		{"10.0.0.0/8 private", "10.9.8.7"},
+		{"100.64.0.0/10 shared", "100.127.255.254"},
+		{"127.0.0.0/8 loopback", "127.1.2.3"},
+		{"169.254.0.0/16 link-local", "169.254.1.1"},
+		{"172.16.0.0/12 private", "172.31.255.254"},
+		{"192.0.0.0/24 IETF protocol assignments", "192.0.0.170"},
+		{"192.0.2.0/24 TEST-NET-1", "192.0.2.55"},
+		{"192.88.99.0/24 6to4 relay anycast", "192.88.99.1"},
+		{"192.168.0.0/16 private", "192.168.200.1"},
+		{"198.18.0.0/15 benchmarking", "198.19.255.1"},
+		{"198.51.100.0/24 TEST-NET-2", "198.51.100.9"},
+		{"203.0.113.0/24 TEST-NET-3", "203.0.113.77"},
+		{"224.0.0.0/4 multicast", "239.1.1.1"},
+		{"240.0.0.0/4 reserved", "250.1.1.1"},
+		{"255.255.255.255/32 broadcast", "255.255.255.255"},
+		{"::1/128 loopback", "::1"},
+		{"::/128 unspecified", "::"},
+		{"::/96 IPv4-compatible", "::127.0.0.1"},
+		{"::/96 IPv4-compatible, public v4 inside", "::8.8.8.8"},
+		{"::ffff:0:0/96 IPv4-mapped", "::ffff:192.168.1.1"},
+		{"::ffff:0:0:0/96 IPv4-translated", "::ffff:0:7f00:1"},
+		{"64:ff9b::/96 NAT64", "64:ff9b::a00:1"},
+		{"64:ff9b:1::/48 local-use NAT64", "64:ff9b:1::1"},
+		{"100::/64 discard-only", "100::1"},
+		{"100:0:0:1::/64 dummy prefix", "100:0:0:1::1"},
+		{"2001::/32 Teredo", "2001:0:4136:e378::1"},
+		{"2001:2::/48 benchmarking", "2001:2::1"},
+		{"2001:10::/28 ORCHID", "2001:10::1"},
+		{"2001:20::/28 ORCHIDv2", "2001:20::1"},
+		{"2001:db8::/32 documentation", "2001:db8:1::1"},
+		{"2002::/16 6to4", "2002:c000:0201::1"},
+		{"3fff::/20 documentation", "3fff:0fff::1"},
+		{"5f00::/16 segment routing", "5f00::1"},
+		{"fc00::/7 unique local", "fd12:3456::1"},
+		{"fe80::/10 link-local", "fe80::1"},
+		{"fec0::/10 site-local", "fec0::1"},
+		{"ff00::/8 multicast", "ff05::2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rng, func(t *testing.T) {
+			if Public(netip.MustParseAddr(tt.addr)) {
+				t.Errorf("Public(%s) = true; %s is not publicly routable", tt.addr, tt.rng)
+			}
+			if err := CheckAddress(netip.AddrPortFrom(netip.MustParseAddr(tt.addr), 443).String()); !errors.Is(err, ErrRefused) {
+				t.Errorf("CheckAddress(%s) = %v, want ErrRefused", tt.addr, err)
+			}
+		})
+	}
+	// The neighbours of the new ranges stay public.
+	for _, s := range []string{"192.88.98.1", "192.88.100.1", "2001:200::1", "2400:cb00::1", "4000::1", "2620:4f:8000::1"} {
+		if !Public(netip.MustParseAddr(s)) {
+			t.Errorf("Public(%s) = false, want allowed", s)
+		}
+	}
+}

@@ -18,7 +18,7 @@ type HookDisabled struct {
 	ID           int64
 	Name         string
 	Tenant       string
-	TargetURL    string
+	TargetURL    string // scheme and host only: the path and query can be a credential
 	FailingSince string // RFC 3339: also the "since" to recover from
 	ErrorCount   int
 	LastError    string

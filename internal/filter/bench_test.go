@@ -50,7 +50,11 @@ func BenchmarkApply(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				n = len(Apply(bc.o, "Contact", "", body))
+				rs, _, err := Apply(bc.o, "Contact", "", body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(rs)
 			}
 			b.ReportMetric(float64(n), "records/op")
 		})

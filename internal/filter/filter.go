@@ -9,6 +9,7 @@
 package filter
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -44,12 +45,16 @@ func Accepts(o models.Options, entity, customEntity, skipKey string) bool {
 // match entities case-insensitively. No options for the entity: every record
 // passes, untrimmed.
 //
+// Matching may cost at most Budget units of work (about 2 ns each);
+// past it Apply stops and returns an *ExceededError, so no filter and event,
+// however hostile, can hold a worker for long. Apply returns the work done.
+//
 // Apply never modifies body. A trimmed record gets a new Data map, but the
 // values inside it, and untrimmed records whole, are shared with body, which
 // other hooks read too: treat them as read-only.
-func Apply(o models.Options, entity, customEntity string, body *models.EventBody) []models.Record {
+func Apply(o models.Options, entity, customEntity string, body *models.EventBody) ([]models.Record, int64, error) {
 	if body == nil {
-		return nil
+		return nil, 0, nil
 	}
 	p := compile(entityOptions(o.Entity, entity, customEntity))
 	p.project = newTrim(o, entityOptions(o.Entity, entity, customEntity))
@@ -57,9 +62,14 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 	if !p.selects() { // every record passes: one allocation for the whole event
 		out = make([]models.Record, 0, len(body.Records))
 	}
+	var spent int64
 	for i := range body.Records {
 		r := body.At(i)
-		if !p.match(r) {
+		ok, work := p.match(r)
+		if spent += work; spent > Budget {
+			return nil, spent, &ExceededError{Record: i}
+		}
+		if !ok {
 			continue
 		}
 		if p.project != nil {
@@ -67,7 +77,25 @@ func Apply(o models.Options, entity, customEntity string, body *models.EventBody
 		}
 		out = append(out, r)
 	}
-	return out
+	return out, spent, nil
+}
+
+// Budget bounds the work of one Apply: about a quarter of a second of a core
+// (a unit is about 2 ns of the like matcher).
+// The bench BenchmarkLikeWorstCase and docs/security.md show what it allows:
+// every like filter of the largest size against text tens of kilobytes long,
+// on every record of a 10,000-record event, fits many times over.
+const Budget = 1 << 27
+
+// ExceededError tells that a hook's filter needed more than Budget to
+// evaluate an event: its patterns against the event's text are too costly.
+type ExceededError struct {
+	Record int // where evaluation stopped
+}
+
+func (e *ExceededError) Error() string {
+	return fmt.Sprintf("the hook's filter needs more work than one event may take (stopped at record %d); "+
+		"use fewer or shorter like patterns, or filter on exact values", e.Record)
 }
 
 // Trim applies only load-only to records chosen earlier by Apply: a delivery
@@ -161,8 +189,8 @@ func compile(eo models.EntityOptions) program {
 			p.conds = append(p.conds, c)
 		}
 	}
-	// A regexp costs more than every other test together, so like runs last,
-	// only on the records the cheap conditions leave.
+	// A like pattern costs more than every other test together, so like runs
+	// last, only on the records the cheap conditions leave.
 	p.conds = append(p.conds, likes...)
 	for _, f := range eo.OnFieldChange {
 		p.onChange = append(p.onChange, parsePath(f))
@@ -212,25 +240,29 @@ func (t *trim) apply(data map[string]any) map[string]any {
 // selects reports whether some records may be left out.
 func (p *program) selects() bool { return len(p.conds) > 0 || len(p.onChange) > 0 }
 
-func (p *program) match(r models.Record) bool {
+// match reports whether the record passes, and the work it took.
+func (p *program) match(r models.Record) (bool, int64) {
+	var spent int64
 	for i := range p.conds {
-		if !p.conds[i].match(r.Data) {
-			return false
+		ok, work := p.conds[i].match(r.Data)
+		if spent += work; !ok {
+			return false, spent
 		}
 	}
-	return p.changed(r)
+	return p.changed(r), spent + int64(len(p.onChange))
 }
 
-func (c *condition) match(data map[string]any) bool {
+func (c *condition) match(data map[string]any) (bool, int64) {
 	got := classify(lookup(data, c.path))
-	hit := false
+	hit, spent := false, int64(len(c.path))
 	for _, want := range c.values {
-		if test(c.op, got, want) {
+		ok, work := test(c.op, got, want)
+		if spent += work; ok {
 			hit = true
 			break
 		}
 	}
-	return hit != c.negate
+	return hit != c.negate, spent
 }
 
 // changed reports whether one of the on-field-change fields changed: from the

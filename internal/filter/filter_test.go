@@ -31,6 +31,15 @@ func decodeOptions(t testing.TB, js string) models.Options {
 	return o
 }
 
+// applied is Apply for options and events within the budget.
+func applied(o models.Options, entity, customEntity string, body *models.EventBody) []models.Record {
+	rs, _, err := Apply(o, entity, customEntity, body)
+	if err != nil {
+		panic(err)
+	}
+	return rs
+}
+
 func indexes(recs []models.Record) []int {
 	out := []int{}
 	for _, r := range recs {
@@ -146,7 +155,7 @@ func TestApplyFilter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := decodeOptions(t, `{"entity": {"Contact": `+tt.filter+`}}`)
 			b := decodeBody(t, `{"records": `+tt.records+`}`)
-			if got := indexes(Apply(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
+			if got := indexes(applied(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
 				t.Errorf("Apply() passed records %v; want %v", got, tt.want)
 			}
 		})
@@ -165,14 +174,14 @@ func TestApplyExactIntegers(t *testing.T) {
 		{"9007199254740992", []int{1}},
 	} {
 		o := models.Options{Entity: map[string]models.EntityOptions{"Contact": {Filter: map[string]any{"id": tt.id}}}}
-		if got := indexes(Apply(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
+		if got := indexes(applied(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
 			t.Errorf("id eq %s passed %v; want %v", tt.id, got, tt.want)
 		}
 	}
 	// Go-built options may hold ints; they compare like JSON numbers.
 	o := models.Options{Entity: map[string]models.EntityOptions{"Contact": {
 		Filter: map[string]any{"id": int64(9007199254740992)}, FilterOp: map[string]models.FilterOp{"id": models.OpGte}}}}
-	if got := indexes(Apply(o, "Contact", "", b)); !slices.Equal(got, []int{0, 1}) {
+	if got := indexes(applied(o, "Contact", "", b)); !slices.Equal(got, []int{0, 1}) {
 		t.Errorf("id gte int64 passed %v; want [0 1]", got)
 	}
 }
@@ -234,7 +243,7 @@ func TestApplyOnFieldChange(t *testing.T) {
 				js += `, "previous": ` + tt.prev
 			}
 			b := decodeBody(t, js+`}`)
-			if got := indexes(Apply(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
+			if got := indexes(applied(o, "Contact", "", b)); !slices.Equal(got, tt.want) {
 				t.Errorf("Apply() passed records %v; want %v", got, tt.want)
 			}
 		})
@@ -267,7 +276,7 @@ func TestApplyLoadOnly(t *testing.T) {
 			o := decodeOptions(t, `{"entity": {"Contact": {"load-only": `+tt.loadOnly+`}}}`)
 			raw := `{"records": [` + tt.record + `], "changes": [["id"]], "previous": [{"id": 0}]}`
 			b := decodeBody(t, raw)
-			got := Apply(o, "Contact", "", b)
+			got := applied(o, "Contact", "", b)
 			if len(got) != 1 {
 				t.Fatalf("Apply() returned %d records; want 1", len(got))
 			}
@@ -315,7 +324,7 @@ func TestApplyEntityOptions(t *testing.T) {
 		{"Project", "", []int{1}},
 	}
 	for _, tt := range tests {
-		if got := indexes(Apply(o, tt.entity, tt.custom, b)); !slices.Equal(got, tt.want) {
+		if got := indexes(applied(o, tt.entity, tt.custom, b)); !slices.Equal(got, tt.want) {
 			t.Errorf("Apply(%q, %q) passed %v; want %v", tt.entity, tt.custom, got, tt.want)
 		}
 	}
@@ -329,10 +338,10 @@ func TestApplyCaseCollisionIsStable(t *testing.T) {
 	}}
 	b := decodeBody(t, `{"records": [{"id": 1}, {"id": 2}, {"id": 3}]}`)
 	for range 20 {
-		if got := indexes(Apply(o, "Contact", "", b)); !slices.Equal(got, []int{2}) {
+		if got := indexes(applied(o, "Contact", "", b)); !slices.Equal(got, []int{2}) {
 			t.Fatalf("exact key: passed %v; want [2]", got)
 		}
-		if got := indexes(Apply(o, "cOntact", "", b)); !slices.Equal(got, []int{1}) { // "CONTACT" sorts first
+		if got := indexes(applied(o, "cOntact", "", b)); !slices.Equal(got, []int{1}) { // "CONTACT" sorts first
 			t.Fatalf("folded key: passed %v; want [1]", got)
 		}
 	}
@@ -345,7 +354,7 @@ func TestApplyWithoutOptionsSharesRecords(t *testing.T) {
 		{Entity: map[string]models.EntityOptions{"Account": {LoadOnly: []string{"id"}}}},
 		{Entity: map[string]models.EntityOptions{"Contact": {}}},
 	} {
-		got := Apply(o, "Contact", "", b)
+		got := applied(o, "Contact", "", b)
 		if len(got) != 2 || got[1].Index != 1 || got[0].Changes[0] != "id" || got[1].Changes != nil {
 			t.Fatalf("Apply(%+v) = %+v; want both records with their changes", o, got)
 		}
@@ -353,7 +362,7 @@ func TestApplyWithoutOptionsSharesRecords(t *testing.T) {
 			t.Errorf("Apply(%+v) copied the record; want it shared", o)
 		}
 	}
-	if got := Apply(models.Options{}, "Contact", "", nil); got != nil {
+	if got := applied(models.Options{}, "Contact", "", nil); got != nil {
 		t.Errorf("Apply(nil body) = %v; want nil", got)
 	}
 }
@@ -394,7 +403,7 @@ func TestApplyDeepNesting(t *testing.T) {
 	nested := strings.Repeat(`[{"a": `, 60) + `1` + strings.Repeat(`}]`, 60)
 	b := decodeBody(t, `{"records": [{"a": `+nested+`}], "previous": [{"a": `+nested+`}]}`)
 	o := decodeOptions(t, `{"entity": {"Contact": {"on-field-change": ["a"], "filter": {"a": "x"}, "filter-op": {"a": "ne"}}}}`)
-	if got := Apply(o, "Contact", "", b); len(got) != 0 {
+	if got := applied(o, "Contact", "", b); len(got) != 0 {
 		t.Errorf("Apply() passed %v; want nothing, a did not change", indexes(got))
 	}
 }
@@ -447,7 +456,7 @@ func TestApplyRelatedEntity(t *testing.T) {
 			b := decodeBody(t, raw)
 			o := decodeOptions(t, tt.options)
 			for name, got := range map[string][]models.Record{
-				"Apply": Apply(o, "Account", "", b),
+				"Apply": applied(o, "Account", "", b),
 				"Trim":  Trim(o, "Account", "", []models.Record{b.At(0)}),
 			} {
 				if g, w := mustJSON(t, got[0].Data), mustCompactValue(t, tt.want); g != w {

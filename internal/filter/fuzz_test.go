@@ -59,8 +59,8 @@ func FuzzApply(f *testing.F) {
 		o := models.Options{Entity: map[string]models.EntityOptions{"Contact": eo}}
 		before, _ := json.Marshal(&b)
 
-		got := Apply(o, "Contact", "", &b)
-		if again := Apply(o, "Contact", "", &b); !reflect.DeepEqual(got, again) {
+		got := applied(o, "Contact", "", &b)
+		if again := applied(o, "Contact", "", &b); !reflect.DeepEqual(got, again) {
 			t.Fatalf("Apply is not deterministic: %+v then %+v", got, again)
 		}
 		if after, _ := json.Marshal(&b); string(after) != string(before) {
@@ -90,19 +90,19 @@ func FuzzApply(f *testing.F) {
 		o.Entity["Contact"] = eo
 		if op == "" || op == "eq" || op == "ne" {
 			eo.FilterOp[field] = models.OpEq
-			eq := Apply(o, "Contact", "", &b)
+			eq := applied(o, "Contact", "", &b)
 			eo.FilterOp[field] = models.OpNe
-			ne := Apply(o, "Contact", "", &b)
+			ne := applied(o, "Contact", "", &b)
 			all := append(indexes(eq), indexes(ne)...)
 			slices.Sort(all)
-			if !slices.Equal(all, indexes(Apply(models.Options{}, "Contact", "", &b))) {
+			if !slices.Equal(all, indexes(applied(models.Options{}, "Contact", "", &b))) {
 				t.Fatalf("eq passed %v and ne passed %v of %d records", indexes(eq), indexes(ne), len(b.Records))
 			}
 		}
 
 		// like agrees with a plain dynamic-programming matcher.
 		if pattern, ok := want.(string); ok && op == "like" {
-			passed := indexes(Apply(o, "Contact", "", &b))
+			passed := indexes(applied(o, "Contact", "", &b))
 			for i, rec := range b.Records {
 				s, isString := lookupString(rec, field)
 				if wantPass := isString && likeReference(pattern, s); wantPass != slices.Contains(passed, i) {
@@ -198,7 +198,7 @@ func lookupString(rec map[string]any, field string) (string, bool) {
 }
 
 // likeReference is SQL LIKE by dynamic programming over runes, independent of
-// the regexp compileLike builds.
+// the matcher compileLike builds.
 func likeReference(pattern, s string) bool {
 	type token struct {
 		r        rune

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/models"
 )
@@ -68,11 +69,12 @@ func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 	}
 	p.Header.Set(TestHeader, "true")
 	reply, err := payload.Send(ctx, s.Clients, h, p, models.MaxResponseExcerpt)
-	if errors.Is(err, payload.ErrUnsendable) {
-		return Result{}, fmt.Errorf("build test request for hook %d: %w", h.ID, err)
+	if errors.Is(err, payload.ErrUnsendable) { // its text would quote the URL, which may hold a credential
+		return Result{Error: egress.ErrInvalidTarget.Error()}, nil
 	}
 	if err != nil {
-		return Result{Latency: s.Now().Sub(start), Error: err.Error()}, nil
+		// Described, so a test cannot show resolved addresses or the resolver's.
+		return Result{Latency: s.Now().Sub(start), Error: egress.Describe(err)}, nil
 	}
 	return Result{StatusCode: reply.StatusCode, Latency: s.Now().Sub(start), Header: reply.Header,
 		Body: strings.ToValidUTF8(string(reply.Body), "\uFFFD")}, nil

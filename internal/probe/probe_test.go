@@ -3,8 +3,10 @@ package probe_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +77,39 @@ func TestTestHookSignsWithBothSecretsDuringARotation(t *testing.T) {
 	for _, s := range []string{secret, previous} {
 		if !signature.VerifyStandard(s, got.Get("Webhook-Id"), got.Get("Webhook-Timestamp"), got.Get("Webhook-Signature"), body, time.Now(), time.Minute) {
 			t.Errorf("a receiver with secret %.10s… rejects the test delivery: %v", s, got)
+		}
+	}
+}
+
+// A test delivery is no DNS oracle (issue 14): its error never shows the
+// address a name resolved to, the resolver's address, or the target's URL.
+func TestTestHookErrorsAreGeneric(t *testing.T) {
+	dead, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := dead.LocalAddr().String()
+	dead.Close() // a resolver that refuses every query
+	clients := egress.New(egress.Options{Timeout: 2 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second,
+		Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "udp", resolver)
+		}}})
+	s := probe.New(clients)
+	for _, target := range []string{
+		"http://db.internal.example/hooks?token=capability", // resolution fails
+		"http://10.1.2.3:5432/hooks?token=capability",       // a private address
+		"http://[fd00::1]:80/hooks?token=capability",
+	} {
+		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: target, Secret: secret, Format: payload.Standard}
+		r, err := s.TestHook(context.Background(), h)
+		if err != nil || r.Error == "" {
+			t.Fatalf("TestHook(%s) = %+v, %v; want a failed result", target, r, err)
+		}
+		for _, leak := range []string{resolver, "127.0.0.1", "10.1.2.3", "fd00", "db.internal", "capability", "lookup", "dial"} {
+			if strings.Contains(r.Error, leak) {
+				t.Errorf("TestHook(%s).Error = %q; it shows %q", target, r.Error, leak)
+			}
 		}
 	}
 }

@@ -101,15 +101,39 @@ type BinRequestQuery struct {
 
 // BinRequests lists a bin's requests, newest first.
 func (s *Store) BinRequests(ctx context.Context, q BinRequestQuery) ([]models.BinRequest, error) {
+	var rs []models.BinRequest
+	if err := s.binRequests(ctx, q).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("list bin requests: %w", wrapUnavailable(err))
+	}
+	return rs, nil
+}
+
+// BinRequestSize is a captured request's id and stored bytes.
+type BinRequestSize struct {
+	ID   int64
+	Size int64
+}
+
+// BinRequestSizes lists the ids and stored sizes (body, headers, path and
+// query) of the requests BinRequests would list, without reading them, so a
+// page can be cut to a byte budget before any body is loaded.
+func (s *Store) BinRequestSizes(ctx context.Context, q BinRequestQuery) ([]BinRequestSize, error) {
+	var out []BinRequestSize
+	err := s.binRequests(ctx, q).Model(&models.BinRequest{}).
+		Select("id, octet_length(body) + octet_length(headers) + octet_length(path) + octet_length(query) AS size").
+		Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("size bin requests: %w", wrapUnavailable(err))
+	}
+	return out, nil
+}
+
+func (s *Store) binRequests(ctx context.Context, q BinRequestQuery) *gorm.DB {
 	db := s.db.WithContext(ctx).Where("bin_id = ? AND id > ?", q.BinID, q.AfterID).Order("id DESC").Limit(q.Limit)
 	if q.BeforeID > 0 {
 		db = db.Where("id < ?", q.BeforeID)
 	}
-	var rs []models.BinRequest
-	if err := db.Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("list bin requests: %w", wrapUnavailable(err))
-	}
-	return rs, nil
+	return db
 }
 
 // CountBinRequests counts the requests a bin holds.

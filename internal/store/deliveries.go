@@ -200,7 +200,8 @@ func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time)
 	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		err := tx.Model(&models.Delivery{}).
-			Where("hook_id = ? AND created_at >= ? AND id > ?", q.HookID, q.Since, q.AfterID).
+			// count 0: a plan that failed (the hook's filter), which has no request to send.
+			Where("hook_id = ? AND created_at >= ? AND id > ? AND count > 0", q.HookID, q.Since, q.AfterID).
 			Where("status IN ? OR (status = ? AND workflow_id = ?)",
 				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.DeliveryPending, q.WorkflowID).
 			Order("id").Limit(q.Limit).Pluck("id", &ids).Error
