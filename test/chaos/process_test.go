@@ -50,7 +50,7 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = out.Close() }() // the child has its own copy; this one is never written
+	defer out.Close() // the child has its own copy
 	p := &proc{name: name, cmd: cmd, log: out.Name(), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = out, out
 	if cmd.SysProcAttr == nil {
