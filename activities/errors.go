@@ -8,6 +8,7 @@ package activities
 const (
 	ErrTypeHTTPStatus = "HTTPStatus"    // the receiver answered non-2xx: retried
 	ErrTypeNetwork    = "Network"       // connect, TLS or timeout: retried
+	ErrTypeAuth       = "ReceiverAuth"  // the receiver credentials could not be used (token endpoint, expired certificate): retried
 	ErrTypeGone       = "Gone"          // 410: not retried, the hook is turned off at once
 	ErrTypeRefused    = "TargetRefused" // the SSRF policy refused the address: not retried
 	ErrTypeNotFound   = "NotFound"      // the delivery, event or hook row is gone: not retried

@@ -11,6 +11,7 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -45,8 +46,8 @@ func TestSendWebhookRecordsMetrics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st, _, ids := fixture(t, tt.url, func(h *models.Hook) { h.State = tt.state })
 			m := metrics.New()
-			s := activities.NewSender(st, egress.New(egress.Options{AllowPrivate: tt.allowPrivate, Timeout: 300 * time.Millisecond,
-				ConnectTimeout: time.Second, TLSTimeout: time.Second}), time.Hour)
+			s := activities.NewSender(st, receiverauth.New(egress.New(egress.Options{AllowPrivate: tt.allowPrivate, Timeout: 300 * time.Millisecond,
+				ConnectTimeout: time.Second, TLSTimeout: time.Second})), time.Hour)
 			s.Metrics = m
 			var ts testsuite.WorkflowTestSuite
 			env := ts.NewTestActivityEnvironment()

@@ -13,6 +13,7 @@ import (
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
@@ -24,8 +25,10 @@ import (
 // attempt, recorded before it returns. Temporal's retry policy schedules the
 // next attempt. It is safe for concurrent use.
 type Sender struct {
-	Store   sendStore
-	Clients *egress.Clients
+	Store sendStore
+	// Receivers sends each request with the hook's receiver credentials,
+	// through the SSRF-guarded clients.
+	Receivers *receiverauth.Authenticator
 	// MaxRetryAfter caps how long a receiver's Retry-After may delay the next attempt.
 	MaxRetryAfter time.Duration
 	Now           func() time.Time
@@ -48,9 +51,9 @@ type sendStore interface {
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
 }
 
-// NewSender returns a Sender over s sending through clients.
-func NewSender(s sendStore, clients *egress.Clients, maxRetryAfter time.Duration) *Sender {
-	return &Sender{Store: s, Clients: clients, MaxRetryAfter: maxRetryAfter, Now: time.Now,
+// NewSender returns a Sender over s sending through receivers.
+func NewSender(s sendStore, receivers *receiverauth.Authenticator, maxRetryAfter time.Duration) *Sender {
+	return &Sender{Store: s, Receivers: receivers, MaxRetryAfter: maxRetryAfter, Now: time.Now,
 		Events: NewEventCache(EventCacheBytes), inflight: semaphore.NewWeighted(MaxInflightBytes)}
 }
 
@@ -150,14 +153,22 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	a := models.Attempt{StartedAt: started.UTC(), StatusCode: status, LatencyMS: took.Milliseconds(), ResponseExcerpt: excerpt}
 	outcome, class := models.DeliverySucceeded, metrics.StatusClass(status)
 	var result error
+	var authErr *receiverauth.Error
+	// Described, never sendErr.Error(): that names the target's URL and
+	// resolved address, and this text reaches logs and the history.
+	described := receiverauth.Describe(sendErr)
 	switch {
 	case errors.Is(sendErr, egress.ErrRefused):
-		a.Error, class = egress.Describe(sendErr), metrics.ClassRefused
+		a.Error, class = described, metrics.ClassRefused
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeRefused, nil)
+	case errors.As(sendErr, &authErr):
+		// The credentials could not be used, or the receiver refused its TLS
+		// client certificate: retried, as the owner may fix them (or the
+		// token endpoint recover) meanwhile.
+		a.Error, class = described, metrics.ClassAuth
+		result = temporal.NewApplicationError(a.Error, ErrTypeAuth)
 	case sendErr != nil:
-		// Described, never sendErr.Error(): that names the target's URL and
-		// resolved address, and this text reaches logs and the history.
-		a.Error, class = egress.Describe(sendErr), metrics.ClassNetwork
+		a.Error, class = described, metrics.ClassNetwork
 		result = temporal.NewApplicationError(a.Error, ErrTypeNetwork)
 	case status == http.StatusGone:
 		a.Error = "target answered 410 Gone: the receiver asks for no more deliveries"
@@ -203,7 +214,7 @@ const maxDrain = 64 << 10
 // post sends one request. It returns the status code, an excerpt of the
 // response, the Retry-After delay for 429/503, and a transport error.
 func (s *Sender) post(ctx context.Context, h *models.Hook, p *payload.Request) (int, string, time.Duration, error) {
-	reply, err := payload.Send(ctx, s.Clients, h, p, maxDrain)
+	reply, err := payload.Send(ctx, s.Receivers, h, p, maxDrain)
 	if errors.Is(err, payload.ErrUnsendable) {
 		return 0, "", 0, fmt.Errorf("%w: %w: %w", egress.ErrRefused, egress.ErrInvalidTarget, err)
 	}

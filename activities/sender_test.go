@@ -15,6 +15,8 @@ import (
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
+	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
@@ -59,7 +61,7 @@ func send(t *testing.T, st *store.Store, allowPrivate bool, id int64) (activitie
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	clients := egress.New(egress.Options{AllowPrivate: allowPrivate, Timeout: 500 * time.Millisecond, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	env.RegisterActivity(activities.NewSender(st, clients, time.Hour))
+	env.RegisterActivity(activities.NewSender(st, receiverauth.New(clients), time.Hour))
 	v, err := env.ExecuteActivity("SendWebhook", activities.SendInput{DeliveryID: id})
 	var res activities.SendResult
 	if err == nil {
@@ -227,5 +229,44 @@ func TestFailDeliveryTurnsTheHookOff(t *testing.T) {
 	d, _ := st.Delivery(ctx, "", ids[0])
 	if hh.State != models.StateTooManyErrors || d.Status != models.DeliveryFailed || d.LastError != "target answered 503" {
 		t.Errorf("hook %s, delivery %s %q", hh.State, d.Status, d.LastError)
+	}
+}
+
+// Credentials that cannot be used send nothing and say why in the attempt
+// log: a token endpoint that refuses is retried (the owner may fix the
+// credentials), one on a private address is refused for good.
+func TestSendWebhookRecordsCredentialFailures(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	ts := authtest.NewTokenServer(t, "client", "right")
+	oauth := func(h *models.Hook) {
+		h.ReceiverAuth = &models.ReceiverAuth{Type: models.AuthOAuth2, TokenURL: ts.TokenURL(), ClientID: "client", ClientSecret: "wrong"}
+	}
+	for _, tt := range []struct {
+		name          string
+		allowPrivate  bool
+		wantType      string
+		wantRetryable bool
+		wantError     string
+	}{
+		{"refused credentials", true, activities.ErrTypeAuth, true, "receiver_auth.client_secret: the token endpoint refused"},
+		{"private token endpoint", false, activities.ErrTypeRefused, false, "receiver_auth.token_url"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, _, ids := fixture(t, srv.URL, oauth)
+			_, err := send(t, st, tt.allowPrivate, ids[0])
+			typ, nonRetryable, _ := errType(err)
+			if typ != tt.wantType || nonRetryable == tt.wantRetryable {
+				t.Fatalf("err = %v (type %q, non-retryable %v), want %s retryable %v", err, typ, nonRetryable, tt.wantType, tt.wantRetryable)
+			}
+			as, _ := st.Attempts(ctx, ids[0])
+			if len(as) != 1 || !strings.HasPrefix(as[0].Error, tt.wantError) || strings.Contains(as[0].Error, "wrong") {
+				t.Errorf("attempts = %+v, want one saying %q", as, tt.wantError)
+			}
+		})
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the receiver got %d requests without credentials", hits.Load())
 	}
 }

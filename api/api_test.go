@@ -17,6 +17,7 @@ import (
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/workflows"
@@ -67,9 +68,10 @@ func newHarness(t *testing.T, keys ...config.APIKey) *harness {
 // newHarnessOn is newHarness on a given store (storetest.Each runs a test on every backend).
 func newHarnessOn(t *testing.T, st *store.Store, keys ...config.APIKey) *harness {
 	ft := &fakeTemporal{}
+	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
 	h := api.NewRouter(api.Deps{Store: st, Temporal: ft, TaskQueue: "hookflow", Keys: keys, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-		Tester: probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))})
+		Tester: probe.New(receivers), ReceiverAuth: receivers})
 	k := ""
 	if len(keys) > 0 {
 		k = keys[0].Key

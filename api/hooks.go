@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,6 +38,9 @@ type hookRequest struct {
 	InsecureSSL *bool              `json:"insecure_ssl"`
 	Options     *models.Options    `json:"options"`
 	Tenant      string             `json:"tenant"`
+	// ReceiverAuth stays raw: absent, null and an object mean different
+	// things (applyReceiverAuth).
+	ReceiverAuth json.RawMessage `json:"receiver_auth"`
 }
 
 // newHook returns a hook with every default set, for POST and PUT.
@@ -94,6 +98,7 @@ type hookResponse struct {
 	ErrorsEmail  string            `json:"errors_email"`
 	InsecureSSL  bool              `json:"insecure_ssl"`
 	Options      models.Options    `json:"options"`
+	ReceiverAuth *receiverAuthView `json:"receiver_auth"`
 	Registered   time.Time         `json:"registered"`
 	RegisteredBy string            `json:"registered_by"`
 	Updated      time.Time         `json:"updated"`
@@ -112,7 +117,7 @@ func newHookResponse(h *models.Hook, showSecret bool) hookResponse {
 	return hookResponse{
 		ID: h.ID, Tenant: h.Tenant, Name: h.Name, Events: h.Events.V, TargetURL: h.TargetURL, Secret: secret,
 		State: h.State, Type: h.Type, Format: h.Format, Headers: h.Headers.V, Properties: h.Properties.V,
-		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V,
+		ErrorsEmail: h.ErrorsEmail, InsecureSSL: h.InsecureSSL, Options: h.Options.V, ReceiverAuth: newReceiverAuthView(h.ReceiverAuth),
 		Registered: h.Registered, RegisteredBy: h.RegisteredBy, Updated: h.Updated, UpdatedBy: h.UpdatedBy,
 		ErrorCount: h.ErrorCount, FailingSince: h.FailingSince, LastError: h.LastError,
 		Unreadable: errText(h.Unreadable()),
@@ -147,6 +152,11 @@ func (a *app) createHook(c *gin.Context) {
 	}
 	h := newHook()
 	req.apply(h)
+	fresh, err := applyReceiverAuth(req.ReceiverAuth, h)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	if h.Secret == "" {
 		h.Secret = signature.NewSecret()
 	}
@@ -154,6 +164,10 @@ func (a *app) createHook(c *gin.Context) {
 	h.Tenant, h.Registered, h.Updated = t, now, now
 	h.RegisteredBy, h.UpdatedBy = who(c).id, who(c).id
 	if err := h.Validate(payload.Formats); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkReceiverAuth(c.Request.Context(), h, fresh); err != nil {
 		a.fail(c, err)
 		return
 	}
@@ -222,7 +236,8 @@ func (a *app) getHook(c *gin.Context) {
 }
 
 // updateHook serves PUT (replace: fields not given take their defaults; the
-// secret is kept unless given) and PATCH (merge: only given fields change).
+// secret and receiver_auth are kept unless given) and PATCH (merge: only
+// given fields change).
 func (a *app) updateHook(c *gin.Context) {
 	h, ok := a.loadHook(c)
 	if !ok {
@@ -243,12 +258,22 @@ func (a *app) updateHook(c *gin.Context) {
 		fresh.ID, fresh.Tenant, fresh.Secret = h.ID, h.Tenant, h.Secret
 		fresh.Registered, fresh.RegisteredBy = h.Registered, h.RegisteredBy
 		fresh.PreviousSecret, fresh.PreviousSecretExpires = h.PreviousSecret, h.PreviousSecretExpires
+		fresh.ReceiverAuth = h.ReceiverAuth
 		fresh.ErrorCount, fresh.FailingSince, fresh.LastError = h.ErrorCount, h.FailingSince, h.LastError
 		h = fresh
 	}
 	req.apply(h)
+	newAuth, err := applyReceiverAuth(req.ReceiverAuth, h)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	h.Updated, h.UpdatedBy = a.now(), who(c).id
 	if err := h.Validate(payload.Formats); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.checkReceiverAuth(c.Request.Context(), h, newAuth); err != nil {
 		a.fail(c, err)
 		return
 	}

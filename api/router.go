@@ -48,6 +48,9 @@ type Deps struct {
 	// LoopbackHosts refuses requests whose Host is not a loopback name: set
 	// for an API without keys listening on loopback (DNS rebinding).
 	LoopbackHosts bool
+	// ReceiverAuth tries new receiver credentials before they are saved
+	// (certificate dates, a token from the token endpoint); nil checks their form only.
+	ReceiverAuth ReceiverAuthChecker
 }
 
 type app struct {
@@ -59,6 +62,7 @@ type app struct {
 	log        *slog.Logger
 	clock      func() time.Time
 	metrics    *metrics.Metrics
+	authCheck  ReceiverAuthChecker
 }
 
 func (a *app) now() time.Time                 { return a.clock().UTC() }
@@ -68,7 +72,7 @@ func (a *app) fail(c *gin.Context, err error) { fail(c, a.log, err) }
 func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	a := &app{store: d.Store, temporal: d.Temporal, taskQueue: d.TaskQueue, maxBody: d.MaxBody,
-		maxRecords: d.MaxRecords, clock: d.Now, metrics: d.Metrics,
+		maxRecords: d.MaxRecords, clock: d.Now, metrics: d.Metrics, authCheck: d.ReceiverAuth,
 		log: slog.New(logging.Handler{Handler: d.Logger.Handler()})} // every line of a request gets its id
 	if a.clock == nil {
 		a.clock = time.Now

@@ -275,7 +275,12 @@ func FuzzHookBody(f *testing.F) {
 		`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"x":1e999}}}}}`,
 		`{"events":["*"],"target_url":"https://x.example","properties":{"p":[1e308, -1e-400]}}`,
 		`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"C":{"filter":{"n":"%a%a%a%a"},"filter-op":{"n":"like"}}}}}`,
-		`{"events":["*"],"target_url":"https://x.example","name":"a","name":"b"}`} {
+		`{"events":["*"],"target_url":"https://x.example","name":"a","name":"b"}`,
+
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"basic","username":"u","password":"p"}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"mtls","cert_pem":"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----","key_pem":"k"}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":{"type":"oauth2_client_credentials","scopes":["a",1]}}`,
+		`{"events":["*"],"target_url":"https://x.example","receiver_auth":null}`} {
 		f.Add([]byte(s))
 	}
 	h := newFuzzRouter(f)

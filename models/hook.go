@@ -49,12 +49,15 @@ const HookTypeWebhook = "webhook"
 
 // Hook is a subscription: which events a receiver wants and how to deliver them.
 type Hook struct {
-	ID          int64 `gorm:"primaryKey"`
-	Tenant      string
-	Name        string
-	Events      JSON[[]string]
-	TargetURL   string
-	Secret      string
+	ID        int64 `gorm:"primaryKey"`
+	Tenant    string
+	Name      string
+	Events    JSON[[]string]
+	TargetURL string
+	// Secret signs deliveries. It, PreviousSecret and ReceiverAuth are never
+	// written as they are: the store seals them into Sealed and opens them
+	// from it, so no code path can store a secret in clear.
+	Secret      string `gorm:"-"`
 	State       HookState
 	Type        string
 	Format      Format
@@ -66,8 +69,14 @@ type Hook struct {
 
 	// PreviousSecret still signs deliveries until PreviousSecretExpires, so
 	// receivers can roll over to a rotated secret without dropping any.
-	PreviousSecret        string
+	PreviousSecret        string `gorm:"-"`
 	PreviousSecretExpires *time.Time
+
+	// ReceiverAuth, when set, is presented to the receiver with every delivery.
+	ReceiverAuth *ReceiverAuth `gorm:"-"`
+
+	// Sealed holds the secret columns as the database does.
+	Sealed SealedSecrets `gorm:"embedded"`
 
 	Registered   time.Time
 	RegisteredBy string
@@ -82,6 +91,15 @@ type Hook struct {
 	// delivery and redelivery number), so a retried FailDelivery recognises
 	// its own transition and still sends the mail it owes.
 	DisabledBy string
+}
+
+// SealedSecrets are a hook's secret columns as stored: each empty or a value
+// sealed by internal/seal and bound to the hook's id and column. Only the
+// store reads and writes them.
+type SealedSecrets struct {
+	Secret         string `gorm:"column:secret"`
+	PreviousSecret string `gorm:"column:previous_secret"`
+	ReceiverAuth   string `gorm:"column:receiver_auth"`
 }
 
 // SigningSecrets returns the secrets that sign a delivery sent at t: the
@@ -155,7 +173,7 @@ func (h *Hook) Validate(formats FormatSet) error {
 		v.Add("name", "must not contain control characters (CR, LF, NUL, ...)")
 	}
 	validateEvents(&v, h.Events.V)
-	validateTargetURL(&v, h.TargetURL)
+	validateURL(&v, "target_url", h.TargetURL)
 	switch {
 	case len(h.Secret) < MinSecretLen || len(h.Secret) > MaxSecretLen:
 		v.Add("secret", "must be 8 to 256 characters")
@@ -174,6 +192,16 @@ func (h *Hook) Validate(formats FormatSet) error {
 	}
 	validateHeaders(&v, formats, h.Headers.V)
 	validateNumbers(&v, "properties", h.Properties.V)
+	if h.ReceiverAuth != nil {
+		h.ReceiverAuth.validate(&v, h.InsecureSSL)
+		if h.ReceiverAuth.SetsAuthorization() {
+			for name := range h.Headers.V {
+				if textproto.CanonicalMIMEHeaderKey(name) == "Authorization" {
+					v.Add("headers."+name, "is set by receiver_auth ("+string(h.ReceiverAuth.Type)+"): drop one of them")
+				}
+			}
+		}
+	}
 	if h.ErrorsEmail != "" {
 		if a, err := mail.ParseAddress(h.ErrorsEmail); err != nil || a.Name != "" {
 			v.Add("errors_email", "is not an email address")
@@ -203,25 +231,26 @@ func validateEvents(v *ValidationError, events []string) {
 	}
 }
 
-func validateTargetURL(v *ValidationError, raw string) {
+// validateURL checks a URL hookflow sends to: target_url, receiver_auth.token_url.
+func validateURL(v *ValidationError, field, raw string) {
 	if raw == "" {
-		v.Add("target_url", "is required")
+		v.Add(field, "is required")
 		return
 	}
 	if len(raw) > MaxURLLen || !utf8.ValidString(raw) {
-		v.Add("target_url", "is longer than 2048 characters or not UTF-8")
+		v.Add(field, "is longer than 2048 characters or not UTF-8")
 		return
 	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		v.Add("target_url", "is not a URL")
+		v.Add(field, "is not a URL")
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.Add("target_url", "must be an http or https URL")
+		v.Add(field, "must be an http or https URL")
 	case u.Host == "" || u.Hostname() == "":
-		v.Add("target_url", "has no host")
+		v.Add(field, "has no host")
 	case u.User != nil:
-		v.Add("target_url", "must not carry credentials; use headers instead")
+		v.Add(field, "must not carry credentials; use receiver_auth instead")
 	}
 }
 

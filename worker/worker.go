@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
-	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/sdk/client"
@@ -17,11 +17,11 @@ import (
 
 // Deps are the long-lived dependencies of the activities.
 type Deps struct {
-	Store   *store.Store
-	Clients *egress.Clients
-	Retry   activities.RetryPolicy
-	Mail    *email.Sender    // nil: no SMTP configured; mails are logged and kept
-	Metrics *metrics.Metrics // nil records nothing
+	Store     *store.Store
+	Receivers *receiverauth.Authenticator // sends deliveries with each hook's credentials
+	Retry     activities.RetryPolicy
+	Mail      *email.Sender    // nil: no SMTP configured; mails are logged and kept
+	Metrics   *metrics.Metrics // nil records nothing
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -39,7 +39,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Recover)
 	planner := activities.NewPlanner(d.Store, d.Retry)
 	w.RegisterActivity(planner)
-	sender := activities.NewSender(d.Store, d.Clients, d.Retry.MaxInterval)
+	sender := activities.NewSender(d.Store, d.Receivers, d.Retry.MaxInterval)
 	sender.Metrics = d.Metrics
 	sender.Events = planner.Events // one decoded copy of each event per worker
 	w.RegisterActivity(sender)

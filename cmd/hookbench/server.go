@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/seal"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
@@ -67,7 +68,8 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		return s, err
 	}
 	s.api = "http://127.0.0.1:" + strconv.Itoa(apiPort)
-	env := append(os.Environ(), "HOOKFLOW_LOG_LEVEL=warn", "HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", "HOOKFLOW_API_KEYS=", "HOOKFLOW_INSECURE_NO_AUTH=true")
+	env := append(os.Environ(), "HOOKFLOW_LOG_LEVEL=warn", "HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", "HOOKFLOW_API_KEYS=", "HOOKFLOW_INSECURE_NO_AUTH=true",
+		"HOOKFLOW_ENCRYPTION_KEYS="+seal.NewKey()) // each run's database is fresh
 	var args []string
 	switch o.mode {
 	case "dev":

@@ -122,6 +122,8 @@ func TestClientCommandsGolden(t *testing.T) {
 		{"error_unreachable", []string{"hooks", "list", "--server", "http://127.0.0.1:1"}, nil},
 		{"error_usage", []string{"deliveries", "list"}, nil},
 		{"error_bad_json", []string{"events", "send", "--event", "Contact.Update", "--records", "[{"}, nil},
+		{"hooks_create_auth", []string{"hooks", "create", "--events", "*", "--url", "https://gw.example.com/in",
+			"--secret", "whsec_Z2F0ZXdheWdhdGV3YXlnYXRld2F5Z2F0ZXdheQ==", "--receiver-auth", "@testdata/receiver-auth.json"}, nil},
 	}
 	var all strings.Builder
 	for _, s := range steps {
@@ -132,8 +134,8 @@ func TestClientCommandsGolden(t *testing.T) {
 			s.then()
 		}
 	}
-	if strings.Contains(all.String(), cliKey) {
-		t.Error("the output shows the API key")
+	if strings.Contains(all.String(), cliKey) || strings.Contains(all.String(), "cli-gateway-password") {
+		t.Error("the output shows the API key or a receiver credential")
 	}
 }
 

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/workflows"
 	"github.com/spf13/cobra"
 )
@@ -40,6 +43,11 @@ func devCommand() *cobra.Command {
 func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 	logger := newLogger(cfg, true)
 	servePprof(cfg.PprofAddr, logger)
+	keys, err := devKeys(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.EncryptionKeys = keys
 	ts, err := startTemporal(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -48,6 +56,40 @@ func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 	cfg.TemporalAddress = ts.FrontendAddress()
 	return runRoles(ctx, cfg, logger, roles{api: true, worker: true, migrate: true,
 		ready: func(addr string) { printLinks(out, logger, cfg, addr, ts.UIURL()) }})
+}
+
+// devKeyFile is where hookflow dev keeps the key sealing its secrets when
+// HOOKFLOW_ENCRYPTION_KEYS is not set: beside the database it protects.
+const devKeyFile = "encryption.key"
+
+// devKeys returns dev's keyring: HOOKFLOW_ENCRYPTION_KEYS when set, else
+// a key kept in the data dir (made on first start), or with --ephemeral a
+// key that lives as long as the in-memory database. A data-dir key stays
+// in the ring after keys given later, so what it sealed still opens (and
+// hookflow secrets rotate-key moves it to the new key).
+func devKeys(cfg config.Config) (*seal.Keyring, error) {
+	if cfg.Ephemeral && cfg.EncryptionKeys == nil {
+		return seal.ParseKeys(seal.NewKey())
+	}
+	if cfg.Ephemeral {
+		return cfg.EncryptionKeys, nil
+	}
+	path := filepath.Join(cfg.DataDir, devKeyFile)
+	if _, err := os.Stat(path); cfg.EncryptionKeys != nil && errors.Is(err, os.ErrNotExist) {
+		return cfg.EncryptionKeys, nil // no key file: nothing was sealed with one
+	}
+	k, err := seal.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("dev encryption key: %w", err)
+	}
+	file, err := seal.ParseKeys(k)
+	if err != nil {
+		return nil, fmt.Errorf("dev encryption key %s: %w", path, err)
+	}
+	if cfg.EncryptionKeys != nil {
+		return cfg.EncryptionKeys.Merge(file), nil
+	}
+	return file, nil
 }
 
 // startTemporal starts the embedded Temporal server with hookflow's

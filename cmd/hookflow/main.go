@@ -31,7 +31,7 @@ func rootCommand() *cobra.Command {
 		cmd.GroupID = groupServer
 		root.AddCommand(cmd)
 	}
-	root.AddCommand(hooksCommand(), eventsCommand(), deliveriesCommand(), versionCommand(), healthcheckCommand())
+	root.AddCommand(hooksCommand(), eventsCommand(), deliveriesCommand(), secretsCommand(), versionCommand(), healthcheckCommand())
 	return root
 }
 

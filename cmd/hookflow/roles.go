@@ -67,11 +67,14 @@ type roles struct {
 // runRoles runs the API and/or the worker until ctx ends, then stops them:
 // the API drains its requests, the worker lets in-flight deliveries finish.
 func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r roles) error {
-	st, err := openStore(ctx, cfg, r.migrate)
+	st, sealed, err := openStore(ctx, cfg, r.migrate)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if sealed > 0 {
+		logger.Info("sealed the secrets hooks held in clear", "hooks", sealed)
+	}
 	m := newMetrics(st)
 	c, err := dialTemporal(ctx, cfg, logger, m)
 	if err != nil {
@@ -84,9 +87,10 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 	if len(cfg.APIKeys) == 0 && r.api {
 		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
 	}
+	receivers := newReceivers(cfg)
 	g, ctx := errgroup.WithContext(ctx)
 	if r.worker {
-		w, err := newWorker(c, cfg, st, m)
+		w, err := newWorker(c, cfg, st, receivers, m)
 		if err != nil {
 			return err
 		}
@@ -100,7 +104,7 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
 	if r.api {
-		srv := apiServer(cfg, st, c, logger, m)
+		srv := apiServer(cfg, st, c, receivers, logger, m)
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, r.ready)
 		})
@@ -119,12 +123,15 @@ func migrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), cfg, true)
+			st, sealed, err := openStore(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "migrations applied (%s)\n", st.Dialect())
+			if sealed > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "sealed the secrets of %d hooks that held them in clear\n", sealed)
+			}
 			return nil
 		},
 	}

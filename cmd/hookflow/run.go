@@ -18,6 +18,7 @@ import (
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
@@ -45,23 +46,33 @@ func newLogger(cfg config.Config, text bool) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-// openStore connects to the database; migrate applies pending migrations,
-// otherwise the schema must already be current.
-func openStore(ctx context.Context, cfg config.Config, migrate bool) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
+// openStore connects to the database. migrate applies pending migrations
+// and then seals the secrets rows hold in clear (SQL migrations cannot
+// encrypt; sealed counts them); otherwise the schema must already be
+// current. Either way every sealed secret must open with the configured
+// keys, or the process stops now rather than fail deliveries later.
+func openStore(ctx context.Context, cfg config.Config, migrate bool) (st *store.Store, sealed int, err error) {
+	if st, err = store.Open(ctx, cfg.DatabaseURL, cfg.EncryptionKeys); err != nil {
+		return nil, 0, err
 	}
 	if migrate {
 		err = st.Migrate(ctx)
 	} else {
 		err = st.CheckSchema(ctx)
 	}
+	if err == nil {
+		err = st.CheckKeys(ctx)
+	}
+	if err == nil && migrate {
+		var res store.ResealResult
+		res, err = st.SealPlaintext(ctx)
+		sealed = res.Sealed
+	}
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return st, nil
+	return st, sealed, nil
 }
 
 // dialTemporal connects to Temporal, logging through ours at warn and up
@@ -97,20 +108,22 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 	return nil
 }
 
-// egressClients are the HTTP clients deliveries and test deliveries go out through.
-func egressClients(cfg config.Config) *egress.Clients {
-	return egress.New(egress.Options{
+// newReceivers sends deliveries, test deliveries and token requests with
+// each hook's credentials, through the SSRF-guarded HTTP clients. A process
+// has one, so API and worker share its tokens and TLS connections.
+func newReceivers(cfg config.Config) *receiverauth.Authenticator {
+	return receiverauth.New(egress.New(egress.Options{
 		AllowPrivate: cfg.AllowPrivate, Timeout: cfg.DeliveryTimeout,
 		ConnectTimeout: min(cfg.DeliveryTimeout, 10*time.Second), TLSTimeout: min(cfg.DeliveryTimeout, 10*time.Second),
-	})
+	}))
 }
 
 // newWorker builds the delivery worker from the configuration. Without
 // HOOKFLOW_SMTP_URL the errors_email mails are logged and kept, not sent.
-func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.Metrics) (sdkworker.Worker, error) {
+func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *receiverauth.Authenticator, m *metrics.Metrics) (sdkworker.Worker, error) {
 	d := worker.Deps{
-		Store:   st,
-		Clients: egressClients(cfg),
+		Store:     st,
+		Receivers: receivers,
 		Retry: activities.RetryPolicy{
 			InitialInterval: cfg.Retry.InitialInterval, Backoff: cfg.Retry.Backoff,
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
@@ -130,13 +143,13 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, m *metrics.M
 
 // apiServer is the API's HTTP server with every timeout set, so slow or
 // stalled clients cannot hold connections open.
-func apiServer(cfg config.Config, st *store.Store, c client.Client, logger *slog.Logger, m *metrics.Metrics) *http.Server {
+func apiServer(cfg config.Config, st *store.Store, c client.Client, receivers *receiverauth.Authenticator, logger *slog.Logger, m *metrics.Metrics) *http.Server {
 	return &http.Server{
 		Addr: cfg.Addr,
 		Handler: api.NewRouter(api.Deps{
 			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
-			Tester: probe.New(egressClients(cfg)), Metrics: m,
+			Tester: probe.New(receivers), ReceiverAuth: receivers, Metrics: m,
 			LoopbackHosts: len(cfg.APIKeys) == 0 && loopbackAddr(cfg.Addr),
 		}),
 		// Headers are small in every request the API or a bin serves; Go's

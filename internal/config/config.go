@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/models"
 	"github.com/spf13/pflag"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	MaxRecords        int
 	LogLevel          slog.Level
 	PprofAddr         string
+	// EncryptionKeys seal the hooks' secrets in the database; nil in dev
+	// until it supplies its own.
+	EncryptionKeys *seal.Keyring
 
 	// hookflow dev only.
 	DataDir      string
@@ -82,13 +86,16 @@ const (
 	CmdAPI     = "api"
 	CmdWorker  = "worker"
 	CmdMigrate = "migrate"
+	// CmdSecrets is hookflow secrets rotate-key: it re-seals the hooks' secrets.
+	CmdSecrets = "secrets"
 	// CmdTemporal runs only dev's embedded Temporal server, for serve, api and
 	// worker on one machine without installing Temporal.
 	CmdTemporal = "temporal"
 )
 
 var (
-	all      = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdTemporal}
+	all      = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdTemporal, CmdSecrets}
+	database = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdSecrets}
 	running  = []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdTemporal}
 	embedded = []string{CmdDev, CmdTemporal}
 	remote   = []string{CmdServe, CmdAPI, CmdWorker}
@@ -109,8 +116,15 @@ type Setting struct {
 
 // Settings lists every setting; the README's configuration table mirrors it.
 var Settings = []Setting{
-	{"HOOKFLOW_DATABASE_URL", "database-url", "", "postgres://… URL, or a SQLite file path (dev: <data-dir>/hookflow.db)", []string{CmdDev, CmdServe, CmdAPI, CmdWorker, CmdMigrate},
+	{"HOOKFLOW_DATABASE_URL", "database-url", "", "postgres://… URL, or a SQLite file path (dev: <data-dir>/hookflow.db)", database,
 		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"HOOKFLOW_ENCRYPTION_KEYS", "encryption-keys", "", "comma list of base64 32-byte keys that seal secrets in the database, newest first (hookflow secrets generate-key makes one; dev: a key kept in <data-dir>/encryption.key)", database,
+		func(c *Config, v string) (err error) {
+			if v != "" {
+				c.EncryptionKeys, err = seal.ParseKeys(v)
+			}
+			return err
+		}},
 	{"HOOKFLOW_TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port (falls back to TEMPORAL_ADDRESS)", remote,
 		func(c *Config, v string) error { c.TemporalAddress = v; return hostPort(v) }},
 	{"HOOKFLOW_TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace (falls back to TEMPORAL_NAMESPACE)", running,
@@ -241,6 +255,9 @@ func (c *Config) check(cmd string, bad map[string]bool) []error {
 	case c.DatabaseURL == "":
 		errs = append(errs, errors.New("HOOKFLOW_DATABASE_URL: is required (postgres://user:pass@host:5432/db, or a SQLite file path)"))
 	}
+	if slices.Contains(database, cmd) && cmd != CmdDev && c.EncryptionKeys == nil && !bad["HOOKFLOW_ENCRYPTION_KEYS"] {
+		errs = append(errs, errors.New("HOOKFLOW_ENCRYPTION_KEYS: is required: the keys that seal the hooks' secrets in the database (make one with `hookflow secrets generate-key`)"))
+	}
 	if (cmd == CmdServe || cmd == CmdAPI) && len(c.APIKeys) == 0 && !c.InsecureNoAuth && !bad["HOOKFLOW_API_KEYS"] {
 		errs = append(errs, errors.New("HOOKFLOW_API_KEYS: is required to serve the API (or pass --insecure-no-auth to run it open)"))
 	}
@@ -256,7 +273,7 @@ func (c *Config) check(cmd string, bad map[string]bool) []error {
 // redact keeps keys and passwords out of error messages.
 func redact(env, v string) string {
 	switch env {
-	case "HOOKFLOW_API_KEYS":
+	case "HOOKFLOW_API_KEYS", "HOOKFLOW_ENCRYPTION_KEYS":
 		return "…"
 	case "HOOKFLOW_SMTP_URL", "HOOKFLOW_DATABASE_URL":
 		if u, err := url.Parse(v); err == nil && u.User != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/spf13/pflag"
 )
 
@@ -20,6 +21,9 @@ func load(t *testing.T, cmd string, vars map[string]string, args ...string) (Con
 	}
 	return Load(cmd, fs, env(vars))
 }
+
+// testKey is a valid HOOKFLOW_ENCRYPTION_KEYS for the roles that need one.
+var testKey = seal.NewKey()
 
 func TestDefaults(t *testing.T) {
 	c, err := load(t, CmdDev, nil)
@@ -37,7 +41,11 @@ func TestDefaults(t *testing.T) {
 	if c.DatabaseURL != ":memory:" {
 		t.Errorf("ephemeral database = %q", c.DatabaseURL)
 	}
-	c, err = load(t, CmdServe, map[string]string{"HOOKFLOW_DATABASE_URL": "postgres://x/y", "HOOKFLOW_API_KEYS": "0123456789abcdef"})
+	if c.EncryptionKeys != nil {
+		t.Error("dev without HOOKFLOW_ENCRYPTION_KEYS has keys: its own come from the data dir")
+	}
+	c, err = load(t, CmdServe, map[string]string{"HOOKFLOW_DATABASE_URL": "postgres://x/y", "HOOKFLOW_API_KEYS": "0123456789abcdef",
+		"HOOKFLOW_ENCRYPTION_KEYS": testKey})
 	if err != nil || c.Addr != ":8080" || c.AllowPrivate {
 		t.Errorf("serve defaults = %+v, %v", c, err)
 	}
@@ -45,7 +53,7 @@ func TestDefaults(t *testing.T) {
 
 func TestFlagsWinOverEnvironment(t *testing.T) {
 	vars := map[string]string{"HOOKFLOW_RETRY_MAX_ATTEMPTS": "3", "HOOKFLOW_ADDR": "127.0.0.1:1", "TEMPORAL_ADDRESS": "temporal:7233",
-		"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_API_KEYS": "all-tenants-key-01, acme-key-0123456789:acme"}
+		"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_API_KEYS": "all-tenants-key-01, acme-key-0123456789:acme", "HOOKFLOW_ENCRYPTION_KEYS": testKey}
 	c, err := load(t, CmdServe, vars, "--retry-max-attempts=5")
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +82,14 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		"HOOKFLOW_API_KEYS":               "short",
 		"HOOKFLOW_SMTP_URL":               "http://user:hunter2@mail",
 		"HOOKFLOW_LOG_LEVEL":              "loud",
+		"HOOKFLOW_ENCRYPTION_KEYS":        testKey + ",hunter3",
 	}
 	_, err := load(t, CmdServe, vars)
 	if err == nil {
 		t.Fatal("Load accepted bad settings")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	for _, want := range []string{"HOOKFLOW_RETRY_BACKOFF", "HOOKFLOW_RETRY_INITIAL_INTERVAL", "HOOKFLOW_ADDR", "HOOKFLOW_API_KEYS", "HOOKFLOW_SMTP_URL", "HOOKFLOW_LOG_LEVEL", "HOOKFLOW_DATABASE_URL"} {
+	for _, want := range []string{"HOOKFLOW_RETRY_BACKOFF", "HOOKFLOW_RETRY_INITIAL_INTERVAL", "HOOKFLOW_ADDR", "HOOKFLOW_API_KEYS", "HOOKFLOW_SMTP_URL", "HOOKFLOW_LOG_LEVEL", "HOOKFLOW_DATABASE_URL", "HOOKFLOW_ENCRYPTION_KEYS"} {
 		n := 0
 		for _, l := range lines {
 			if strings.HasPrefix(l, want+":") {
@@ -91,14 +100,34 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 			t.Errorf("%d lines name %s, want 1:\n%s", n, want, err)
 		}
 	}
-	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "short") {
+	if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "short") || strings.Contains(err.Error(), "hunter3") || strings.Contains(err.Error(), testKey) {
 		t.Errorf("error echoes a secret:\n%s", err)
 	}
-	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db"}); err == nil || !strings.Contains(err.Error(), "HOOKFLOW_API_KEYS: is required") {
+	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_ENCRYPTION_KEYS": testKey}); err == nil || !strings.Contains(err.Error(), "HOOKFLOW_API_KEYS: is required") {
 		t.Errorf("api without keys: %v", err)
 	}
-	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db"}, "--insecure-no-auth"); err != nil {
+	if _, err := load(t, CmdAPI, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_ENCRYPTION_KEYS": testKey}, "--insecure-no-auth"); err != nil {
 		t.Errorf("api --insecure-no-auth: %v", err)
+	}
+}
+
+// Every role that reads or writes secrets refuses to start without keys to
+// seal them; dev makes its own, and keys rotate newest first.
+func TestEncryptionKeys(t *testing.T) {
+	for _, cmd := range []string{CmdServe, CmdAPI, CmdWorker, CmdMigrate, CmdSecrets} {
+		_, err := load(t, cmd, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_API_KEYS": "0123456789abcdef"})
+		if err == nil || !strings.HasPrefix(err.Error(), "HOOKFLOW_ENCRYPTION_KEYS: is required") || strings.Count(err.Error(), "\n") != 0 {
+			t.Errorf("%s without HOOKFLOW_ENCRYPTION_KEYS: %v; want one line naming it", cmd, err)
+		}
+	}
+	older := seal.NewKey()
+	c, err := load(t, CmdWorker, map[string]string{"HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_ENCRYPTION_KEYS": testKey + ", " + older})
+	if err != nil || len(c.EncryptionKeys.IDs()) != 2 {
+		t.Fatalf("two keys: %v, %v", c.EncryptionKeys, err)
+	}
+	newest, _ := seal.ParseKeys(testKey)
+	if c.EncryptionKeys.CurrentID() != newest.CurrentID() {
+		t.Error("the first key listed does not seal")
 	}
 }
 

@@ -4,6 +4,7 @@
 package egress
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -30,11 +31,16 @@ type Options struct {
 // hooks with insecure_ssl, that does not. Each pools its connections.
 type Clients struct {
 	verified, insecure *http.Client
+	opts               Options
+	dial               func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // New builds the clients.
 func New(o Options) *Clients {
-	return &Clients{verified: newClient(o, false), insecure: newClient(o, true)}
+	c := &Clients{opts: o, dial: guardedDialer(o).DialContext}
+	c.verified = c.newClient(nil)
+	c.insecure = c.newClient(&tls.Config{InsecureSkipVerify: true}) // the hook owner asked for it (insecure_ssl)
+	return c
 }
 
 // For returns the client for a hook.
@@ -45,25 +51,36 @@ func (c *Clients) For(insecureSSL bool) *http.Client {
 	return c.verified
 }
 
-func newClient(o Options, insecure bool) *http.Client {
+// WithTLS returns a client like the others — the same guarded dialer,
+// timeouts and redirect rule — that uses cfg for TLS: for a hook that
+// presents a client certificate or trusts CAs of its own. It pools its own
+// connections; call CloseIdleConnections when it is no longer used.
+func (c *Clients) WithTLS(cfg *tls.Config) *http.Client { return c.newClient(cfg) }
+
+// guardedDialer is the one dialer of every client: it refuses non-public
+// addresses unless AllowPrivate.
+func guardedDialer(o Options) *net.Dialer {
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second, Resolver: o.Resolver}
 	if !o.AllowPrivate {
 		// Control runs after DNS resolution with the address actually dialled,
 		// so a name that resolves to a private address (DNS rebinding) is caught.
 		dialer.Control = func(_, address string, _ syscall.RawConn) error { return CheckAddress(address) }
 	}
+	return dialer
+}
+
+func (c *Clients) newClient(tlsConfig *tls.Config) *http.Client {
+	o := c.opts
 	t := &http.Transport{
 		Proxy:                 nil, // a proxy would dial for us and bypass the address check
-		DialContext:           dialer.DialContext,
+		DialContext:           c.dial,
+		TLSClientConfig:       tlsConfig,
 		TLSHandshakeTimeout:   o.TLSTimeout,
 		ResponseHeaderTimeout: o.Timeout,
 		MaxIdleConns:          1000,
 		MaxIdleConnsPerHost:   100,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
-	}
-	if insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the hook owner asked for it (insecure_ssl)
 	}
 	return &http.Client{
 		Transport: t,

@@ -30,6 +30,7 @@ const (
 	Class5xx     = "5xx"
 	ClassNetwork = "network" // connect, TLS, timeout or a broken answer
 	ClassRefused = "refused" // the SSRF policy refused the address; nothing was sent
+	ClassAuth    = "auth"    // the receiver credentials could not be used (no OAuth token, a client certificate expired, wanted or refused); nothing reached the receiver
 )
 
 // StatusClass returns the class of an HTTP status: "2xx" for 204.

@@ -40,10 +40,11 @@ func (r *Request) HTTPRequest(ctx context.Context, url string, custom map[string
 	return req, nil
 }
 
-// Clients picks the HTTP client for a hook's TLS setting; *egress.Clients is
-// one, which bounds time, never follows redirects and refuses private addresses.
-type Clients interface {
-	For(insecureSSL bool) *http.Client
+// Receivers sends a request to a hook's receiver with the hook's TLS
+// setting and receiver credentials; *receiverauth.Authenticator is one,
+// whose clients bound time, never follow redirects and refuse private addresses.
+type Receivers interface {
+	Do(h *models.Hook, req *http.Request) (*http.Response, error)
 }
 
 // Reply is a receiver's answer to one request.
@@ -57,16 +58,16 @@ type Reply struct {
 // parse): sending it again cannot help.
 var ErrUnsendable = errors.New("request cannot be built")
 
-// Send POSTs r to h's target with h's custom headers, through the client for
-// h's TLS setting, and reads at most limit bytes of the answer: enough for an
+// Send POSTs r to h's target with h's custom headers and receiver
+// credentials, through receivers, and reads at most limit bytes of the answer: enough for an
 // excerpt and to reuse the connection, never so much that a hostile receiver
 // can exhaust memory. Deliveries and test deliveries both send through it.
-func Send(ctx context.Context, clients Clients, h *models.Hook, r *Request, limit int64) (Reply, error) {
+func Send(ctx context.Context, receivers Receivers, h *models.Hook, r *Request, limit int64) (Reply, error) {
 	req, err := r.HTTPRequest(ctx, h.TargetURL, h.Headers.V)
 	if err != nil {
 		return Reply{}, fmt.Errorf("%w: %w", ErrUnsendable, err)
 	}
-	resp, err := clients.For(h.InsecureSSL).Do(req)
+	resp, err := receivers.Do(h, req)
 	if err != nil {
 		return Reply{}, err
 	}

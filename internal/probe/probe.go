@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/models"
 )
 
@@ -42,15 +43,15 @@ func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.Sta
 
 // Sender makes test deliveries. It is safe for concurrent use.
 type Sender struct {
-	Clients payload.Clients
-	Now     func() time.Time
+	Receivers payload.Receivers
+	Now       func() time.Time
 }
 
-// New returns a Sender that sends through c.
-func New(c payload.Clients) *Sender { return &Sender{Clients: c, Now: time.Now} }
+// New returns a Sender that sends through r, as deliveries go.
+func New(r payload.Receivers) *Sender { return &Sender{Receivers: r, Now: time.Now} }
 
 // TestHook POSTs one sample record ({"id": 0}) to h's target in h's format,
-// with its headers and signed as its deliveries are (with both secrets during
+// with its headers and receiver credentials and signed as its deliveries are (with both secrets during
 // a rotation), through the same code as the delivery worker, and reports the
 // answer. A target that cannot be reached is a Result with Error set; the
 // error return is kept for a request that cannot be built.
@@ -68,13 +69,13 @@ func (s *Sender) TestHook(ctx context.Context, h *models.Hook) (Result, error) {
 		return Result{}, fmt.Errorf("render test delivery for hook %d: %w", h.ID, err)
 	}
 	p.Header.Set(TestHeader, "true")
-	reply, err := payload.Send(ctx, s.Clients, h, p, models.MaxResponseExcerpt)
+	reply, err := payload.Send(ctx, s.Receivers, h, p, models.MaxResponseExcerpt)
 	if errors.Is(err, payload.ErrUnsendable) { // its text would quote the URL, which may hold a credential
 		return Result{Error: egress.ErrInvalidTarget.Error()}, nil
 	}
 	if err != nil {
 		// Described, so a test cannot show resolved addresses or the resolver's.
-		return Result{Latency: s.Now().Sub(start), Error: egress.Describe(err)}, nil
+		return Result{Latency: s.Now().Sub(start), Error: receiverauth.Describe(err)}, nil
 	}
 	return Result{StatusCode: reply.StatusCode, Latency: s.Now().Sub(start), Header: reply.Header,
 		Body: strings.ToValidUTF8(string(reply.Body), "\uFFFD")}, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/models"
 )
@@ -28,7 +29,7 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	s := probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}))
+	s := probe.New(receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})))
 	for _, x := range payload.Formats.All() {
 		f := x.Name
 		h := &models.Hook{ID: 7, Tenant: "acme", Name: "t", TargetURL: srv.URL, Secret: secret, Format: f,
@@ -50,7 +51,7 @@ func TestTestHookSendsEveryFormat(t *testing.T) {
 
 func TestTestHookReportsNoAnswer(t *testing.T) {
 	// Without AllowPrivate the egress policy refuses loopback, as in production.
-	s := probe.New(egress.New(egress.Options{Timeout: time.Second}))
+	s := probe.New(receiverauth.New(egress.New(egress.Options{Timeout: time.Second})))
 	r, err := s.TestHook(context.Background(), &models.Hook{TargetURL: "http://127.0.0.1:9/", Secret: secret, Format: payload.Standard})
 	if err != nil || r.OK() || r.Error == "" || r.StatusCode != 0 {
 		t.Errorf("TestHook to a refused address = %+v, %v", r, err)
@@ -70,7 +71,7 @@ func TestTestHookSignsWithBothSecretsDuringARotation(t *testing.T) {
 	defer srv.Close()
 	expires := time.Now().Add(time.Hour)
 	h := &models.Hook{ID: 7, TargetURL: srv.URL, Secret: secret, PreviousSecret: previous, PreviousSecretExpires: &expires, Format: payload.Standard}
-	r, err := probe.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})).TestHook(context.Background(), h)
+	r, err := probe.New(receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}))).TestHook(context.Background(), h)
 	if err != nil || !r.OK() {
 		t.Fatalf("TestHook = %+v, %v", r, err)
 	}
@@ -95,7 +96,7 @@ func TestTestHookErrorsAreGeneric(t *testing.T) {
 			var d net.Dialer
 			return d.DialContext(ctx, "udp", resolver)
 		}}})
-	s := probe.New(clients)
+	s := probe.New(receiverauth.New(clients))
 	for _, target := range []string{
 		"http://db.internal.example/hooks?token=capability", // resolution fails
 		"http://10.1.2.3:5432/hooks?token=capability",       // a private address

@@ -19,11 +19,19 @@ type hookPattern struct {
 	Action string
 }
 
-// CreateHook inserts h and indexes its event patterns; h.ID is set.
+// CreateHook inserts h and indexes its event patterns; h.ID is set. The
+// secrets are sealed once the row has its id, which they are bound to.
 func (s *Store) CreateHook(ctx context.Context, h *models.Hook) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		h.Sealed = models.SealedSecrets{}
 		if err := tx.Create(h).Error; err != nil {
 			return fmt.Errorf("insert hook: %w", err)
+		}
+		if err := s.sealHook(h); err != nil {
+			return err
+		}
+		if err := tx.Model(h).Updates(sealedValues(h.Sealed)).Error; err != nil {
+			return fmt.Errorf("seal hook %d: %w", h.ID, err)
 		}
 		return indexPatterns(tx, h)
 	})
@@ -36,6 +44,9 @@ func (s *Store) CreateHook(ctx context.Context, h *models.Hook) error {
 // failure turning the hook off leaves it off. A hook set Active again
 // starts with no failures, as activate does. h is reloaded as saved.
 func (s *Store) UpdateHook(ctx context.Context, h *models.Hook, from models.HookState) error {
+	if err := s.sealHook(h); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(h).Where("tenant = ?", h.Tenant).Select("*").
 			Omit("State", "ErrorCount", "FailingSince", "LastError", "DisabledBy").Updates(h)
@@ -56,7 +67,10 @@ func (s *Store) UpdateHook(ctx context.Context, h *models.Hook, from models.Hook
 		if err := indexPatterns(tx, h); err != nil {
 			return err
 		}
-		return tx.First(h, h.ID).Error
+		if err := tx.First(h, h.ID).Error; err != nil {
+			return err
+		}
+		return s.openHook(h)
 	})
 }
 
@@ -89,6 +103,9 @@ func (s *Store) Hook(ctx context.Context, tenant string, id int64) (*models.Hook
 	if err := q.Take(&h).Error; err != nil {
 		return nil, notFound(err, "hook %d", id)
 	}
+	if err := s.openHook(&h); err != nil {
+		return nil, err
+	}
 	return &h, nil
 }
 
@@ -112,6 +129,9 @@ func (s *Store) Hooks(ctx context.Context, q HookQuery) ([]models.Hook, error) {
 	var hs []models.Hook
 	if err := db.Find(&hs).Error; err != nil {
 		return nil, fmt.Errorf("list hooks: %w", wrapUnavailable(err))
+	}
+	if err := s.openHooks(hs); err != nil {
+		return nil, err
 	}
 	return hs, nil
 }
@@ -149,6 +169,9 @@ func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Patt
 		Select("hooks.*").Order("hooks.id").Limit(limit).Find(&hs).Error
 	if err != nil {
 		return nil, fmt.Errorf("match hooks: %w", wrapUnavailable(err))
+	}
+	if err := s.openHooks(hs); err != nil {
+		return nil, err
 	}
 	return hs, nil
 }

@@ -19,6 +19,7 @@ import (
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -41,6 +42,7 @@ type Store struct {
 	writer  *gorm.DB // writes: on SQLite a pool of one connection
 	dialect string   // "postgres" or "sqlite"
 	url     string
+	keys    *seal.Keyring // seals and opens the hooks' secrets
 }
 
 // write returns the database to write through. SQLite takes one writer at a
@@ -56,11 +58,15 @@ func IsPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// Open connects to the database at url without changing its schema.
+// Open connects to the database at url without changing its schema. keys
+// seal the secrets it writes and open the ones it reads.
 // SQLite runs in WAL mode with a busy timeout, so the API and the worker can
 // write from many goroutines; a path of ":memory:" gives a private in-memory
 // database (one connection, as SQLite memory databases are per connection).
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
+	if keys == nil {
+		return nil, errors.New("open database: no encryption keys")
+	}
 	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, PrepareStmt: true}
 	var (
 		db      *gorm.DB
@@ -91,7 +97,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, dialect, err)
 	}
-	st := &Store{db: db, writer: db, dialect: dialect, url: url}
+	st := &Store{db: db, writer: db, dialect: dialect, url: url, keys: keys}
 	if dialect == "sqlite" && url != ":memory:" {
 		if st.writer, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg); err != nil {
 			return nil, fmt.Errorf("open sqlite writer: %w", err)

@@ -251,7 +251,7 @@ func TestHookStateTransitionHappensOnce(t *testing.T) {
 func TestSchemaCheck(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			st, err := store.Open(ctx, b.URL)
+			st, err := store.Open(ctx, b.URL, storetest.Keys)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookflow/hookflow/internal/seal"
 )
 
 // splitStack is the production shape on one machine: `hookflow temporal`
@@ -34,6 +36,7 @@ func startSplit(t *testing.T, dbURL string, env ...string) *splitStack {
 		fmt.Sprintf("HOOKFLOW_TEMPORAL_ADDRESS=127.0.0.1:%d", temporalPort),
 		fmt.Sprintf("HOOKFLOW_ADDR=127.0.0.1:%d", apiPort),
 		"HOOKFLOW_API_KEYS=" + apiKey,
+		"HOOKFLOW_ENCRYPTION_KEYS=" + seal.NewKey(),
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", // the receiver is on loopback
 	}, append(fastRetries, env...)...)
 	temporal := startHookflow(t, "hookflow temporal", []string{"HOOKFLOW_LOG_LEVEL=warn"}, "temporal",

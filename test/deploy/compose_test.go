@@ -13,6 +13,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/seal"
 )
 
 func load(t *testing.T) *types.Project {
@@ -82,11 +83,25 @@ func TestComposeEnvironmentMatchesTheConfiguration(t *testing.T) {
 				t.Errorf("%s sets %s empty", name, k)
 			}
 		}
-		for _, required := range []string{"HOOKFLOW_DATABASE_URL", "HOOKFLOW_TEMPORAL_ADDRESS", "HOOKFLOW_API_KEYS"} {
+		for _, required := range []string{"HOOKFLOW_DATABASE_URL", "HOOKFLOW_TEMPORAL_ADDRESS", "HOOKFLOW_API_KEYS", "HOOKFLOW_ENCRYPTION_KEYS"} {
 			if s.Environment[required] == nil {
 				t.Errorf("%s lacks %s", name, required)
 			}
 		}
+	}
+	// migrate seals what api and worker open: one key list for the three.
+	var keys []string
+	for _, name := range []string{"migrate", "api", "worker"} {
+		s, _ := p.GetService(name)
+		if v := s.Environment["HOOKFLOW_ENCRYPTION_KEYS"]; v != nil {
+			if _, err := seal.ParseKeys(*v); err != nil {
+				t.Errorf("%s's HOOKFLOW_ENCRYPTION_KEYS does not parse: %v", name, err)
+			}
+			keys = append(keys, *v)
+		}
+	}
+	if len(slices.Compact(keys)) != 1 {
+		t.Error("migrate, api and worker do not share one HOOKFLOW_ENCRYPTION_KEYS")
 	}
 	w, _ := p.GetService("worker")
 	if smtp := w.Environment["HOOKFLOW_SMTP_URL"]; smtp == nil || !strings.Contains(*smtp, "mailpit:1025") {

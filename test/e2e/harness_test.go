@@ -28,6 +28,7 @@ import (
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/probe"
+	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/worker"
@@ -111,8 +112,8 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	// Unique per env, also across -count repeats of one test: visibility
 	// queries tell tests apart by it.
 	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
-	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	deps := worker.Deps{Store: st, Clients: clients, Retry: fastRetry, Metrics: m}
+	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
+	deps := worker.Deps{Store: st, Receivers: receivers, Retry: fastRetry, Metrics: m}
 	for _, edit := range o.worker {
 		edit(&deps)
 	}
@@ -122,7 +123,7 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	}
 	t.Cleanup(w.Stop)
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
-		Logger: logger, Now: time.Now, Tester: probe.New(clients), Keys: o.keys, Metrics: m}))
+		Logger: logger, Now: time.Now, Tester: probe.New(receivers), ReceiverAuth: receivers, Keys: o.keys, Metrics: m}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: st, client: c, api: srv, queue: queue,
 		http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/receiverauth/authtest"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	enumspb "go.temporal.io/api/enums/v1"
 )
@@ -33,9 +35,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// A run with failures, retries, a rotation and debug logging leaves neither
-// the hook's secret nor the API key in any log line or Temporal history.
-// During a rotation, deliveries verify with the old secret and the new one.
+// A run with failures, retries, a rotation and debug logging leaves no
+// hook secret, receiver credential, OAuth token or API key in any log line,
+// Temporal history or metric. During a rotation, deliveries verify with the
+// old secret and the new one.
 func TestSecretsStayOutOfLogsAndHistories(t *testing.T) {
 	logs := &lockedBuffer{}
 	const apiKey = "e2e-secret-api-key-0123456789"
@@ -65,8 +68,25 @@ func TestSecretsStayOutOfLogsAndHistories(t *testing.T) {
 		}
 	}
 
+	// Every kind of receiver credential, used, and an OAuth token endpoint
+	// that refuses (its error goes through the attempt log and Temporal).
+	secrets, credentialsWorkflow := credentialHooks(t, e)
+	ts := authtest.NewTokenServer(t, "refused-client", "refused-client-secret-77")
+	refused := e.createHook(map[string]any{"events": []string{"refuse.*"}, "target_url": rcv.URL,
+		"receiver_auth": map[string]any{"type": "oauth2_client_credentials", "token_url": ts.TokenURL(),
+			"client_id": "refused-client", "client_secret": "refused-client-secret-77"}})
+	secrets["refused OAuth client secret"] = "refused-client-secret-77"
+	secrets["refused OAuth check token"] = ts.Issued()[0]
+	ts.Refuse()
+	c := e.trigger(map[string]any{"event": "refuse.created", "data": map[string]any{"id": 3}})
+	for _, d := range e.eventDone(c.EventID, 2).Deliveries { // the hook above takes every event too
+		if d.HookID == refused.ID && (d.Status != "failed" || !strings.Contains(d.LastError, "invalid_client")) {
+			t.Errorf("delivery with a refusing token endpoint: %+v", d)
+		}
+	}
+
 	var histories strings.Builder
-	for _, id := range []string{a.WorkflowID, b.WorkflowID} {
+	for _, id := range []string{a.WorkflowID, b.WorkflowID, credentialsWorkflow, c.WorkflowID} {
 		it := e.client.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
@@ -77,8 +97,10 @@ func TestSecretsStayOutOfLogsAndHistories(t *testing.T) {
 		}
 	}
 	time.Sleep(100 * time.Millisecond) // let the last log lines land
-	for name, secret := range map[string]string{"old hook secret": oldSecret, "new hook secret": rotated.Secret, "API key": apiKey} {
-		for where, text := range map[string]string{"logs": logs.String(), "Temporal histories": histories.String()} {
+	secrets["old hook secret"], secrets["new hook secret"], secrets["API key"] = oldSecret, rotated.Secret, apiKey
+	metrics := e.metricsText()
+	for name, secret := range secrets {
+		for where, text := range map[string]string{"logs": logs.String(), "Temporal histories": histories.String(), "metrics": metrics} {
 			if strings.Contains(text, secret) || strings.Contains(text, strings.TrimPrefix(secret, "whsec_")) {
 				t.Errorf("the %s appears in the %s", name, where)
 			}
@@ -87,4 +109,19 @@ func TestSecretsStayOutOfLogsAndHistories(t *testing.T) {
 	if !strings.Contains(logs.String(), "delivery attempt") || histories.Len() == 0 {
 		t.Fatalf("nothing captured: %d bytes of logs, %d of history", len(logs.String()), histories.Len())
 	}
+}
+
+// metricsText is GET /metrics as served.
+func (e *env) metricsText() string {
+	e.t.Helper()
+	resp, err := e.http.Get(e.api.URL + "/metrics")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 || len(b) == 0 {
+		e.t.Fatalf("GET /metrics = %d, %v", resp.StatusCode, err)
+	}
+	return string(b)
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/internal/store"
 )
 
@@ -67,11 +68,20 @@ func FreshPostgres(t testing.TB, base string) string {
 	return u.String()
 }
 
-// Open returns a migrated store on b, closed when the test ends.
+// Keys seal the secrets of every test store: one random key per test binary.
+var Keys = func() *seal.Keyring {
+	k, err := seal.ParseKeys(seal.NewKey())
+	if err != nil {
+		panic(err) // a key NewKey made always parses
+	}
+	return k
+}()
+
+// Open returns a migrated store on b, sealing with Keys, closed when the test ends.
 func Open(t testing.TB, b Backend) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, b.URL)
+	st, err := store.Open(ctx, b.URL, Keys)
 	if err != nil {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
@@ -80,6 +90,22 @@ func Open(t testing.TB, b Backend) *store.Store {
 		t.Fatalf("migrate %s: %v", b.Name, err)
 	}
 	return st
+}
+
+// Raw opens b with database/sql, below the store: for tests that read or
+// write rows as they are on disk. It is closed when the test ends.
+func Raw(t testing.TB, b Backend) *sql.DB {
+	t.Helper()
+	driver, dsn := "sqlite", b.URL
+	if store.IsPostgres(b.URL) {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.Name, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // Each runs fn once per backend as a subtest with a fresh migrated store.

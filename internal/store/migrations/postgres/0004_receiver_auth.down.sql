@@ -1,0 +1,3 @@
+SET lock_timeout = '10s';
+
+ALTER TABLE hooks DROP COLUMN receiver_auth;
