@@ -36,7 +36,7 @@ golden: ## rewrite every golden file, docs example, recorded workflow history an
 	@git status --short -- . || true
 
 race: ## the race detector over the packages that do not embed the Temporal server
-	go test -race $(TESTFLAGS) $$(go list ./... | grep -v -e /cmd/hookflow -e /internal/devserver -e /test/)
+	go test -race $(TESTFLAGS) $$(go list ./... | grep -v -e /cmd/hookflow -e /cmd/hookbench -e /internal/devserver -e /test/)
 
 ci: ## what CI runs: .ci/run (starts PostgreSQL, installs Chromium, then lint, test, race)
 	bash .ci/run

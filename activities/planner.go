@@ -20,6 +20,10 @@ type Planner struct {
 	Retry  RetryPolicy
 	Now    func() time.Time
 	Events *EventCache // shared with the worker's Sender: one decoded copy per event
+	// Planning, when set, is told the workflow id of each event whose first
+	// plan begins: the dispatcher that started it measures how far the
+	// engine is behind by it.
+	Planning func(workflowID string)
 }
 
 type planStore interface {
@@ -117,6 +121,9 @@ func (hp HookPlan) Due(first time.Time, seq int) time.Time {
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
 // their deliveries too, so the common case needs one workflow and no children.
 func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (EventPlan, error) {
+	if p.Planning != nil && in.AfterHookID == 0 {
+		p.Planning(in.WorkflowID)
+	}
 	ev, err := p.Events.load(ctx, p.Store, in.EventPK)
 	if err != nil {
 		return EventPlan{}, err

@@ -184,7 +184,13 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 	if _, err := s.Store.RecordAttempt(ctx, d.ID, store.AttemptOutcome{Attempt: a, Status: outcome}); err != nil {
 		return SendResult{}, fmt.Errorf("record attempt: %w", err)
 	}
-	activity.GetLogger(ctx).Info("delivery attempt", "delivery_id", d.ID, "hook_id", h.ID, "event_id", d.EventID,
+	// A failed attempt is news; a successful one is in the database and the
+	// metrics already, and at full rate a line each costs more than it tells.
+	logAttempt := activity.GetLogger(ctx).Debug
+	if result != nil {
+		logAttempt = activity.GetLogger(ctx).Info
+	}
+	logAttempt("delivery attempt", "delivery_id", d.ID, "hook_id", h.ID, "event_id", d.EventID,
 		"attempt", activity.GetInfo(ctx).Attempt, "status", status, "err", a.Error)
 	s.observe(ctx, d, class, started, took)
 	if result != nil {

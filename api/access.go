@@ -19,6 +19,11 @@ const RequestIDHeader = "X-Request-Id"
 // are logged at debug level so they do not drown the rest.
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
+// triggerRoutes come at the CRM's full rate: an accepted trigger's access
+// line is at debug level (the event is in the database and the metrics),
+// a refused one at info or above like any other.
+var triggerRoutes = map[string]bool{"/v1/events": true, "/v1/events/batch": true}
+
 // access gives each request its id, counts it in the metrics and writes one
 // access line when it is answered: method, route, path, status, latency and
 // request id. Never headers (Authorization) or bodies.
@@ -41,7 +46,7 @@ func (a *app) access(c *gin.Context) {
 	switch {
 	case status >= http.StatusInternalServerError:
 		level = slog.LevelWarn // fail has logged the cause at error level
-	case quietRoutes[route]:
+	case quietRoutes[route], status < http.StatusMultipleChoices && triggerRoutes[route] && c.Request.Method == http.MethodPost:
 		level = slog.LevelDebug
 	}
 	a.log.LogAttrs(ctx, level, "request", slog.String("method", c.Request.Method), slog.String("route", route),

@@ -90,7 +90,7 @@ func TestRequestIDOnEveryLogLine(t *testing.T) {
 	}
 
 	// A failing request: its error line and its access line share the generated id.
-	l.temporal.down = true
+	l.st.Close()
 	rec = l.do("POST", "/v1/events", `{"event":"Contact.Update","data":{"email":"ada@example.com"}}`,
 		append(auth, api.RequestIDHeader, "not sane: has spaces")...)
 	id := rec.Header().Get(api.RequestIDHeader)

@@ -20,7 +20,6 @@ import (
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
-	"github.com/hookflow/hookflow/workflows"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
@@ -59,6 +58,7 @@ type harness struct {
 	engine   *gin.Engine  // the router itself
 	temporal *fakeTemporal
 	key      string
+	queued   []string // workflow ids of the events admitted, see admitted
 }
 
 func newHarness(t *testing.T, keys ...config.APIKey) *harness {
@@ -231,7 +231,10 @@ func TestBadHookInput(t *testing.T) {
 	}
 }
 
-func TestTriggerAcceptsOnceAndStartsOneWorkflow(t *testing.T) {
+// A trigger is admitted: stored and queued in one transaction, answered
+// 202 without a call to Temporal (a worker's dispatcher starts it). The same
+// id again is one event, queued once.
+func TestTriggerIsAdmittedOnce(t *testing.T) {
 	h := newHarness(t)
 	body := `{"id":"evt-1","event":"Contact.Update","records":[{"id":1,"email1":"a@example.com"}],"changes":[["email1"]]}`
 	first := h.do("POST", "/v1/events", body, "Webhook-Skip-Key", "gmail_sync")
@@ -242,19 +245,23 @@ func TestTriggerAcceptsOnceAndStartsOneWorkflow(t *testing.T) {
 	if again.Code != 202 || again.Body["duplicate"] != true || again.Body["workflow_id"] != "event/default/evt-1" {
 		t.Fatalf("repeated trigger = %d %s", again.Code, again.Raw)
 	}
-	// The start is re-requested (in case the first answer was lost before it),
-	// always under the same id: Temporal keeps one workflow.
-	for _, s := range h.temporal.starts {
-		if s.ID != "event/default/evt-1" || s.TaskQueue != "hookflow" {
-			t.Errorf("start options = %+v", s)
-		}
-	}
-	if in := h.temporal.inputs[0].(workflows.FanoutInput); in.EventID != "evt-1" || in.EventPK == 0 || in.Tenant != "default" {
-		t.Errorf("workflow input = %+v: want ids only", in)
+	if n := len(h.temporal.starts); n != 0 {
+		t.Errorf("the API started %d workflows; admission must not call Temporal", n)
 	}
 	ev := h.do("GET", "/v1/events/evt-1", "")
-	if ev.Code != 200 || ev.Body["event"] != "Contact.Update" || ev.Body["record_count"] != float64(1) {
+	if ev.Code != 200 || ev.Body["event"] != "Contact.Update" || ev.Body["record_count"] != float64(1) || ev.Body["status"] != "queued" {
 		t.Errorf("GET event = %d %s", ev.Code, ev.Raw)
+	}
+	now := time.Now().UTC()
+	queued, err := h.store.ClaimEvents(context.Background(), 10, now, now.Add(time.Minute))
+	if err != nil || len(queued) != 1 || queued[0].ID != "evt-1" || queued[0].SkipKey != "gmail_sync" {
+		t.Fatalf("queue holds %+v, %v; want evt-1 once", queued, err)
+	}
+	if err := h.store.DequeueEvents(context.Background(), []int64{queued[0].PK}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := h.do("GET", "/v1/events/evt-1", ""); ev.Body["status"] != "started" {
+		t.Errorf("GET event once dispatched = %s", ev.Raw)
 	}
 	gen := h.do("POST", "/v1/events", `{"event":"deal.created","data":{"id":5}}`)
 	if id, _ := gen.Body["event_id"].(string); gen.Code != 202 || !strings.HasPrefix(id, "evt_") {
@@ -299,14 +306,17 @@ func TestBadTriggers(t *testing.T) {
 	}
 }
 
-func TestTemporalDownAnswers503(t *testing.T) {
+// With Temporal down, triggers are still admitted (they wait, queued) and
+// the API stays ready: readiness is about accepting triggers. Readiness
+// reports Temporal all the same.
+func TestTemporalDownStillAdmits(t *testing.T) {
 	h := newHarness(t)
 	h.temporal.down = true
 	a := h.do("POST", "/v1/events", `{"event":"Contact.Update","data":{"id":1}}`)
-	if a.Code != 503 || a.errorCode() != "unavailable" {
+	if a.Code != 202 {
 		t.Errorf("trigger with Temporal down = %d %s", a.Code, a.Raw)
 	}
-	if r := h.do("GET", "/readyz", ""); r.Code != 503 {
+	if r := h.do("GET", "/readyz", ""); r.Code != 200 || r.Body["checks"].(map[string]any)["temporal"] != "unavailable" {
 		t.Errorf("readyz with Temporal down = %d %s", r.Code, r.Raw)
 	}
 	if r := h.do("GET", "/healthz", ""); r.Code != 200 {

@@ -8,35 +8,25 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hookflow/hookflow/models"
-	"golang.org/x/sync/errgroup"
 )
 
 // MaxBatch is how many events one POST /v1/events/batch may carry.
 const MaxBatch = 1000
 
-// batchStarts bounds the workflow starts a batch makes at once.
-const batchStarts = 32
-
 type batchRequest struct {
 	Events []triggerRequest `json:"events"`
 }
 
-// batchAnswer lists, in request order, what became of each event. Error is
-// set only on a 503: those events are stored but their workflow did not
-// start; sending the batch again (same ids) starts them.
+// batchAnswer lists, in request order, what became of each event.
 type batchAnswer struct {
-	Data []batchResult `json:"data"`
-}
-
-type batchResult struct {
-	triggerAnswer
-	Error *apiError `json:"error,omitempty"`
+	Data []triggerAnswer `json:"data"`
 }
 
 // createEvents accepts up to MaxBatch triggers in one request: validated
-// together (one bad event rejects the batch, naming events[i].field), stored
-// in one transaction, and each started as its own workflow, idempotent on
-// its id as POST /v1/events is. 202 means every one is durable.
+// together (one bad event rejects the batch, naming events[i].field) and
+// admitted in one transaction, each to become its own workflow, idempotent
+// on its id as POST /v1/events is. 202 means every one is durable; an error
+// means none was stored.
 func (a *app) createEvents(c *gin.Context) {
 	body, err := readBody(c, a.maxBody)
 	if err != nil {
@@ -75,35 +65,18 @@ func (a *app) createEvents(c *gin.Context) {
 		}
 		seen[key] = i
 	}
-	ctx := c.Request.Context()
-	created, err := a.store.CreateEvents(ctx, evs)
+	created, err := a.store.AdmitEvents(c.Request.Context(), evs)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	ans := batchAnswer{Data: make([]batchResult, len(evs))}
-	var g errgroup.Group
-	g.SetLimit(batchStarts)
+	a.admitted()
+	ans := batchAnswer{Data: make([]triggerAnswer, len(evs))}
 	for i, ev := range evs {
-		g.Go(func() error {
-			r, err := a.startFanout(ctx, ev, created[i])
-			ans.Data[i].triggerAnswer = r
-			if err != nil {
-				ans.Data[i].EventID, ans.Data[i].WorkflowID = ev.ID, ev.WorkflowID
-				ans.Data[i].Error = &apiError{Code: "unavailable", Message: "stored, but its workflow did not start; send the batch again"}
-				return err
-			}
-			if created[i] {
-				a.metrics.EventReceived(ev.Tenant, ev.Type)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		a.log.WarnContext(ctx, "batch: some workflows did not start", "err", err)
-		c.Header("Retry-After", "5")
-		c.JSON(http.StatusServiceUnavailable, ans)
-		return
+		ans.Data[i] = triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created[i]}
+		if created[i] {
+			a.metrics.EventReceived(ev.Tenant, ev.Type)
+		}
 	}
 	c.JSON(http.StatusAccepted, ans)
 }

@@ -14,20 +14,16 @@ import (
 	"unicode"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"github.com/hookflow/hookflow/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 )
 
 type eventStore interface {
-	CreateEvent(ctx context.Context, e *models.Event) (bool, error)
-	CreateEvents(ctx context.Context, es []*models.Event) ([]bool, error)
+	AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error)
 	Event(ctx context.Context, tenant, id string) (*models.Event, error)
-	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
+	EventQueued(ctx context.Context, pk int64) (bool, error)
 }
 
 // workflowStarter is the part of the Temporal client the API uses.
@@ -35,7 +31,8 @@ type workflowStarter interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 }
 
-// startTimeout bounds how long a trigger waits for Temporal to record its workflow.
+// startTimeout bounds how long a redelivery or recovery waits for Temporal
+// to record its workflow.
 const startTimeout = 10 * time.Second
 
 // errTemporalDown marks a failure to reach Temporal: the API answers 503.
@@ -97,67 +94,18 @@ func (a *app) createEvent(c *gin.Context) {
 	c.JSON(http.StatusAccepted, ans)
 }
 
-// accept stores the event and starts its workflow; both are durable when it
-// returns. A repeated id finds the stored event and its (already started,
-// or now started) workflow: at most one workflow per event.
+// accept admits the event: stored and queued for its workflow in one
+// transaction, durable when it returns. A dispatcher in a worker starts the
+// workflow (docs/architecture.md); nothing else is on a trigger's path, so
+// a trigger is accepted whether or not Temporal answers. A repeated id
+// finds the stored event: at most one event, and one workflow, per id.
 func (a *app) accept(ctx context.Context, ev *models.Event) (triggerAnswer, error) {
-	created, err := a.store.CreateEvent(ctx, ev)
+	created, err := a.store.AdmitEvents(ctx, []*models.Event{ev})
 	if err != nil {
 		return triggerAnswer{}, err
 	}
-	return a.startFanout(ctx, ev, created)
-}
-
-// startFanout starts the workflow of a stored event (or finds it started).
-func (a *app) startFanout(ctx context.Context, ev *models.Event, created bool) (triggerAnswer, error) {
-	attrs := []temporal.SearchAttributeUpdate{workflows.AttrTenant.ValueSet(ev.Tenant), workflows.AttrEventType.ValueSet(ev.Type)}
-	if ids := a.hookHint(ctx, ev); len(ids) > 0 {
-		attrs = append(attrs, workflows.AttrHookIDs.ValueSet(ids))
-	}
-	// Bounded (start): the SDK retries an unreachable Temporal until the
-	// context ends, and a trigger must get 503 rather than hang.
-	err := a.start(ctx, client.StartWorkflowOptions{
-		ID: ev.WorkflowID,
-		// Eager start: when this process runs a worker too (dev, serve) the
-		// first workflow task comes back in the start's answer, skipping a
-		// trip through Temporal's task queue. Elsewhere it is a plain start.
-		EnableEagerStart:         true,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
-		StaticSummary:            ev.Type + " · " + strconv.Itoa(ev.RecordCount) + " record(s)",
-	}, workflows.Fanout, workflows.FanoutInput{Tenant: ev.Tenant, EventID: ev.ID, EventPK: ev.PK})
-	if err != nil {
-		return triggerAnswer{}, err
-	}
-	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created}, nil
-}
-
-// hintHooks bounds the hooks an event's start names: the fan-outs the event
-// workflow sends itself (activities.InlineHooks).
-const hintHooks = 100
-
-// hookHint names the hooks an event will most likely reach, for the
-// HookflowHookIds search attribute at start: the workflow then needs no
-// search-attribute update (a visibility write) when its plan agrees, which
-// it does unless hooks change in between. A large fan-out, or a failed
-// lookup, names none: the workflow's children carry their hook ids.
-func (a *app) hookHint(ctx context.Context, ev *models.Event) []string {
-	et, err := models.ParseEventType(ev.Type)
-	if err != nil {
-		return nil
-	}
-	hooks, err := a.store.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, 0, hintHooks+1)
-	if err != nil || len(hooks) > hintHooks {
-		return nil
-	}
-	var ids []string
-	for i := range hooks {
-		if filter.Accepts(hooks[i].Options.V, et.Entity, ev.CustomEntity, ev.SkipKey) {
-			ids = append(ids, strconv.FormatInt(hooks[i].ID, 10))
-		}
-	}
-	return ids
+	a.admitted()
+	return triggerAnswer{EventID: ev.ID, WorkflowID: ev.WorkflowID, Duplicate: !created[0]}, nil
 }
 
 // eventFrom validates a trigger and builds the event to store.
@@ -271,6 +219,7 @@ type eventResponse struct {
 	CustomEntity string             `json:"custom_entity,omitempty"`
 	RecordCount  int                `json:"record_count"`
 	WorkflowID   string             `json:"workflow_id"`
+	Status       string             `json:"status"`
 	Hooks        []int64            `json:"hooks"`
 	Deliveries   []deliveryResponse `json:"deliveries"`
 	// DeliveriesTruncated says the list stops at maxEventDeliveries; page
@@ -279,6 +228,13 @@ type eventResponse struct {
 }
 
 const maxEventDeliveries = 1000
+
+// Event statuses: queued until a dispatcher has started the event's
+// workflow, then started; its deliveries say how each hook was served.
+const (
+	eventQueued  = "queued"
+	eventStarted = "started"
+)
 
 func (a *app) getEvent(c *gin.Context) {
 	t, err := tenant(c, "")
@@ -292,6 +248,11 @@ func (a *app) getEvent(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	queued, err := a.store.EventQueued(ctx, ev.PK)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	ds, err := a.store.Deliveries(ctx, store.DeliveryQuery{Tenant: t, EventPK: ev.PK, Limit: maxEventDeliveries + 1})
 	if err != nil {
 		a.fail(c, err)
@@ -300,7 +261,8 @@ func (a *app) getEvent(c *gin.Context) {
 	out := eventResponse{
 		ID: ev.ID, Tenant: ev.Tenant, Event: ev.Type, OccurredAt: ev.OccurredAt, ReceivedAt: ev.ReceivedAt,
 		Actor: ev.Actor, CustomEntity: ev.CustomEntity, RecordCount: ev.RecordCount, WorkflowID: ev.WorkflowID,
-		Hooks: []int64{}, Deliveries: []deliveryResponse{}, DeliveriesTruncated: len(ds) > maxEventDeliveries,
+		Status: map[bool]string{true: eventQueued, false: eventStarted}[queued],
+		Hooks:  []int64{}, Deliveries: []deliveryResponse{}, DeliveriesTruncated: len(ds) > maxEventDeliveries,
 	}
 	ds = ds[:min(len(ds), maxEventDeliveries)]
 	seen := map[int64]bool{}

@@ -47,13 +47,19 @@ func (h *harness) delivery(hook int64, status models.DeliveryStatus) *models.Del
 	return &ds[0]
 }
 
-// started returns the ids of the workflows started so far.
-func (h *harness) started() []string {
-	var ids []string
-	for _, s := range h.temporal.starts {
-		ids = append(ids, s.ID)
+// admitted returns the workflow ids of the events admitted so far (a
+// dispatcher would start them), oldest first. It claims them from the queue.
+func (h *harness) admitted() []string {
+	h.t.Helper()
+	now := time.Now().UTC()
+	evs, err := h.store.ClaimEvents(bg, 1000, now, now.Add(time.Hour))
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	return ids
+	for _, e := range evs {
+		h.queued = append(h.queued, e.WorkflowID)
+	}
+	return h.queued
 }
 
 // Activate turns a disabled hook Active with no failures and emits
@@ -68,15 +74,15 @@ func TestActivate(t *testing.T) {
 	if a.Code != 200 || a.Body["state"] != "Active" || a.Body["error_count"] != float64(0) {
 		t.Fatalf("activate = %d %s", a.Code, a.Raw)
 	}
-	if s := h.started(); len(s) != 1 || !strings.HasPrefix(s[0], fmt.Sprintf("event/default/webhook-%d-started-", id)) {
-		t.Fatalf("workflows started = %v, want one webhook.started event", s)
+	if s := h.admitted(); len(s) != 1 || !strings.HasPrefix(s[0], fmt.Sprintf("event/default/webhook-%d-started-", id)) {
+		t.Fatalf("events admitted = %v, want one webhook.started event", s)
 	}
-	ev := h.do("GET", "/v1/events/"+strings.TrimPrefix(h.started()[0], "event/default/"), "")
+	ev := h.do("GET", "/v1/events/"+strings.TrimPrefix(h.admitted()[0], "event/default/"), "")
 	if ev.Code != 200 || ev.Body["event"] != models.EventHookStarted {
 		t.Errorf("state event = %d %s", ev.Code, ev.Raw)
 	}
-	if again := h.do("POST", fmt.Sprintf("/v1/hooks/%d/activate", id), ""); again.Code != 200 || len(h.started()) != 1 {
-		t.Errorf("second activate = %d, %d workflows started; want 200 and no new event", again.Code, len(h.started()))
+	if again := h.do("POST", fmt.Sprintf("/v1/hooks/%d/activate", id), ""); again.Code != 200 || len(h.admitted()) != 1 {
+		t.Errorf("second activate = %d, %d events admitted; want 200 and no new event", again.Code, len(h.admitted()))
 	}
 	for path, code := range map[string]int{"/v1/hooks/abc/activate": 400, "/v1/hooks/999/activate": 404} {
 		if a := h.do("POST", path, ""); a.Code != code {
@@ -100,13 +106,13 @@ func TestUserStateChangesEmitEvents(t *testing.T) {
 		{`{"state":"Stopped"}`, ""},
 		{`{"state":"Active"}`, "started"},
 	} {
-		before := len(h.started())
+		before := len(h.admitted())
 		if a := h.do("PATCH", path, step.body); a.Code != 200 {
 			t.Fatalf("PATCH %s = %d %s", step.body, a.Code, a.Raw)
 		}
-		got := h.started()[before:]
+		got := h.admitted()[before:]
 		if step.want == "" && len(got) != 0 || step.want != "" && (len(got) != 1 || !strings.Contains(got[0], fmt.Sprintf("webhook-%d-%s-", id, step.want))) {
-			t.Errorf("PATCH %s started %v, want webhook.%s", step.body, got, step.want)
+			t.Errorf("PATCH %s admitted %v, want webhook.%s", step.body, got, step.want)
 		}
 	}
 }

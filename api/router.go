@@ -51,6 +51,9 @@ type Deps struct {
 	// ReceiverAuth tries new receiver credentials before they are saved
 	// (certificate dates, a token from the token endpoint); nil checks their form only.
 	ReceiverAuth ReceiverAuthChecker
+	// Admitted, when set, is called after events are admitted: a dispatcher
+	// in this process then starts them at once instead of at its next poll.
+	Admitted func()
 }
 
 type app struct {
@@ -63,6 +66,7 @@ type app struct {
 	clock      func() time.Time
 	metrics    *metrics.Metrics
 	authCheck  ReceiverAuthChecker
+	admitted   func()
 }
 
 func (a *app) now() time.Time                 { return a.clock().UTC() }
@@ -72,13 +76,16 @@ func (a *app) fail(c *gin.Context, err error) { fail(c, a.log, err) }
 func NewRouter(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	a := &app{store: d.Store, temporal: d.Temporal, taskQueue: d.TaskQueue, maxBody: d.MaxBody,
-		maxRecords: d.MaxRecords, clock: d.Now, metrics: d.Metrics, authCheck: d.ReceiverAuth,
+		maxRecords: d.MaxRecords, clock: d.Now, metrics: d.Metrics, authCheck: d.ReceiverAuth, admitted: d.Admitted,
 		log: slog.New(logging.Handler{Handler: d.Logger.Handler()})} // every line of a request gets its id
 	if a.clock == nil {
 		a.clock = time.Now
 	}
 	if a.metrics == nil {
 		a.metrics = metrics.New()
+	}
+	if a.admitted == nil {
+		a.admitted = func() {}
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -22,6 +22,9 @@ type Deps struct {
 	Retry     activities.RetryPolicy
 	Mail      *email.Sender    // nil: no SMTP configured; mails are logged and kept
 	Metrics   *metrics.Metrics // nil records nothing
+	// Dispatcher, when this process dispatches admitted events, is told when
+	// each event's plan begins (see Dispatcher.Planning).
+	Dispatcher *Dispatcher
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -38,6 +41,9 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
 	planner := activities.NewPlanner(d.Store, d.Retry)
+	if d.Dispatcher != nil {
+		planner.Planning = d.Dispatcher.Planning
+	}
 	w.RegisterActivity(planner)
 	sender := activities.NewSender(d.Store, d.Receivers, d.Retry.MaxInterval)
 	sender.Metrics = d.Metrics

@@ -11,10 +11,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// hookDisabledChange versions what send does once a failure turned a hook
-// off: the mail and the webhook.errors event.
-const hookDisabledChange = "hook-disabled-tell"
-
 // notifyOptions: the mail server may be away for a while; the mail keeps
 // trying for a day, unless the server refuses it for good.
 var notifyOptions = workflow.ActivityOptions{

@@ -39,7 +39,7 @@ func brokenFanout(ctx workflow.Context, in workflows.FanoutInput) error {
 }
 
 func TestReplayCatchesNonDeterminism(t *testing.T) {
-	f := "testdata/fanout_inline.json"
+	f := "testdata/fanout_inline_sends.json"
 	if _, err := os.Stat(f); err != nil {
 		t.Fatalf("missing %s: %v", f, err)
 	}

@@ -10,25 +10,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Versions of how deliveries are sent, for workflow.GetVersion: recorded
-// histories replay the path they were recorded with.
-const (
-	// localFirstAttempt moved a delivery's first attempt into a local activity.
-	localFirstAttempt = "local-first-attempt"
-	// batchedSend sends the deliveries due at one time from one coroutine:
-	// a workflow coroutine per delivery made every local activity result wake
-	// every coroutine, a cost that grew with the square of the fan-out.
-	batchedSend = "batched-send"
-)
-
 // sendPlans sends the deliveries of planned hooks, each no earlier than its
 // chunk's due time (on durable timers), and returns when every one has ended.
 // offset is the seq of the first delivery listed (a continued HookDelivery).
 func sendPlans(ctx workflow.Context, plans []activities.HookPlan, offset int, firstAt time.Time) {
-	if workflow.GetVersion(ctx, batchedSend, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		sendEach(ctx, plans, offset, firstAt)
-		return
-	}
 	wg := workflow.NewWaitGroup(ctx)
 	for _, b := range dueBatches(plans, offset, firstAt) {
 		wg.Add(1)
@@ -75,7 +60,14 @@ func dueBatches(plans []activities.HookPlan, offset int, firstAt time.Time) []ba
 
 // sendBatch makes the first attempts of a batch together, as local
 // activities, then follows each one that failed on a coroutine of its own
-// through its retries and, failed for good, its end.
+// through its retries and, failed for good, its end. A local first attempt
+// runs in the workflow task that planned it, with no task round trip, so a
+// receiver that answers at once gets its request within milliseconds of the
+// trigger. A worker that dies during it makes Temporal run the workflow task
+// again, and the attempt with it: at least once, with the same delivery id.
+// One coroutine sends the whole batch: a coroutine per delivery made every
+// local activity result wake every coroutine, a cost that grew with the
+// square of the fan-out.
 func sendBatch(ctx workflow.Context, items []item) {
 	var s *activities.Sender
 	firsts := make([]workflow.Future, len(items))
@@ -97,56 +89,6 @@ func sendBatch(ctx workflow.Context, items []item) {
 		})
 	}
 	wg.Wait(ctx)
-}
-
-// sendEach is sendPlans as recorded before batchedSend: a coroutine per
-// planned hook and per delivery.
-func sendEach(ctx workflow.Context, plans []activities.HookPlan, offset int, firstAt time.Time) {
-	wg := workflow.NewWaitGroup(ctx)
-	for _, h := range plans {
-		wg.Add(1)
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			defer wg.Done()
-			hooks := workflow.NewWaitGroup(ctx)
-			for i, id := range h.Deliveries {
-				due := h.Due(firstAt, offset+i)
-				hooks.Add(1)
-				workflow.Go(ctx, func(ctx workflow.Context) {
-					defer hooks.Done()
-					if wait := due.Sub(workflow.Now(ctx)); wait > 0 {
-						if err := workflow.Sleep(ctx, wait); err != nil {
-							return
-						}
-					}
-					if err := attempt(ctx, h.Retry, id); err != nil && !temporal.IsCanceledError(err) {
-						fail(ctx, id, err)
-					}
-				})
-			}
-			hooks.Wait(ctx)
-		})
-	}
-	wg.Wait(ctx)
-}
-
-// attempt makes a delivery's attempts and returns the last error, nil once
-// one succeeds (sendEach's path). The first attempt is a local activity: it
-// runs in the workflow task that planned it, with no task round trip, so a
-// receiver that answers at once gets its request within milliseconds of the
-// trigger. A worker that dies during the local attempt makes Temporal run
-// the workflow task again, and the attempt with it: at least once, with the
-// same delivery id.
-func attempt(ctx workflow.Context, retry activities.RetryPolicy, deliveryID int64) error {
-	var s *activities.Sender
-	in := activities.SendInput{DeliveryID: deliveryID}
-	if workflow.GetVersion(ctx, localFirstAttempt, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions(retry)), s.SendWebhook, in).Get(ctx, nil)
-	}
-	err := workflow.ExecuteLocalActivity(firstAttemptContext(ctx, retry), s.SendWebhook, in).Get(ctx, nil)
-	if err == nil {
-		return nil
-	}
-	return retryAfterFirst(ctx, retry, deliveryID, err)
 }
 
 // firstAttemptContext runs one attempt as a local activity, not retried there.
@@ -186,9 +128,7 @@ func fail(ctx workflow.Context, deliveryID int64, err error) {
 		workflow.GetLogger(ctx).Error("could not record failed delivery", "delivery_id", deliveryID, "err", err)
 		return
 	}
-	// Runs recorded before the mail existed did nothing here; the version
-	// marker keeps them replaying.
-	if failed.Disabled && workflow.GetVersion(ctx, hookDisabledChange, workflow.DefaultVersion, 1) == 1 {
+	if failed.Disabled {
 		hookDisabled(ctx, deliveryID, failed)
 	}
 }

@@ -86,6 +86,7 @@ type loadResult struct {
 	sent, accepted, errors int64
 	elapsed                time.Duration
 	statuses               map[int]int64
+	answers                []time.Duration // how long each trigger took to be answered
 }
 
 // send fires triggers: at o.rate per second (open loop) or as fast as
@@ -100,6 +101,7 @@ func send(ctx context.Context, c *client, o options, sc scenario, rcv *receiver,
 	var seq, sent, accepted, errs atomic.Int64
 	var mu sync.Mutex
 	statuses := map[int]int64{}
+	var answers []time.Duration
 	tokens := make(chan struct{}, o.concurrency)
 	go pace(ctx, o.rate, tokens)
 	began := time.Now()
@@ -124,14 +126,17 @@ func send(ctx context.Context, c *client, o options, sc scenario, rcv *receiver,
 				}
 				var code int
 				var err error
+				asked := time.Now()
 				if o.batch > 0 {
 					code, err = c.do(context.WithoutCancel(ctx), "POST", "/v1/events/batch", map[string]any{"events": events}, nil)
 				} else {
 					code, err = c.do(context.WithoutCancel(ctx), "POST", "/v1/events", events[0], nil)
 				}
+				took := time.Since(asked)
 				sent.Add(int64(batchSize))
 				mu.Lock()
 				statuses[code]++
+				answers = append(answers, took)
 				mu.Unlock()
 				if err == nil && (code == http.StatusAccepted || code == http.StatusOK) {
 					accepted.Add(int64(batchSize))
@@ -142,7 +147,7 @@ func send(ctx context.Context, c *client, o options, sc scenario, rcv *receiver,
 		}()
 	}
 	wg.Wait()
-	return loadResult{sent: sent.Load(), accepted: accepted.Load(), errors: errs.Load(), elapsed: time.Since(began), statuses: statuses}
+	return loadResult{sent: sent.Load(), accepted: accepted.Load(), errors: errs.Load(), elapsed: time.Since(began), statuses: statuses, answers: answers}
 }
 
 // pace hands out one token per event: at rate per second, or unthrottled.

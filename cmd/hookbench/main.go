@@ -6,6 +6,9 @@
 // JSON line.
 //
 //	go run ./cmd/hookbench -scenario one-hook -rate 300 -duration 60s
+//
+// Every run is preceded by the same load on the bare engine (scenario
+// ceiling, ceiling.go), and hookflow's figures are printed against it.
 package main
 
 import (
@@ -36,9 +39,17 @@ type options struct {
 	batch       int
 	receiverLag time.Duration
 	runs        int
+	ceiling     bool
 }
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == ceilingCommand { // the bare engine's own process
+		if err := serveCeiling(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "hookbench ceiling:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	flag.StringVar(&o.scenario, "scenario", "one-hook", "one of: "+strings.Join(scenarioNames(), ", "))
 	flag.Float64Var(&o.rate, "rate", 0, "events per second to send (open loop); 0 = as fast as -concurrency allows")
@@ -55,6 +66,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 0, "send events through POST /v1/events/batch, this many per request (0: one per request)")
 	flag.DurationVar(&o.receiverLag, "receiver-delay", 0, "how long the receiver takes to answer (overrides the scenario)")
 	flag.IntVar(&o.runs, "runs", 1, "repeat the run (each on a fresh hookflow) and print the medians too")
+	flag.BoolVar(&o.ceiling, "ceiling", true, "before each run, run the bare engine (scenario ceiling) under the same load and print hookflow's figures against it")
 	flag.Parse()
 	sc, ok := scenarios[o.scenario]
 	if !ok {
@@ -63,6 +75,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM) // either way, stop the servers it started
 	defer stop()
+	if o.scenario == "overload" && o.rate == 0 {
+		capacity, err := measureCapacity(ctx, o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hookbench:", err)
+			os.Exit(1)
+		}
+		o.rate = 3 * capacity
+		fmt.Printf("capacity of the bare engine: %.1f events/s; offering 3× = %.0f events/s\n\n", capacity, o.rate)
+	}
 	var results []*result
 	for i := 0; i < max(o.runs, 1); i++ {
 		res, err := run(ctx, o, sc)
@@ -82,4 +103,15 @@ func main() {
 		line, _ := json.Marshal(m)
 		fmt.Println(string(line))
 	}
+}
+
+// measureCapacity is what the bare engine sustains here and now: 20 s of
+// events as fast as 16 senders get them accepted, deliveries per second.
+func measureCapacity(ctx context.Context, o options) (float64, error) {
+	o.rate, o.concurrency, o.duration, o.drain = 0, 16, 20*time.Second, 60*time.Second
+	res, err := runOnce(ctx, o, scenarios["ceiling"])
+	if err != nil {
+		return 0, fmt.Errorf("measure capacity: %w", err)
+	}
+	return res.DeliveriesPerS, nil
 }

@@ -22,6 +22,8 @@ type result struct {
 	EventsSent     int64          `json:"events_sent"`
 	EventsAccepted int64          `json:"events_accepted"`
 	AcceptedPerS   float64        `json:"events_accepted_per_s"`
+	AcceptP50ms    float64        `json:"accept_p50_ms"` // trigger sent → answered, any answer
+	AcceptP99ms    float64        `json:"accept_p99_ms"`
 	Expected       int64          `json:"deliveries_expected"`
 	Delivered      int            `json:"deliveries_received"`
 	DeliveriesPerS float64        `json:"deliveries_per_s"`
@@ -33,11 +35,37 @@ type result struct {
 	Duplicates     int            `json:"duplicates"`
 	Statuses       map[string]int `json:"trigger_statuses"`
 	PeakRSSMiB     float64        `json:"server_peak_rss_mib"`
+	// CPUmsPerDelivery is the server processes' CPU (user + system) from the
+	// first trigger to the end of the drain, per delivery received.
+	CPUmsPerDelivery float64 `json:"cpu_ms_per_delivery"`
 	// Undelivered deliveries had not arrived when the drain time ran out.
 	Undelivered int64 `json:"undelivered"`
+	// Ceiling is the bare engine under the same load, run just before.
+	Ceiling *result `json:"ceiling,omitempty"`
 }
 
+// run measures the scenario, and (with -ceiling) the bare engine under
+// the same load first, so the ratio between them comes from one machine at
+// one moment.
 func run(ctx context.Context, o options, sc scenario) (*result, error) {
+	var ceiling *result
+	if o.ceiling && !sc.bare && o.target == "" {
+		bare := sc
+		bare.bare = true
+		var err error
+		if ceiling, err = runOnce(ctx, o, bare); err != nil {
+			return nil, fmt.Errorf("ceiling: %w", err)
+		}
+	}
+	res, err := runOnce(ctx, o, sc)
+	if err != nil {
+		return nil, err
+	}
+	res.Ceiling = ceiling
+	return res, nil
+}
+
+func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 	delay := sc.receiverDelay
 	if o.receiverLag > 0 {
 		delay = o.receiverLag
@@ -49,28 +77,45 @@ func run(ctx context.Context, o options, sc scenario) (*result, error) {
 	defer rcv.srv.Close()
 	c := &client{base: o.target, key: o.apiKey, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}}
-	pid := o.serverPID
+	pids := []int{o.serverPID}
 	if o.target == "" {
-		srv, err := startServer(ctx, o)
+		start := startServer
+		if sc.bare {
+			start = func(ctx context.Context, _ options) (*server, error) { return startCeiling(ctx) }
+		}
+		srv, err := start(ctx, o)
 		if srv != nil {
 			defer srv.stop()
 		}
 		if err != nil {
 			return nil, err
 		}
-		c.base, pid = srv.api, srv.pid
+		c.base, pids = srv.api, srv.pids()
+	}
+	perEvent := int64(sc.hooks * sc.requestsPerEvent())
+	if sc.bare {
+		sc.hooks, sc.otherHooks, perEvent = 1, 0, 1 // one request per event, whatever the scenario's fan-out
 	}
 	if err := setup(ctx, c, sc, rcv.url); err != nil {
 		return nil, err
 	}
 	runID := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	cpu := cpuTime(pids...)
 	load := send(ctx, c, o, sc, rcv, runID)
-	expected := load.accepted * int64(sc.hooks*sc.requestsPerEvent())
+	expected := load.accepted * perEvent
 	deadline := time.Now().Add(o.drain)
 	for int64(rcv.delivered()) < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
-	return summarize(o, sc, load, rcv, expected, pid), nil
+	cpu = cpuTime(pids...) - cpu
+	res := summarize(o, sc, load, rcv, expected, pids[0])
+	if res.Delivered > 0 {
+		res.CPUmsPerDelivery = float64(cpu.Microseconds()) / 1000 / float64(res.Delivered)
+	}
+	if sc.bare {
+		res.Scenario = "ceiling"
+	}
+	return res, nil
 }
 
 func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected int64, pid int) *result {
@@ -78,18 +123,15 @@ func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected 
 	defer rcv.mu.Unlock()
 	lat := slices.Clone(rcv.latencies)
 	slices.Sort(lat)
-	pct := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
+	pct := func(p float64) float64 { return percentile(lat, p) }
+	answers := slices.Clone(load.answers)
+	slices.Sort(answers)
 	r := &result{
 		Scenario: o.scenario, Mode: o.mode, Rate: o.rate, Concurrency: o.concurrency, Batch: o.batch,
 		DurationS: load.elapsed.Seconds(), EventsSent: load.sent, EventsAccepted: load.accepted,
 		AcceptedPerS: float64(load.accepted) / load.elapsed.Seconds(),
 		Expected:     expected, Delivered: len(lat), Errors: load.errors, Duplicates: rcv.duplicates,
-		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
+		P50ms: pct(0.50), P95ms: pct(0.95), P99ms: pct(0.99), AcceptP50ms: percentile(answers, 0.5), AcceptP99ms: percentile(answers, 0.99), Statuses: map[string]int{}, PeakRSSMiB: peakRSS(pid),
 		Undelivered: expected - int64(len(lat)),
 	}
 	if len(lat) > 0 {
@@ -105,15 +147,47 @@ func summarize(o options, sc scenario, load loadResult, rcv *receiver, expected 
 	return r
 }
 
+// percentile of sorted durations, in ms.
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return float64(sorted[min(len(sorted)-1, int(p*float64(len(sorted))))].Microseconds()) / 1000
+}
+
 func (r *result) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s (%s)\n", r.Scenario, r.Mode)
 	fmt.Fprintf(tw, "load\trate %.0f/s, concurrency %d, batch %d, %.1fs\n", r.Rate, r.Concurrency, r.Batch, r.DurationS)
 	fmt.Fprintf(tw, "events accepted\t%d of %d (%.1f/s), %d errors %v\n", r.EventsAccepted, r.EventsSent, r.AcceptedPerS, r.Errors, r.Statuses)
+	fmt.Fprintf(tw, "answer latency\tp50 %.1f ms, p99 %.1f ms\n", r.AcceptP50ms, r.AcceptP99ms)
 	fmt.Fprintf(tw, "deliveries\t%d of %d (%.1f/s), %d duplicates, %d not arrived after the drain\n", r.Delivered, r.Expected, r.DeliveriesPerS, r.Duplicates, r.Undelivered)
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
+	fmt.Fprintf(tw, "server CPU\t%.2f ms per delivery\n", r.CPUmsPerDelivery)
+	if c := r.Ceiling; c != nil {
+		fmt.Fprintf(tw, "ceiling\t%.1f deliveries/s, p50 %.1f ms, p99 %.1f ms, %.2f ms CPU per delivery, %d errors, peak RSS %.0f MiB\n",
+			c.DeliveriesPerS, c.P50ms, c.P99ms, c.CPUmsPerDelivery, c.Errors, c.PeakRSSMiB)
+		fmt.Fprintf(tw, "vs ceiling\tdeliveries/s %s, p50 %s, p99 %s, CPU per delivery %s\n",
+			percent(r.DeliveriesPerS, c.DeliveriesPerS), times(r.P50ms, c.P50ms), times(r.P99ms, c.P99ms), times(r.CPUmsPerDelivery, c.CPUmsPerDelivery))
+	}
 	tw.Flush()
+}
+
+// percent prints a as a share of b.
+func percent(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f %%", 100*a/b)
+}
+
+// times prints a as a multiple of b.
+func times(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("×%.2f", a/b)
 }
 
 // median takes, figure by figure, the median of several runs.
@@ -142,6 +216,19 @@ func median(rs []*result) *result {
 	m.Duplicates = int(pick(func(r *result) float64 { return float64(r.Duplicates) }))
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
+	m.CPUmsPerDelivery = pick(func(r *result) float64 { return r.CPUmsPerDelivery })
+	m.AcceptP50ms = pick(func(r *result) float64 { return r.AcceptP50ms })
+	m.AcceptP99ms = pick(func(r *result) float64 { return r.AcceptP99ms })
 	m.Statuses = nil
+	var ceilings []*result
+	for _, r := range rs {
+		if r.Ceiling != nil {
+			ceilings = append(ceilings, r.Ceiling)
+		}
+	}
+	m.Ceiling = nil
+	if len(ceilings) > 0 {
+		m.Ceiling = median(ceilings)
+	}
 	return &m
 }

@@ -14,6 +14,7 @@ type scenario struct {
 	chunkSize     int           // 0: hookflow's default (100)
 	events        int           // fixed number of events; 0: send for -duration
 	receiverDelay time.Duration // how long the receiver takes to answer
+	bare          bool          // the bare engine (ceiling.go), not hookflow
 }
 
 var scenarios = map[string]scenario{
@@ -24,6 +25,9 @@ var scenarios = map[string]scenario{
 	"match-5-of-10":  {about: "5 of 10 hooks match each event", hooks: 5, otherHooks: 5, records: 1},
 	"match-5-of-10k": {about: "5 of 10,000 hooks match each event", hooks: 5, otherHooks: 9995, records: 1},
 	"slow-receiver":  {about: "one hook whose receiver answers in 200 ms", hooks: 1, records: 1, receiverDelay: 200 * time.Millisecond},
+	"ceiling":        {about: "the bare engine alone: per event one workflow of two local activities (see ceiling.go)", hooks: 1, records: 1, bare: true},
+	"overload":       {about: "one hook offered 3× the engine's capacity (measured first unless -rate), then the drain", hooks: 1, records: 1},
+	"burst":          {about: "10,000 events of one record to one hook, as fast as the client sends", hooks: 1, records: 1, events: 10000},
 }
 
 func scenarioNames() []string {

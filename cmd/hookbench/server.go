@@ -100,13 +100,19 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	return s, s.launch(ctx, cmd)
+}
+
+// launch starts the server's main process (its output on ours) and waits
+// until its API is ready.
+func (s *server) launch(ctx context.Context, cmd *exec.Cmd) error {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return s, err
+		return err
 	}
 	s.procs = append(s.procs, cmd)
 	s.pid = cmd.Process.Pid
-	return s, waitHTTP(ctx, s.api+"/readyz", 3*time.Minute)
+	return waitHTTP(ctx, s.api+"/readyz", 3*time.Minute)
 }
 
 // freshDatabase creates an empty database on the server of base for one run,
@@ -198,6 +204,17 @@ func (s *server) stop() {
 	for _, f := range s.cleanup {
 		f()
 	}
+}
+
+// pids are the server's processes, hookflow's first.
+func (s *server) pids() []int {
+	out := []int{s.pid}
+	for _, p := range s.procs {
+		if p.Process.Pid != s.pid {
+			out = append(out, p.Process.Pid)
+		}
+	}
+	return out
 }
 
 // peakRSS reads a process's high-water resident set size from /proc, in MiB.

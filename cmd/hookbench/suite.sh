@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every hookbench scenario three times in `hookflow dev` and in `serve`
 # against PostgreSQL, and keeps each run's output in docs/bench/ for
-# docs/benchmarks.md. Takes about 45 minutes on 2 cores.
+# docs/benchmarks.md. Each run is preceded by the bare engine (the ceiling)
+# under the same load, so each output has both and their ratio. Takes about
+# two hours on 2 cores: run it on a quiet machine.
 #
 #   bash cmd/hookbench/suite.sh [dev|serve|all] [run name]
 #
@@ -20,6 +22,11 @@ go build -o /tmp/hookbench/hookbench ./cmd/hookbench
 
 # name  scenario  flags
 runs=(
+  "one-hook-50     one-hook       -rate 50 -duration 20s"
+  "one-hook-100    one-hook       -rate 100 -duration 60s"
+  "one-hook-200    one-hook       -rate 200 -concurrency 64 -duration 60s"
+  "overload        overload       -concurrency 64 -duration 60s"
+  "burst           burst          -concurrency 32"
   "one-hook-300    one-hook       -rate 300 -concurrency 64 -duration 60s"
   "one-hook-40     one-hook       -rate 40 -duration 60s"
   "fanout-10       fanout-10      -rate 30 -duration 30s"

@@ -11,10 +11,11 @@ import (
 )
 
 // newMetrics returns the process's one metrics registry, with hooks by state
-// counted in st at each scrape.
+// and the admission queue read from st at each scrape.
 func newMetrics(st *store.Store) *metrics.Metrics {
 	m := metrics.New()
 	m.CountHooks(st)
+	m.CountQueue(st)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/version"
+	"github.com/hookflow/hookflow/worker"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
@@ -89,8 +90,10 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 	}
 	receivers := newReceivers(cfg)
 	g, ctx := errgroup.WithContext(ctx)
+	var d *worker.Dispatcher
 	if r.worker {
-		w, err := newWorker(c, cfg, st, receivers, m)
+		d = newDispatcher(st, c, cfg, logger, m)
+		w, err := newWorker(c, cfg, st, receivers, m, d)
 		if err != nil {
 			return err
 		}
@@ -99,12 +102,13 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+		g.Go(func() error { return d.Run(ctx) })
 	}
 	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own
 		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
 	if r.api {
-		srv := apiServer(cfg, st, c, receivers, logger, m)
+		srv := apiServer(cfg, st, c, receivers, logger, m, admittedHook(d))
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, r.ready)
 		})

@@ -120,7 +120,7 @@ func newReceivers(cfg config.Config) *receiverauth.Authenticator {
 
 // newWorker builds the delivery worker from the configuration. Without
 // HOOKFLOW_SMTP_URL the errors_email mails are logged and kept, not sent.
-func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *receiverauth.Authenticator, m *metrics.Metrics) (sdkworker.Worker, error) {
+func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *receiverauth.Authenticator, m *metrics.Metrics, dispatcher *worker.Dispatcher) (sdkworker.Worker, error) {
 	d := worker.Deps{
 		Store:     st,
 		Receivers: receivers,
@@ -129,7 +129,8 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *r
 			MaxInterval: cfg.Retry.MaxInterval, MaxAttempts: cfg.Retry.MaxAttempts,
 			AttemptTimeout: cfg.DeliveryTimeout + 5*time.Second,
 		},
-		Metrics: m,
+		Metrics:    m,
+		Dispatcher: dispatcher,
 	}
 	if cfg.SMTPURL != "" {
 		mail, err := email.New(email.Options{URL: cfg.SMTPURL, From: cfg.MailFrom})
@@ -143,13 +144,13 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *r
 
 // apiServer is the API's HTTP server with every timeout set, so slow or
 // stalled clients cannot hold connections open.
-func apiServer(cfg config.Config, st *store.Store, c client.Client, receivers *receiverauth.Authenticator, logger *slog.Logger, m *metrics.Metrics) *http.Server {
+func apiServer(cfg config.Config, st *store.Store, c client.Client, receivers *receiverauth.Authenticator, logger *slog.Logger, m *metrics.Metrics, admitted func()) *http.Server {
 	return &http.Server{
 		Addr: cfg.Addr,
 		Handler: api.NewRouter(api.Deps{
 			Store: st, Temporal: c, TaskQueue: cfg.TaskQueue, Keys: cfg.APIKeys,
 			MaxBody: cfg.MaxBodyBytes, MaxRecords: cfg.MaxRecords, Logger: logger, Now: time.Now,
-			Tester: probe.New(receivers), ReceiverAuth: receivers, Metrics: m,
+			Tester: probe.New(receivers), ReceiverAuth: receivers, Metrics: m, Admitted: admitted,
 			LoopbackHosts: len(cfg.APIKeys) == 0 && loopbackAddr(cfg.Addr),
 		}),
 		// Headers are small in every request the API or a bin serves; Go's

@@ -65,6 +65,8 @@ type Metrics struct {
 	queueLag       prometheus.Histogram
 	requests       *prometheus.CounterVec
 	requestSeconds *prometheus.HistogramVec
+	dispatched     prometheus.Counter
+	startSeconds   prometheus.Histogram
 	temporal       func() (client.MetricsHandler, error)
 	handler        http.Handler
 }
@@ -106,8 +108,17 @@ func New() *Metrics {
 			Help:    "Time the API took to answer, by method and route template.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method", "route"}),
+		dispatched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookflow_events_dispatched_total",
+			Help: "Events whose workflow the dispatcher started (or found started); its rate is the dispatch rate.",
+		}),
+		startSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hookflow_workflow_start_duration_seconds",
+			Help:    "How long the dispatcher's workflow starts took.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}),
 	}
-	m.reg.MustRegister(m.events, m.deliveries, m.attempts, m.attemptSeconds, m.queueLag, m.requests, m.requestSeconds,
+	m.reg.MustRegister(m.events, m.deliveries, m.dispatched, m.startSeconds, m.attempts, m.attemptSeconds, m.queueLag, m.requests, m.requestSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.temporal = sync.OnceValues(m.newTemporalHandler)
 	// ContinueOnError: a failing collector (the database is down) must not

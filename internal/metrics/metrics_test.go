@@ -123,12 +123,15 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 	}
 	m := metrics.New()
 	m.CountHooks(hookCounts{})
+	m.CountQueue(queueCounts{})
+	m.DispatchState(func() (int, int) { return 8, 2 })
 	// A vector is gathered once it has a series: record one of each.
 	m.EventReceived("t", "a.b")
 	m.DeliveryEnded(models.DeliverySucceeded)
 	m.AttemptMade(metrics.Class2xx, time.Second)
 	m.QueueLag(time.Second)
 	m.RequestServed("GET", "/healthz", 200, time.Millisecond)
+	m.EventDispatched(time.Millisecond)
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +145,26 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 			}
 		}
 	}
-	if n != 8 {
-		t.Errorf("gathered %d hookflow metrics, want 8: a new one needs a line in README and here", n)
+	if n != 14 {
+		t.Errorf("gathered %d hookflow metrics, want 14: a new one needs a line in README and here", n)
+	}
+}
+
+// queueCounts is an admission queue of 3 events, the oldest a minute old.
+type queueCounts struct{}
+
+func (queueCounts) QueueStats(context.Context) (int64, time.Time, error) {
+	return 3, time.Now().Add(-time.Minute), nil
+}
+
+// The queue's gauges read the queue at each scrape.
+func TestQueueGauges(t *testing.T) {
+	m := metrics.New()
+	m.CountQueue(queueCounts{})
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, "hookflow_events_queued 3") || !strings.Contains(body, "hookflow_events_queued_oldest_age_seconds 60") {
+		t.Errorf("scrape lacks the queue's gauges:\n%s", body)
 	}
 }

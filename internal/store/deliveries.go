@@ -126,7 +126,10 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 		}
 		hook := tx.Model(&models.Hook{}).Where("id = ?", d.HookID)
 		if o.Status == models.DeliverySucceeded {
-			return hook.Updates(map[string]any{"error_count": 0, "failing_since": nil}).Error
+			// Only a hook that was failing is written: a healthy hook's row is
+			// not rewritten (nor locked, on PostgreSQL) by every delivery.
+			return hook.Where("error_count <> 0 OR failing_since IS NOT NULL").
+				Updates(map[string]any{"error_count": 0, "failing_since": nil}).Error
 		}
 		return hook.Updates(map[string]any{
 			"error_count":   gorm.Expr("error_count + 1"),

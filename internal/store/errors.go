@@ -46,5 +46,6 @@ func isUnavailable(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "database is locked") ||
-		strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "conn closed")
+		strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "database is closed")
 }

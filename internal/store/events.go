@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hookflow/hookflow/models"
-	"gorm.io/gorm"
 )
 
 // CreateEvent inserts e unless an event with the same tenant and id exists.
@@ -25,31 +24,6 @@ func (s *Store) CreateEvent(ctx context.Context, e *models.Event) (created bool,
 	}
 	*e = *stored
 	return false, nil
-}
-
-// CreateEvents stores a batch of events in one transaction, each unless an
-// event with its tenant and id exists (then it is filled from the stored row,
-// as CreateEvent does). It reports, per event, whether it was new.
-func (s *Store) CreateEvents(ctx context.Context, es []*models.Event) ([]bool, error) {
-	created := make([]bool, len(es))
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for i, e := range es {
-			res := tx.Clauses(onConflictDoNothing).Create(e)
-			if res.Error != nil {
-				return fmt.Errorf("insert event %q: %w", e.ID, res.Error)
-			}
-			if created[i] = res.RowsAffected == 1; created[i] {
-				continue
-			}
-			var stored models.Event
-			if err := tx.Where("tenant = ? AND id = ?", e.Tenant, e.ID).Take(&stored).Error; err != nil {
-				return fmt.Errorf("load event %q: %w", e.ID, err)
-			}
-			*e = stored
-		}
-		return nil
-	})
-	return created, err
 }
 
 // Event loads an event by tenant and id.

@@ -22,6 +22,8 @@ type splitStack struct {
 	env         []string // the api's and the worker's settings
 	api, worker *proc
 	client      *apiClient
+	temporal    *proc
+	startTemp   func(t *testing.T) *proc // (re)starts Temporal on its data dir and port
 }
 
 // startSplit migrates the database at dbURL and starts Temporal, the worker
@@ -39,9 +41,14 @@ func startSplit(t *testing.T, dbURL string, env ...string) *splitStack {
 		"HOOKFLOW_ENCRYPTION_KEYS=" + seal.NewKey(),
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", // the receiver is on loopback
 	}, append(fastRetries, env...)...)
-	temporal := startHookflow(t, "hookflow temporal", []string{"HOOKFLOW_LOG_LEVEL=warn"}, "temporal",
-		"--data-dir", t.TempDir(), "--temporal-port", fmt.Sprint(temporalPort), "--ui-port", "0")
-	waitListening(t, temporal, temporalPort, 2*time.Minute)
+	temporalDir := t.TempDir()
+	s.startTemp = func(t *testing.T) *proc {
+		p := startHookflow(t, "hookflow temporal", []string{"HOOKFLOW_LOG_LEVEL=warn"}, "temporal",
+			"--data-dir", temporalDir, "--temporal-port", fmt.Sprint(temporalPort), "--ui-port", "0")
+		waitListening(t, p, temporalPort, 2*time.Minute)
+		return p
+	}
+	s.temporal = s.startTemp(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -85,7 +85,7 @@ func TestEventIsDeliveredSigned(t *testing.T) {
 				t.Errorf("body = %+v", body)
 			}
 			if b.Name == "sqlite" {
-				recordHistory(t, e, a.WorkflowID, "fanout_inline")
+				recordHistory(t, e, a.WorkflowID, "fanout_inline_sends")
 			}
 			d := ev.Deliveries[0]
 			if got[0].Header.Get("Webhook-Id") != strconv.FormatInt(d.ID, 10) || d.Status != "succeeded" || d.Attempts != 1 {
@@ -144,7 +144,7 @@ func TestRetriesKeepTheDeliveryID(t *testing.T) {
 	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
 	a := e.trigger(map[string]any{"event": "contact.created", "data": map[string]any{"id": 1}})
 	ev := e.eventDone(a.EventID, 1)
-	recordHistory(t, e, a.WorkflowID, "fanout_retry")
+	recordHistory(t, e, a.WorkflowID, "fanout_send_retries")
 	got := rcv.requests()
 	if len(got) != 3 || ev.Deliveries[0].Status != "succeeded" || ev.Deliveries[0].Attempts != 3 {
 		t.Fatalf("got %d requests, delivery %+v; want 3 attempts then success", len(got), ev.Deliveries[0])
@@ -237,8 +237,8 @@ func TestLargeFanoutUsesChildWorkflows(t *testing.T) {
 	parentEvents := historyEvents(t, e, a.WorkflowID)
 	parent := total(parentEvents)
 	child := total(historyEvents(t, e, workflows.HookDeliveryWorkflowID("default", a.EventID, ids[0])))
-	recordHistory(t, e, a.WorkflowID, "fanout_children")
-	recordHistory(t, e, workflows.HookDeliveryWorkflowID("default", a.EventID, ids[0]), "hookdelivery")
+	recordHistory(t, e, a.WorkflowID, "fanout_hook_children")
+	recordHistory(t, e, workflows.HookDeliveryWorkflowID("default", a.EventID, ids[0]), "hookdelivery_chunks")
 	t.Logf("history: event workflow %d events for %d hooks; hook workflow %d events for 3 chunks", parent, hooks, child)
 	// The parent holds a child per hook and no per-chunk work: its length
 	// grows with the hooks, not with hooks × chunks. (How many workflow

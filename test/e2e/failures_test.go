@@ -256,7 +256,7 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 				}
 				d, _ := e.store.Delivery(context.Background(), "", winner)
 				e.workflowDone(d.WorkflowID)
-				recordHistory(t, e, d.WorkflowID, "fanout_disabled")
+				recordHistory(t, e, d.WorkflowID, "fanout_failure_disables_hook")
 			}
 
 			// While off, a new event does not reach the hook.
@@ -281,7 +281,7 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			}
 			e.workflowDone(rec.WorkflowID)
 			if b.Name == "sqlite" {
-				recordHistory(t, e, rec.WorkflowID, "recover")
+				recordHistory(t, e, rec.WorkflowID, "recover_since_outage")
 			}
 			recovered := rcv.requests()[before:]
 			slices.Sort(recovered)

@@ -74,6 +74,10 @@ type env struct {
 	// tenant, when set, is the tenant every call acts for. Workflow ids name
 	// tenants, and the Temporal server is shared by both backends.
 	tenant string
+	// dispatcher starts the workflows of admitted events, as in the worker
+	// role; dispatch starts it unless envOptions.holdDispatch.
+	dispatcher *worker.Dispatcher
+	metrics    *metrics.Metrics
 }
 
 // newEnv starts one hookflow on b; opts adjust the worker's dependencies.
@@ -89,6 +93,8 @@ type envOptions struct {
 	keys   []config.APIKey
 	logs   io.Writer
 	worker []func(*worker.Deps)
+	// holdDispatch leaves admitted events queued until the test calls dispatch.
+	holdDispatch bool
 }
 
 func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
@@ -100,6 +106,7 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New()
 	m.CountHooks(st)
+	m.CountQueue(st)
 	sdkMetrics, err := m.TemporalHandler()
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +120,8 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	// queries tell tests apart by it.
 	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
 	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
-	deps := worker.Deps{Store: st, Receivers: receivers, Retry: fastRetry, Metrics: m}
+	d := worker.NewDispatcher(st, c, queue, logger, m)
+	deps := worker.Deps{Store: st, Receivers: receivers, Retry: fastRetry, Metrics: m, Dispatcher: d}
 	for _, edit := range o.worker {
 		edit(&deps)
 	}
@@ -123,14 +131,26 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	}
 	t.Cleanup(w.Stop)
 	srv := httptest.NewServer(api.NewRouter(api.Deps{Store: st, Temporal: c, TaskQueue: queue, MaxBody: 5 << 20, MaxRecords: 10000,
-		Logger: logger, Now: time.Now, Tester: probe.New(receivers), ReceiverAuth: receivers, Keys: o.keys, Metrics: m}))
+		Logger: logger, Now: time.Now, Tester: probe.New(receivers), ReceiverAuth: receivers, Keys: o.keys, Metrics: m, Admitted: d.Wake}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, client: c, api: srv, queue: queue,
+	e := &env{t: t, store: st, client: c, api: srv, queue: queue, dispatcher: d, metrics: m,
 		http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}
 	if len(o.keys) > 0 {
 		e.key = o.keys[0].Key
 	}
+	if !o.holdDispatch {
+		e.dispatch(d)
+	}
 	return e
+}
+
+// dispatch runs d until the test ends (stopped before the worker: cleanups
+// run last first).
+func (e *env) dispatch(d *worker.Dispatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
 }
 
 // call sends a JSON request to the API and decodes the answer into out.

@@ -13,10 +13,16 @@ import (
 )
 
 // recordHistory saves a workflow's history as workflows/testdata/<name>.json
-// when HOOKFLOW_UPDATE=1 (internal/golden), for the replay test. When a workflow changes
-// shape on purpose (with workflow.GetVersion for running ones), first keep the
-// old recordings under a versioned name (<name>_v0.json), then record again:
-// the replay test then covers both paths.
+// when HOOKFLOW_UPDATE=1 (internal/golden), for the replay test. name says which path
+// of the workflow code the history covers (fanout_inline_sends,
+// fanout_hook_children…), so a reader knows what a failing replay broke.
+//
+// To change a workflow's shape: before a release, change it and record every
+// history again (HOOKFLOW_UPDATE=1 go test ./test/e2e). Once a
+// release runs workflows, branch with workflow.GetVersion instead, keep the
+// old recording under a name saying which code it replays (e.g.
+// fanout_inline_sends_before_<change>.json), then record again: the replay
+// test then covers both paths.
 func recordHistory(t *testing.T, e *env, workflowID, name string) {
 	if !golden.Update() {
 		return

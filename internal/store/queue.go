@@ -1,0 +1,162 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookflow/hookflow/models"
+	"gorm.io/gorm"
+)
+
+// queueRow is an event whose workflow has not started yet (durable
+// admission, docs/architecture.md). Dispatchers take rows in turn order,
+// and delete a row once its event's workflow has started.
+type queueRow struct {
+	EventPK      int64 `gorm:"column:event_pk;primaryKey"`
+	Tenant       string
+	Turn         int64
+	QueuedAt     time.Time
+	ClaimedUntil *time.Time
+}
+
+func (queueRow) TableName() string { return "event_queue" }
+
+// AdmitEvents stores events and queues each new one for its workflow, all in
+// one transaction: when it returns nil every event is durable and will be
+// started. An event whose tenant and id exist already is not stored again
+// (nor queued again): it is filled from the stored row and reported false,
+// so a repeated trigger answers with the first one's ids.
+func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error) {
+	created := make([]bool, len(es))
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		for i, e := range es {
+			res := tx.Clauses(onConflictDoNothing).Create(e)
+			if res.Error != nil {
+				return fmt.Errorf("insert event %q: %w", e.ID, res.Error)
+			}
+			if created[i] = res.RowsAffected == 1; created[i] {
+				continue
+			}
+			var stored models.Event
+			if err := tx.Where("tenant = ? AND id = ?", e.Tenant, e.ID).Take(&stored).Error; err != nil {
+				return fmt.Errorf("load event %q: %w", e.ID, err)
+			}
+			*e = stored
+		}
+		return enqueue(tx, es, created)
+	})
+	return created, err
+}
+
+// enqueue queues the created events, one statement each. A tenant's events
+// take consecutive turns after its last queued one; a tenant with nothing
+// queued starts at the head of the queue (the next turn to be claimed:
+// claimed rows are being started already), so it is served next, whatever
+// another tenant has queued. Two concurrent admissions of one tenant may
+// share a turn: fairness is approximate, order within the tenant still
+// follows arrival (ties go to the older event).
+func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
+	for i, e := range es {
+		if !created[i] {
+			continue
+		}
+		err := tx.Exec(`INSERT INTO event_queue (event_pk, tenant, turn, queued_at)
+			SELECT ?, ?, CASE WHEN t.tail IS NOT NULL AND t.tail >= h.head THEN t.tail + 1 ELSE h.head END, ?
+			FROM (SELECT COALESCE(MIN(turn), 0) AS head FROM event_queue WHERE claimed_until IS NULL) h,
+			     (SELECT MAX(turn) AS tail FROM event_queue WHERE tenant = ?) t`,
+			e.PK, e.Tenant, e.ReceivedAt, e.Tenant).Error
+		if err != nil {
+			return fmt.Errorf("queue event %q: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// queuedColumns are what starting an event's workflow needs: all but the body.
+var queuedColumns = []string{"pk", "id", "tenant", "type", "occurred_at", "received_at", "actor",
+	"custom_entity", "skip_key", "record_count", "workflow_id", "about_hook_id"}
+
+// ClaimEvents leases up to limit queued events until until, in turn order,
+// skipping rows another dispatcher holds (on PostgreSQL rows it is claiming
+// right now too: FOR UPDATE SKIP LOCKED). A claim whose lease ran out (its
+// dispatcher died) is claimable again. The events come without their body.
+func (s *Store) ClaimEvents(ctx context.Context, limit int, now, until time.Time) ([]models.Event, error) {
+	lock := ""
+	if s.dialect == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var claimed []queueRow
+	err := s.write(ctx).Raw(`UPDATE event_queue SET claimed_until = ? WHERE event_pk IN (
+		SELECT event_pk FROM event_queue WHERE claimed_until IS NULL OR claimed_until < ?
+		ORDER BY turn, event_pk LIMIT ?`+lock+`) RETURNING event_pk, turn`, until, now, limit).Scan(&claimed).Error
+	if err != nil {
+		return nil, fmt.Errorf("claim queued events: %w", wrapUnavailable(err))
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(claimed, func(a, b queueRow) int {
+		return cmp.Or(cmp.Compare(a.Turn, b.Turn), cmp.Compare(a.EventPK, b.EventPK))
+	})
+	pks := make([]int64, len(claimed))
+	for i, c := range claimed {
+		pks[i] = c.EventPK
+	}
+	var evs []models.Event
+	if err := s.db.WithContext(ctx).Select(queuedColumns).Where("pk IN ?", pks).Find(&evs).Error; err != nil {
+		return nil, fmt.Errorf("load claimed events: %w", wrapUnavailable(err))
+	}
+	order := make(map[int64]int, len(pks))
+	for i, pk := range pks {
+		order[pk] = i
+	}
+	slices.SortFunc(evs, func(a, b models.Event) int { return cmp.Compare(order[a.PK], order[b.PK]) })
+	return evs, nil
+}
+
+// ReleaseEvents hands claimed events back to the queue, claimable again at
+// retryAt: their start failed and will be tried again.
+func (s *Store) ReleaseEvents(ctx context.Context, pks []int64, retryAt time.Time) error {
+	if err := s.write(ctx).Model(&queueRow{}).Where("event_pk IN ?", pks).Update("claimed_until", retryAt).Error; err != nil {
+		return fmt.Errorf("release queued events: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// DequeueEvents removes events whose workflows have started from the queue.
+func (s *Store) DequeueEvents(ctx context.Context, pks []int64) error {
+	if err := s.write(ctx).Where("event_pk IN ?", pks).Delete(&queueRow{}).Error; err != nil {
+		return fmt.Errorf("dequeue events: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// EventQueued reports whether an event still waits for its workflow to start.
+func (s *Store) EventQueued(ctx context.Context, pk int64) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&queueRow{}).Where("event_pk = ?", pk).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("read event queue: %w", wrapUnavailable(err))
+	}
+	return n > 0, nil
+}
+
+// QueueStats counts the events waiting for their workflow to start and
+// tells when the oldest was admitted (zero when none waits): the lowest key,
+// as keys grow with admission.
+func (s *Store) QueueStats(ctx context.Context) (queued int64, oldest time.Time, err error) {
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&queueRow{}).Count(&queued).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("count event queue: %w", wrapUnavailable(err))
+	}
+	var head []queueRow
+	if err := db.Order("event_pk").Limit(1).Find(&head).Error; err != nil {
+		return 0, time.Time{}, fmt.Errorf("read event queue: %w", wrapUnavailable(err))
+	}
+	if len(head) > 0 {
+		oldest = head[0].QueuedAt
+	}
+	return queued, oldest, nil
+}

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/receiverauth"
+	"github.com/hookflow/hookflow/internal/store/storetest"
+	"github.com/hookflow/hookflow/worker"
+	dto "github.com/prometheus/client_model/go"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+)
+
+type eventStatus struct {
+	Status     string           `json:"status"`
+	Deliveries []deliveryAnswer `json:"deliveries"`
+}
+
+// A trigger is answered 202 once stored; its event is queued, with no
+// workflow, until a dispatcher starts it; then it is started and delivered.
+func TestEventIsQueuedThenStartedThenDelivered(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnvWith(t, b, envOptions{holdDispatch: true})
+			rcv := newReceiver(t)
+			e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
+			a := e.trigger(map[string]any{"id": "queued-" + b.Name, "event": "Contact.Update", "data": map[string]any{"id": 1}})
+
+			var ev eventStatus
+			if code := e.call("GET", "/v1/events/"+a.EventID, nil, &ev); code != 200 || ev.Status != "queued" || len(ev.Deliveries) != 0 {
+				t.Fatalf("event before dispatch = %d %+v, want queued without deliveries", code, ev)
+			}
+			var missing *serviceerror.NotFound
+			if _, err := e.client.DescribeWorkflowExecution(context.Background(), a.WorkflowID, ""); !errors.As(err, &missing) {
+				t.Fatalf("the workflow of a queued event exists (describe: %v)", err)
+			}
+			if q := value(e.scrape(), "hookflow_events_queued"); q != 1 {
+				t.Errorf("hookflow_events_queued = %v, want 1", q)
+			}
+
+			e.dispatch(e.dispatcher)
+			done := e.eventDone(a.EventID, 1)
+			if done.Deliveries[0].Status != "succeeded" || rcv.hits.Load() != 1 {
+				t.Errorf("after dispatch: %+v, %d requests", done.Deliveries, rcv.hits.Load())
+			}
+			e.call("GET", "/v1/events/"+a.EventID, nil, &ev)
+			if ev.Status != "started" {
+				t.Errorf("status after delivery = %q, want started", ev.Status)
+			}
+			mfs := e.scrape()
+			if q, d := value(mfs, "hookflow_events_queued"), value(mfs, "hookflow_events_dispatched_total"); q != 0 || d != 1 {
+				t.Errorf("queued %v, dispatched %v; want 0 and 1", q, d)
+			}
+			if value(mfs, "hookflow_dispatch_bound") < 1 {
+				t.Error("hookflow_dispatch_bound is not reported")
+			}
+		})
+	}
+}
+
+// Two workers, each with its dispatcher, drain one backlog: every event's
+// workflow is started by exactly one of them, and delivered once.
+func TestTwoDispatchersStartEachEventOnce(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnvWith(t, b, envOptions{holdDispatch: true})
+			rcv := newReceiver(t)
+			e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL})
+			const n = 200
+			for i := 0; i < n; i += 100 {
+				var batch []map[string]any
+				for j := i; j < i+100; j++ {
+					batch = append(batch, map[string]any{"id": fmt.Sprintf("two-%s-%d", b.Name, j), "event": "deal.created", "data": map[string]any{"id": j}})
+				}
+				if code := e.call("POST", "/v1/events/batch", map[string]any{"events": batch}, nil); code != 202 {
+					t.Fatalf("batch = %d", code)
+				}
+			}
+			second := secondWorker(t, e)
+			e.dispatch(e.dispatcher)
+			e.dispatch(second.dispatcher)
+			waitFor(t, 60*time.Second, "every event delivered", func() bool { return rcv.hits.Load() >= n })
+			time.Sleep(300 * time.Millisecond) // room for a wrong second delivery
+			if got := rcv.hits.Load(); got != n {
+				t.Errorf("receiver got %d requests, want %d", got, n)
+			}
+			one := value(e.scrape(), "hookflow_events_dispatched_total")
+			two := value(scrapeRegistry(t, second.metrics), "hookflow_events_dispatched_total")
+			if one+two != n || one == 0 || two == 0 {
+				t.Errorf("dispatchers started %v and %v workflows, want %d in all, shared", one, two, n)
+			}
+			runs, err := e.client.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
+				Query: fmt.Sprintf("TaskQueue = '%s' AND WorkflowType = 'Fanout'", e.queue)})
+			if err == nil && runs.Count > n {
+				t.Errorf("%d event workflows, want %d", runs.Count, n)
+			}
+		})
+	}
+}
+
+// scrapeRegistry reads a registry's metric families by name.
+func scrapeRegistry(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
+	t.Helper()
+	got, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs := map[string]*dto.MetricFamily{}
+	for _, mf := range got {
+		mfs[mf.GetName()] = mf
+	}
+	return mfs
+}
+
+// secondWorker is another worker process's worth of hookflow on e's
+// database and task queue: its own client, worker and dispatcher.
+func secondWorker(t *testing.T, e *env) *env {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m := metrics.New()
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	d := worker.NewDispatcher(e.store, c, e.queue, logger, m)
+	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
+	w := worker.New(c, e.queue, worker.Deps{Store: e.store, Receivers: receivers, Retry: fastRetry, Metrics: m, Dispatcher: d})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return &env{t: t, dispatcher: d, metrics: m}
+}
+
+// One tenant's backlog of 10,000 events does not hold back another
+// tenant's event: it takes the next turn, and arrives within a second.
+func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
+	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{holdDispatch: true})
+	bulk := newReceiver(t)
+	single := newReceiver(t)
+	e.createHook(map[string]any{"events": []string{"*"}, "target_url": bulk.URL, "tenant": "bulk"})
+	e.createHook(map[string]any{"events": []string{"*"}, "target_url": single.URL, "tenant": "single"})
+	const backlog = 10000
+	for i := 0; i < backlog; i += 1000 {
+		var batch []map[string]any
+		for j := i; j < i+1000; j++ {
+			batch = append(batch, map[string]any{"id": fmt.Sprint("bulk-", j), "event": "contact.updated", "data": map[string]any{"id": j}, "tenant": "bulk"})
+		}
+		if code := e.call("POST", "/v1/events/batch", map[string]any{"events": batch}, nil); code != 202 {
+			t.Fatalf("bulk batch = %d", code)
+		}
+	}
+	e.dispatch(e.dispatcher)
+	waitFor(t, 30*time.Second, "the bulk tenant's deliveries to flow", func() bool { return bulk.hits.Load() >= 20 })
+
+	var arrived atomic.Int64 // bulk deliveries when the single event arrived
+	before := bulk.hits.Load()
+	sent := time.Now()
+	e.trigger(map[string]any{"id": "single-1", "event": "contact.updated", "data": map[string]any{"id": 1}, "tenant": "single"})
+	waitFor(t, 30*time.Second, "the single tenant's event", func() bool {
+		if single.hits.Load() == 0 {
+			return false
+		}
+		arrived.Store(int64(bulk.hits.Load()))
+		return true
+	})
+	took := single.requests()[0].At.Sub(sent)
+	passed := arrived.Load() - int64(before)
+	t.Logf("the single event arrived %s after its trigger; %d of the bulk tenant's deliveries went meanwhile, %d still queued behind",
+		took, passed, backlog-arrived.Load())
+	if passed > 200 {
+		t.Errorf("%d of the bulk tenant's events went before the single tenant's event: it waited behind the backlog", passed)
+	}
+	if took > time.Second {
+		t.Errorf("the single tenant's event took %s behind another tenant's backlog, want ≤ 1s", took)
+	}
+}
