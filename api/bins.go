@@ -21,7 +21,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// Request bins (SPEC §10, docs/bins.md). /v1/bins manages them with an API
+// Request bins (docs/spec.md §10, docs/bins.md). /v1/bins manages them with an API
 // key; /bins/{id} captures, views and lists without one, because the random
 // id is itself the credential. Reading a bin never reveals a hook's secret:
 // signature verdicts need /v1 and a key of the hook's tenant.

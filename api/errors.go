@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 )
 
-// errorBody is the one error shape of the API (SPEC §2).
+// errorBody is the one error shape of the API (docs/spec.md §2).
 type errorBody struct {
 	Error apiError `json:"error"`
 }

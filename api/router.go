@@ -131,7 +131,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.GET("/deliveries", a.listDeliveries)
 	v1.GET("/notifications", a.listNotifications)
 
-	// The event-type catalog and the vendor-compatible hook APIs (SPEC §9, docs/vendor-apis.md).
+	// The event-type catalog and the vendor-compatible hook APIs (docs/spec.md §9, docs/vendor-apis.md).
 	v1.GET("/event-types", a.listEventTypes)
 	so := &superOffice{app: a, tester: d.Tester}
 	agent := r.Group("/api/v1/Agents/Webhook", guarded, authenticate(d.Keys), bodies)
@@ -147,7 +147,7 @@ func NewRouter(d Deps) http.Handler {
 	pipeliner.GET("/:id", a.getPipelinerWebhook)
 	pipeliner.DELETE("/:id", a.deletePipelinerWebhook)
 
-	// Request bins (SPEC §10, docs/bins.md): managed with a key under /v1;
+	// Request bins (docs/spec.md §10, docs/bins.md): managed with a key under /v1;
 	// below /bins/{id} no key, as the random id is the credential.
 	v1.POST("/bins", a.createBin)
 	v1.GET("/bins/:id", a.getBin)

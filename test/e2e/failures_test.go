@@ -251,7 +251,9 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			if b.Name == "sqlite" { // the history of the event whose failure turned the hook off
 				stored, _ := e.store.Hook(context.Background(), "", h.ID)
 				var winner int64
-				fmt.Sscanf(stored.DisabledBy, "%d.", &winner)
+				if _, err := fmt.Sscanf(stored.DisabledBy, "%d.", &winner); err != nil {
+					t.Fatalf("disabled_by %q: %v", stored.DisabledBy, err)
+				}
 				d, _ := e.store.Delivery(context.Background(), "", winner)
 				e.workflowDone(d.WorkflowID)
 				recordHistory(t, e, d.WorkflowID, "fanout_failure_disables_hook")
