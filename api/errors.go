@@ -24,7 +24,7 @@ func (s *Server) handle(h Handler) gin.HandlerFunc {
 	}
 }
 
-// errorBody is the one error shape of the API (SPEC §2).
+// errorBody is the one error shape of the API (docs/spec.md §2).
 type errorBody struct {
 	Error apiError `json:"error"`
 }

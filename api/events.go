@@ -38,10 +38,10 @@ const startTimeout = 10 * time.Second
 // errTemporalDown marks a failure to reach Temporal: the API answers 503.
 var errTemporalDown = errors.New("temporal unavailable")
 
-// SkipKeyHeader carries the trigger's skip key (loop prevention, SPEC §4).
+// SkipKeyHeader carries the trigger's skip key (loop prevention, docs/spec.md §4).
 const SkipKeyHeader = "Webhook-Skip-Key"
 
-// triggerRequest is the body of POST /v1/events (SPEC §4).
+// triggerRequest is the body of POST /v1/events (docs/spec.md §4).
 type triggerRequest struct {
 	ID           string           `json:"id"`
 	Event        string           `json:"event"`

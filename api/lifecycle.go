@@ -23,7 +23,7 @@ type lifecycleStore interface {
 	Notifications(ctx context.Context, q store.NotificationQuery) ([]models.Notification, error)
 }
 
-// What a hook owner does once a receiver failed (SPEC §7, docs/failures.md):
+// What a hook owner does once a receiver failed (docs/spec.md §7, docs/failures.md):
 // test the target, activate the hook, recover what it missed, redeliver one
 // delivery.
 

@@ -152,7 +152,9 @@ func TestRecover(t *testing.T) {
 		t.Errorf("start = %+v input %+v", o, in)
 	}
 	// A hook that is off would only skip its deliveries again.
-	h.Store.SetHookState(bg, id, "", models.StateStopped, time.Now())
+	if _, err := h.Store.SetHookState(bg, id, "", models.StateStopped, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if a := h.Do("POST", path, `{"since":"2026-01-02T03:04:05Z"}`); a.Code != 409 || !strings.Contains(a.Raw, "activate") {
 		t.Errorf("recover of a stopped hook = %d %s", a.Code, a.Raw)
 	}
@@ -191,7 +193,9 @@ func TestRedeliver(t *testing.T) {
 	if a := h.Do("POST", fmt.Sprintf("/v1/deliveries/%d/redeliver", pending.ID), ""); a.Code != 409 {
 		t.Errorf("redeliver a pending delivery = %d %s, want 409", a.Code, a.Raw)
 	}
-	h.Store.SetHookState(bg, id, "", models.StateTooManyErrors, time.Now())
+	if _, err := h.Store.SetHookState(bg, id, "", models.StateTooManyErrors, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	skipped := h.delivery(id, models.DeliverySkipped)
 	if a := h.Do("POST", fmt.Sprintf("/v1/deliveries/%d/redeliver", skipped.ID), ""); a.Code != 409 || !strings.Contains(a.Raw, "activate") {
 		t.Errorf("redeliver for a disabled hook = %d %s, want 409", a.Code, a.Raw)

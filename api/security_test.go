@@ -42,7 +42,9 @@ func newTwoTenants(t *testing.T) *twoTenants {
 	if hook.Code != 201 {
 		t.Fatalf("create hook: %s", hook.Raw)
 	}
-	fmt.Sscan(jsonID(hook.Body), &tt.hookID)
+	if _, err := fmt.Sscan(jsonID(hook.Body), &tt.hookID); err != nil {
+		t.Fatalf("hook id in %s: %v", hook.Raw, err)
+	}
 	ev := tt.Do("POST", "/v1/events", `{"id":"acme-evt","event":"Contact.Update","data":{"id":1}}`)
 	if ev.Code != 202 {
 		t.Fatalf("trigger: %s", ev.Raw)

@@ -137,7 +137,7 @@ func New(st Store, d Deps) *Server {
 	v1.GET("/deliveries", s.listDeliveries)
 	v1.GET("/notifications", s.listNotifications)
 
-	// The event-type catalog (SPEC §9).
+	// The event-type catalog (docs/spec.md §9).
 	v1.GET("/event-types", s.listEventTypes)
 	return s
 }

@@ -2,7 +2,7 @@ package models
 
 import "time"
 
-// Limits of request bins (SPEC §10). A bin's address needs no key, so these
+// Limits of request bins (docs/spec.md §10). A bin's address needs no key, so these
 // bound what anyone who knows it can store: 1,000 captures of at most
 // 256 KiB each, headers, path and query counted, so 250 MiB per bin, for a day.
 const (

@@ -29,7 +29,7 @@ func (s HookState) Valid() bool {
 	return s == StateActive || s == StateStopped || s == StateTooManyErrors
 }
 
-// Format is a delivery wire format (SPEC §6): "standard", "superoffice"…
+// Format is a delivery wire format (docs/spec.md §6): "standard", "superoffice"…
 // The formats themselves live in the format registry (internal/payload).
 type Format string
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Options are Pipeliner's webhook options (SPEC §5): which records a hook
+// Options are Pipeliner's webhook options (docs/spec.md §5): which records a hook
 // wants and how fast it wants them.
 type Options struct {
 	Entity map[string]EntityOptions `json:"entity,omitempty"`
@@ -57,7 +57,7 @@ const (
 // FilterOps lists every operator.
 var FilterOps = []FilterOp{OpEq, OpNe, OpLt, OpLte, OpGt, OpGte, OpLike, OpContains}
 
-// Chunking defaults and bounds (SPEC §5).
+// Chunking defaults and bounds (docs/spec.md §5).
 const (
 	DefaultChunkSize = 100
 	MaxChunkSize     = 100

@@ -13,7 +13,7 @@ func TestOptionsValidate(t *testing.T) {
 		options string
 		want    []string // fields with a problem, in report order
 	}{
-		{"SPEC example", `{"entity": {"Contact": {"filter": {"email1": ["a@x.com", "b@x.com"], "score": 50},
+		{"spec §5 example", `{"entity": {"Contact": {"filter": {"email1": ["a@x.com", "b@x.com"], "score": 50},
 			"filter-op": {"score": "gte"}, "on-field-change": ["email1"], "load-only": ["id", "email1", "primary_account.name"]}},
 			"custom_entity_api_name": ["Project"], "skip_keys": ["gmail_sync"], "chunk_size": 100, "chunk_delay": 300}`, nil},
 		{"Pipeliner's example, comments dropped", `{"entity": {"Contact": {"expand": ["primary_account", "primary_contact", "task_relations.task"],

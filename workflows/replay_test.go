@@ -11,7 +11,7 @@ import (
 )
 
 // Every history recorded from a real run (testdata/*.json, written by the
-// end-to-end tests with HOOKFLOW_RECORD_HISTORY=1) must replay against the
+// end-to-end tests with HOOKFLOW_UPDATE=1) must replay against the
 // current workflow code: a change that would break running workflows fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")

@@ -1,4 +1,4 @@
-// Package bins serves request bins (SPEC §10, docs/bins.md). /v1/bins
+// Package bins serves request bins (docs/spec.md §10, docs/bins.md). /v1/bins
 // manages them with an API key; /bins/{id} captures, views and lists
 // without one, because the random id is itself the credential. Reading a
 // bin never reveals a hook's secret: signature verdicts need /v1 and a key

@@ -19,8 +19,8 @@ type Store interface {
 // New returns the whole API on st, configured by d.
 func New(st Store, d api.Deps) *api.Server {
 	s := api.New(st, d)
-	superoffice.Mount(s, st) // SPEC §9, docs/vendor-apis.md
+	superoffice.Mount(s, st) // docs/spec.md §9, docs/vendor-apis.md
 	pipeliner.Mount(s, st)
-	bins.Mount(s, st) // SPEC §10, docs/bins.md
+	bins.Mount(s, st) // docs/spec.md §10, docs/bins.md
 	return s
 }

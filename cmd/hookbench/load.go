@@ -13,11 +13,13 @@ import (
 	"time"
 )
 
-// client talks to the hookflow API.
+// client talks to the hookflow API, or round several (-apis).
 type client struct {
-	base string
-	key  string
-	http *http.Client
+	base  string
+	bases []string
+	next  atomic.Int64
+	key   string
+	http  *http.Client
 }
 
 func (c *client) do(ctx context.Context, method, path string, body any, out any) (int, error) {
@@ -25,7 +27,11 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(b))
+	base := c.base
+	if len(c.bases) > 0 {
+		base = c.bases[int(c.next.Add(1))%len(c.bases)]
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(b))
 	if err != nil {
 		return 0, err
 	}

@@ -39,7 +39,14 @@ type options struct {
 	batch       int
 	receiverLag time.Duration
 	runs        int
-	ceiling     bool
+
+	// serve mode on a Temporal cluster
+	apis, workers     int
+	temporalPID       int
+	temporalDatabases string
+	partitions        int
+	backlogLog        string
+	ceiling           bool
 }
 
 func main() {
@@ -66,6 +73,12 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 0, "send events through POST /v1/events/batch, this many per request (0: one per request)")
 	flag.DurationVar(&o.receiverLag, "receiver-delay", 0, "how long the receiver takes to answer (overrides the scenario)")
 	flag.IntVar(&o.runs, "runs", 1, "repeat the run (each on a fresh hookflow) and print the medians too")
+	flag.IntVar(&o.apis, "apis", 0, "serve mode: run this many `hookflow api` processes (and -workers workers) instead of one `hookflow serve`; the load goes round the APIs")
+	flag.IntVar(&o.workers, "workers", 1, "serve mode with -apis: how many `hookflow worker` processes")
+	flag.IntVar(&o.temporalPID, "temporal-pid", 0, "PID of the -temporal server, to count its CPU")
+	flag.StringVar(&o.temporalDatabases, "temporal-databases", "", "comma list of the -temporal server's databases on the -database-url PostgreSQL, to count their backends' CPU")
+	flag.IntVar(&o.partitions, "partitions", 0, "with -temporal: read the backlog of this many workflow task queue partitions through the admin API (self-hosted servers)")
+	flag.StringVar(&o.backlogLog, "backlog-log", "", "with -temporal: write the task queue's backlog, sampled every second, to this file")
 	flag.BoolVar(&o.ceiling, "ceiling", true, "before each run, run the bare engine (scenario ceiling) under the same load and print hookflow's figures against it")
 	flag.Parse()
 	sc, ok := scenarios[o.scenario]

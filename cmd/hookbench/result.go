@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -40,6 +43,19 @@ type result struct {
 	CPUmsPerDelivery float64 `json:"cpu_ms_per_delivery"`
 	// Undelivered deliveries had not arrived when the drain time ran out.
 	Undelivered int64 `json:"undelivered"`
+
+	// CPU per accepted event from the first trigger to the end of the
+	// drain, by side (serve mode; 0 where not measured).
+	CPUHookflowMs   float64 `json:"cpu_ms_per_event_hookflow,omitempty"`
+	CPUAPIMs        float64 `json:"cpu_ms_per_event_hookflow_api,omitempty"` // part of CPUHookflowMs, with -apis
+	CPUHookflowPGMs float64 `json:"cpu_ms_per_event_hookflow_postgres,omitempty"`
+	CPUTemporalMs   float64 `json:"cpu_ms_per_event_temporal,omitempty"`
+	CPUTemporalPGMs float64 `json:"cpu_ms_per_event_temporal_postgres,omitempty"`
+	// The task queue's backlog (with -temporal): its peak, its oldest task,
+	// and the longest a partition's backlog stood still (with -partitions).
+	BacklogPeak    int64   `json:"backlog_peak,omitempty"`
+	BacklogOldestS float64 `json:"backlog_oldest_s,omitempty"`
+	BacklogFrozenS float64 `json:"backlog_partition_frozen_s,omitempty"`
 	// Ceiling is the bare engine under the same load, run just before.
 	Ceiling *result `json:"ceiling,omitempty"`
 }
@@ -78,6 +94,8 @@ func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 	c := &client{base: o.target, key: o.apiKey, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0}}}
 	pids := []int{o.serverPID}
+	meter := &cpuMeter{temporalPID: o.temporalPID}
+	var watch *backlogWatch
 	if o.target == "" {
 		start := startServer
 		if sc.bare {
@@ -90,7 +108,21 @@ func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.base, pids = srv.api, srv.pids()
+		c.base, c.bases, pids = srv.api, srv.apis, srv.pids()
+		if o.mode == "serve" && !sc.bare {
+			meter.hookflowPIDs, meter.apiPIDs, meter.hookflowDB = srv.hookflowPIDs, srv.apiPIDs, srv.database
+			meter.temporalPID = cmp.Or(o.temporalPID, srv.temporalPID)
+			if meter.pg, err = sql.Open("pgx", o.databaseURL); err != nil {
+				return nil, err
+			}
+			defer meter.pg.Close()
+			meter.temporalDBs = strings.Split(o.temporalDatabases, ",")
+		}
+		if o.temporal != "" && !sc.bare {
+			if watch, err = watchBacklog(o, srv.queue); err != nil {
+				return nil, err
+			}
+		}
 	}
 	perEvent := int64(sc.hooks * sc.requestsPerEvent())
 	if sc.bare {
@@ -100,6 +132,7 @@ func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 		return nil, err
 	}
 	runID := "b" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	meter.begin(ctx)
 	cpu := cpuTime(pids...)
 	load := send(ctx, c, o, sc, rcv, runID)
 	expected := load.accepted * perEvent
@@ -111,6 +144,16 @@ func runOnce(ctx context.Context, o options, sc scenario) (*result, error) {
 	res := summarize(o, sc, load, rcv, expected, pids[0])
 	if res.Delivered > 0 {
 		res.CPUmsPerDelivery = float64(cpu.Microseconds()) / 1000 / float64(res.Delivered)
+	}
+	if o.mode == "serve" && !sc.bare && load.accepted > 0 {
+		sides, n := meter.end(ctx), float64(load.accepted)
+		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / n }
+		res.CPUHookflowMs, res.CPUAPIMs, res.CPUHookflowPGMs = per(sides.hookflow), per(sides.api), per(sides.hookflowPG)
+		res.CPUTemporalMs, res.CPUTemporalPGMs = per(sides.temporal), per(sides.temporalPG)
+	}
+	if watch != nil {
+		peak, oldest, frozen := watch.finish()
+		res.BacklogPeak, res.BacklogOldestS, res.BacklogFrozenS = peak, oldest.Seconds(), frozen.Seconds()
 	}
 	if sc.bare {
 		res.Scenario = "ceiling"
@@ -165,6 +208,14 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "latency\tp50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P95ms, r.P99ms, r.MaxMs)
 	fmt.Fprintf(tw, "server peak RSS\t%.0f MiB\n", r.PeakRSSMiB)
 	fmt.Fprintf(tw, "server CPU\t%.2f ms per delivery\n", r.CPUmsPerDelivery)
+	if r.CPUHookflowMs > 0 {
+		fmt.Fprintf(tw, "CPU per event\thookflow %.1f ms (APIs %.1f ms) + its PostgreSQL %.1f ms; Temporal %.1f ms + its PostgreSQL %.1f ms\n",
+			r.CPUHookflowMs, r.CPUAPIMs, r.CPUHookflowPGMs, r.CPUTemporalMs, r.CPUTemporalPGMs)
+	}
+	if r.BacklogPeak > 0 || r.BacklogFrozenS > 0 {
+		fmt.Fprintf(tw, "task queue backlog\tpeak %d tasks, oldest %.0f s; a partition stood still for up to %.0f s\n",
+			r.BacklogPeak, r.BacklogOldestS, r.BacklogFrozenS)
+	}
 	if c := r.Ceiling; c != nil {
 		fmt.Fprintf(tw, "ceiling\t%.1f deliveries/s, p50 %.1f ms, p99 %.1f ms, %.2f ms CPU per delivery, %d errors, peak RSS %.0f MiB\n",
 			c.DeliveriesPerS, c.P50ms, c.P99ms, c.CPUmsPerDelivery, c.Errors, c.PeakRSSMiB)
@@ -216,6 +267,14 @@ func median(rs []*result) *result {
 	m.Duplicates = int(pick(func(r *result) float64 { return float64(r.Duplicates) }))
 	m.PeakRSSMiB = pick(func(r *result) float64 { return r.PeakRSSMiB })
 	m.Undelivered = int64(pick(func(r *result) float64 { return float64(r.Undelivered) }))
+	m.CPUHookflowMs = pick(func(r *result) float64 { return r.CPUHookflowMs })
+	m.CPUAPIMs = pick(func(r *result) float64 { return r.CPUAPIMs })
+	m.CPUHookflowPGMs = pick(func(r *result) float64 { return r.CPUHookflowPGMs })
+	m.CPUTemporalMs = pick(func(r *result) float64 { return r.CPUTemporalMs })
+	m.CPUTemporalPGMs = pick(func(r *result) float64 { return r.CPUTemporalPGMs })
+	m.BacklogPeak = int64(pick(func(r *result) float64 { return float64(r.BacklogPeak) }))
+	m.BacklogOldestS = pick(func(r *result) float64 { return r.BacklogOldestS })
+	m.BacklogFrozenS = pick(func(r *result) float64 { return r.BacklogFrozenS })
 	m.CPUmsPerDelivery = pick(func(r *result) float64 { return r.CPUmsPerDelivery })
 	m.AcceptP50ms = pick(func(r *result) float64 { return r.AcceptP50ms })
 	m.AcceptP99ms = pick(func(r *result) float64 { return r.AcceptP99ms })

@@ -21,10 +21,17 @@ import (
 // server is a hookflow (and, in serve mode, a Temporal) this run started.
 type server struct {
 	api     string
+	apis    []string // with -apis: every API, the load goes round them
 	procs   []*exec.Cmd
 	pid     int // the hookflow process whose RSS is reported
 	dir     string
 	cleanup []func()
+
+	hookflowPIDs []int  // every hookflow process, for CPU figures
+	apiPIDs      []int  // with -apis: those that are APIs
+	temporalPID  int    // the Temporal server this run started, if any
+	database     string // serve mode: the run's own database
+	queue        string // serve mode: the run's own task queue
 }
 
 func freePort() (int, error) {
@@ -93,8 +100,23 @@ func startServer(ctx context.Context, o options) (*server, error) {
 				return s, err
 			}
 		}
+		// A task queue of its own: a shared server may still hold an
+		// earlier run's tasks (retries to its receiver, gone now).
+		s.queue = "hookbench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if o.apis > 0 {
+			if s.apis, err = s.startRoles(bin, env, o, db, temporal, s.queue); err != nil {
+				return s, err
+			}
+			s.api, s.pid = s.apis[0], s.hookflowPIDs[len(s.hookflowPIDs)-1]
+			for _, api := range s.apis {
+				if err := waitHTTP(ctx, api+"/readyz", 3*time.Minute); err != nil {
+					return s, err
+				}
+			}
+			return s, nil
+		}
 		args = []string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(apiPort), "--database-url", db,
-			"--temporal-address", temporal, "--task-queue", "hookbench"}
+			"--temporal-address", temporal, "--task-queue", s.queue}
 	default:
 		return s, fmt.Errorf("unknown -mode %q: dev or serve", o.mode)
 	}
@@ -112,6 +134,7 @@ func (s *server) launch(ctx context.Context, cmd *exec.Cmd) error {
 	}
 	s.procs = append(s.procs, cmd)
 	s.pid = cmd.Process.Pid
+	s.hookflowPIDs = append(s.hookflowPIDs, s.pid)
 	return waitHTTP(ctx, s.api+"/readyz", 3*time.Minute)
 }
 
@@ -124,6 +147,7 @@ func (s *server) freshDatabase(base string) (string, error) {
 	}
 	defer admin.Close()
 	name := "hookbench_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	s.database = name
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		return "", fmt.Errorf("create benchmark database: %w", err)
 	}
@@ -155,6 +179,7 @@ func (s *server) startTemporal(bin string, env []string) (string, error) {
 		return "", err
 	}
 	s.procs = append(s.procs, cmd)
+	s.temporalPID = cmd.Process.Pid
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {

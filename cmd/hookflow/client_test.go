@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -16,14 +15,13 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/golden"
 	"github.com/hookflow/hookflow/internal/openapitest"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/client"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden with the commands' output")
 
 // noTemporal accepts workflow starts and does nothing: the client commands
 // need the API's answers, not deliveries.
@@ -74,11 +72,12 @@ func run(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// golden compares got with testdata/name.golden, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/name.golden, or rewrites it with
+// HOOKFLOW_UPDATE=1 (internal/golden).
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -86,17 +85,17 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+		t.Fatalf("%v (%s)", err, golden.Hint("./cmd/hookflow"))
 	}
 	if got != string(want) {
-		t.Errorf("%s differs (go test -run %s -update rewrites it):\n--- got\n%s--- want\n%s", path, t.Name(), got, want)
+		t.Errorf("%s differs (%s):\n--- got\n%s--- want\n%s", path, golden.Hint("./cmd/hookflow"), got, want)
 	}
 }
 
 // The client commands against the real API: each step's output is compared
 // with testdata/<step>.golden, which shows exactly what a user sees.
-// Run go test ./cmd/hookflow -run TestClientCommandsGolden -update after a
-// deliberate change of the output, and read the diff.
+// Run HOOKFLOW_UPDATE=1 go test ./cmd/hookflow -run TestClientCommandsGolden
+// after a deliberate change of the output, and read the diff.
 func TestClientCommandsGolden(t *testing.T) {
 	st := startAPI(t)
 	steps := []struct {
@@ -130,7 +129,7 @@ func TestClientCommandsGolden(t *testing.T) {
 	var all strings.Builder
 	for _, s := range steps {
 		out := "$ hookflow " + shellQuote(s.args) + "\n" + run(t, s.args...)
-		golden(t, s.name, out)
+		checkGolden(t, s.name, out)
 		all.WriteString(out)
 		if s.then != nil {
 			s.then()

@@ -1,5 +1,5 @@
 // Command hookflow is the webhook delivery orchestrator: one binary with a
-// command per role (SPEC §1).
+// command per role (docs/spec.md §1).
 package main
 
 import (

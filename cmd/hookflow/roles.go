@@ -77,41 +77,55 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		logger.Info("sealed the secrets hooks held in clear", "hooks", sealed)
 	}
 	m := newMetrics(st)
-	c, err := dialTemporal(ctx, cfg, logger, m)
+	c, err := newTemporalClient(cfg, logger, m)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := registerSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
-		return err
-	}
-	if len(cfg.APIKeys) == 0 && r.api {
-		logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, ctx := errgroup.WithContext(ctx)
+	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own, alive while it waits
+		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
 	}
 	receivers := newReceivers(cfg)
-	g, ctx := errgroup.WithContext(ctx)
 	var d *worker.Dispatcher
 	if r.worker {
 		d = newDispatcher(st, c, cfg, logger, m)
-		w, err := newWorker(c, cfg, st, receivers, m, d)
-		if err != nil {
-			return err
-		}
-		if err := w.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
-		}
-		defer w.Stop()
-		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
-		g.Go(func() error { return d.Run(ctx) })
 	}
-	if !r.api { // the API serves /metrics; a lone worker needs a listener of its own
-		g.Go(func() error { return serveMetrics(ctx, cfg.MetricsAddr, m, logger) })
-	}
+	// The API admits triggers into the database whether Temporal is there
+	// or not, so it listens at once; the worker waits for Temporal.
 	if r.api {
+		if len(cfg.APIKeys) == 0 {
+			logger.Warn("API runs without authentication (no HOOKFLOW_API_KEYS): keep it on loopback or behind a gateway")
+		}
 		srv := apiServer(cfg, st, c, receivers, logger, m, admittedHook(d))
 		g.Go(func() error {
 			return serveUntilDone(ctx, srv, r.ready)
 		})
+	}
+	// fail stops what runs; a listener that failed first says why.
+	fail := func(err error) error {
+		stop()
+		if werr := g.Wait(); werr != nil {
+			return werr
+		}
+		return err
+	}
+	if err := awaitTemporal(ctx, c, cfg, logger); err != nil {
+		return fail(err)
+	}
+	if r.worker {
+		w, err := newWorker(c, cfg, st, receivers, m, d)
+		if err != nil {
+			return fail(err)
+		}
+		if err := w.Start(); err != nil {
+			return fail(fmt.Errorf("start worker: %w", err))
+		}
+		defer w.Stop()
+		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+		g.Go(func() error { return d.Run(ctx) })
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })
 	return g.Wait()

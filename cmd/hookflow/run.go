@@ -13,7 +13,6 @@ import (
 	"github.com/hookflow/hookflow/api"
 	"github.com/hookflow/hookflow/api/router"
 	"github.com/hookflow/hookflow/internal/config"
-	"github.com/hookflow/hookflow/internal/devserver"
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/email"
 	"github.com/hookflow/hookflow/internal/metrics"
@@ -22,10 +21,8 @@ import (
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/worker"
-	"github.com/hookflow/hookflow/workflows"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 )
 
@@ -74,39 +71,6 @@ func openStore(ctx context.Context, cfg config.Config, migrate bool) (st *store.
 		return nil, 0, err
 	}
 	return st, sealed, nil
-}
-
-// dialTemporal connects to Temporal, logging through ours at warn and up
-// (the SDK's info lines are per poller and per worker start) and reporting
-// the SDK's client and worker metrics on m.
-func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger, m *metrics.Metrics) (client.Client, error) {
-	handler, err := m.TemporalHandler()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:       cfg.TemporalAddress,
-		Namespace:      cfg.TemporalNamespace,
-		Logger:         sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
-		MetricsHandler: handler,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
-	}
-	return c, nil
-}
-
-// registerSearchAttributes adds hookflow's search attributes to the
-// namespace, embedded or external, where they are missing.
-func registerSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := devserver.RegisterSearchAttributes(ctx, c, namespace, workflows.SearchAttributes); err != nil {
-		return fmt.Errorf("register search attributes on namespace %s: %w", namespace, err)
-	}
-	return nil
 }
 
 // newReceivers sends deliveries, test deliveries and token requests with

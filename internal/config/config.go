@@ -19,6 +19,7 @@ import (
 	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/models"
 	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/contrib/envconfig"
 )
 
 // Config is every setting of every command; each command reads what it needs.
@@ -43,6 +44,11 @@ type Config struct {
 	// EncryptionKeys seal the hooks' secrets in the database; nil in dev
 	// until it supplies its own.
 	EncryptionKeys *seal.Keyring
+
+	// Temporal is how serve, api and worker reach Temporal beyond its address
+	// and namespace: TLS, API key, gRPC metadata, from Temporal's own client
+	// configuration (see LoadTemporalProfile).
+	Temporal envconfig.ClientConfigProfile
 
 	// hookflow dev only.
 	DataDir      string
@@ -125,9 +131,9 @@ var Settings = []Setting{
 			}
 			return err
 		}},
-	{"HOOKFLOW_TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port (falls back to TEMPORAL_ADDRESS)", remote,
+	{"HOOKFLOW_TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "Temporal frontend host:port (falls back to TEMPORAL_ADDRESS, then the Temporal profile)", remote,
 		func(c *Config, v string) error { c.TemporalAddress = v; return hostPort(v) }},
-	{"HOOKFLOW_TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace (falls back to TEMPORAL_NAMESPACE)", running,
+	{"HOOKFLOW_TEMPORAL_NAMESPACE", "temporal-namespace", "default", "Temporal namespace (falls back to TEMPORAL_NAMESPACE, then the Temporal profile)", running,
 		func(c *Config, v string) error { c.TemporalNamespace = v; return nonEmpty(v) }},
 	{"HOOKFLOW_TASK_QUEUE", "task-queue", "hookflow", "Temporal task queue of the worker", []string{CmdDev, CmdServe, CmdAPI, CmdWorker},
 		func(c *Config, v string) error { c.TaskQueue = v; return nonEmpty(v) }},
@@ -186,10 +192,27 @@ var devDefaults = map[string]string{
 	"HOOKFLOW_ALLOW_PRIVATE_TARGETS": "true",
 }
 
-// fallbacks are other tools' variables accepted when ours is unset.
-var fallbacks = map[string]string{
-	"HOOKFLOW_TEMPORAL_ADDRESS":   "TEMPORAL_ADDRESS",
-	"HOOKFLOW_TEMPORAL_NAMESPACE": "TEMPORAL_NAMESPACE",
+// fallback is the value Temporal's own configuration gives a setting that
+// ours leaves unset, and where it comes from: the Temporal profile for serve,
+// api and worker (TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE are part of it),
+// TEMPORAL_NAMESPACE alone for dev's embedded server.
+func fallback(env, cmd string, prof *envconfig.ClientConfigProfile, getenv func(string) string) (v, from string) {
+	var own string
+	switch env {
+	case "HOOKFLOW_TEMPORAL_ADDRESS":
+		own, v = "TEMPORAL_ADDRESS", prof.Address
+	case "HOOKFLOW_TEMPORAL_NAMESPACE":
+		own, v = "TEMPORAL_NAMESPACE", prof.Namespace
+	default:
+		return "", ""
+	}
+	if !slices.Contains(remote, cmd) {
+		return getenv(own), own
+	}
+	if getenv(own) != "" {
+		return v, own
+	}
+	return v, "the Temporal profile"
 }
 
 func (s Setting) defaultFor(cmd string) string {
@@ -216,9 +239,20 @@ func Bind(fs *pflag.FlagSet, cmd string) {
 // Load builds cmd's configuration: a flag given on the command line wins over
 // the environment, which wins over the default. Every bad setting is
 // reported, one per line, naming its variable.
+//
+// serve, api and worker also read Temporal's client configuration, as the
+// temporal CLI and SDKs do (LoadTemporalProfile); HOOKFLOW_TEMPORAL_ADDRESS
+// and HOOKFLOW_TEMPORAL_NAMESPACE override its address and namespace.
 func Load(cmd string, fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 	var c Config
 	var errs []error
+	if slices.Contains(remote, cmd) {
+		prof, err := LoadTemporalProfile(getenv)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Temporal = prof
+	}
 	bad := map[string]bool{}
 	for _, s := range Settings {
 		if !slices.Contains(s.Commands, cmd) {
@@ -227,8 +261,8 @@ func Load(cmd string, fs *pflag.FlagSet, getenv func(string) string) (Config, er
 		v, from := s.defaultFor(cmd), s.Env
 		if e := getenv(s.Env); e != "" {
 			v = e
-		} else if fb := fallbacks[s.Env]; fb != "" && getenv(fb) != "" {
-			v, from = getenv(fb), fb
+		} else if fv, ffrom := fallback(s.Env, cmd, &c.Temporal, getenv); fv != "" {
+			v, from = fv, ffrom
 		}
 		if fs != nil && fs.Changed(s.Flag) {
 			v, from = fs.Lookup(s.Flag).Value.String(), "--"+s.Flag

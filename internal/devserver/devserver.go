@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -21,6 +24,7 @@ import (
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enums "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -28,6 +32,7 @@ import (
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/common/searchattribute/sadefs"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/grpc/codes"
 )
 
 // Options configures an embedded Temporal server.
@@ -275,22 +280,33 @@ func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[stri
 // Attributes already there are left alone (asking to add them again makes
 // the server log a warning per attribute). This server's new namespaces get
 // them at creation, so here it only acts when Options gained attributes
-// since the database file was made.
+// since the database file was made. Where the server does not let this
+// client list or add them (Temporal Cloud registers them through its
+// control plane), a query on each tells which are missing, and a
+// *MissingSearchAttributesError names them.
 func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string, want map[string]enums.IndexedValueType) error {
 	if len(want) == 0 {
 		return nil
 	}
-	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-	if err != nil {
-		return fmt.Errorf("devserver: list search attributes: %w", err)
-	}
 	missing := map[string]enums.IndexedValueType{}
-	for name, typ := range want {
-		got, ok := have.GetCustomAttributes()[name]
-		if !ok {
-			missing[name] = typ
-		} else if got != typ {
-			return fmt.Errorf("devserver: search attribute %s is registered as %v, not %v", name, got, typ)
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	switch {
+	case refused(err):
+		for name, typ := range want {
+			if queryable(ctx, c, namespace, name) != nil {
+				missing[name] = typ
+			}
+		}
+	case err != nil:
+		return fmt.Errorf("devserver: list search attributes: %w", err)
+	default:
+		for name, typ := range want {
+			got, ok := have.GetCustomAttributes()[name]
+			if !ok {
+				missing[name] = typ
+			} else if got != typ {
+				return fmt.Errorf("devserver: search attribute %s is registered as %v, not %v", name, got, typ)
+			}
 		}
 	}
 	if len(missing) == 0 {
@@ -301,24 +317,65 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		SearchAttributes: missing,
 	})
 	if err != nil {
-		return fmt.Errorf("devserver: add search attributes: %w", err)
+		return &MissingSearchAttributesError{Namespace: namespace, Missing: missing, Err: err}
 	}
 	// The frontend resolves attribute names through its namespace cache,
 	// refreshed every 2s: wait until a query on each new attribute passes, so
 	// a workflow started right after Start may already use it.
 	for name := range missing {
 		err := retry(ctx, "search attribute "+name, func(ctx context.Context) error {
-			_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
-				Namespace: namespace,
-				Query:     name + " IS NULL",
-			})
-			return err
+			return queryable(ctx, c, namespace, name)
 		})
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// queryable reports whether a visibility query on the attribute passes:
+// it fails while the namespace does not know the attribute.
+func queryable(ctx context.Context, c client.Client, namespace, name string) error {
+	_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+		Namespace: namespace,
+		Query:     name + " IS NULL",
+	})
+	return err
+}
+
+// refused reports whether the server answered that this client may not do
+// what it asked, as opposed to not answering.
+func refused(err error) bool {
+	switch serviceerror.ToStatus(err).Code() { // the SDK returns serviceerror types, which status.Code does not read
+	case codes.PermissionDenied, codes.Unimplemented, codes.Unauthenticated:
+		return true
+	}
+	return false
+}
+
+// MissingSearchAttributesError is a namespace that lacks search attributes
+// the server did not let this client add.
+type MissingSearchAttributesError struct {
+	Namespace string
+	Missing   map[string]enums.IndexedValueType
+	Err       error // the server's answer to adding them
+}
+
+func (e *MissingSearchAttributesError) Error() string {
+	return fmt.Sprintf("namespace %s lacks the search attributes %s, and Temporal refused to add them: %v",
+		e.Namespace, strings.Join(e.List(), ", "), e.Err)
+}
+
+func (e *MissingSearchAttributesError) Unwrap() error { return e.Err }
+
+// List names the missing attributes with their types, as "Name=Type" in
+// name order (the form tcld and the Cloud UI take).
+func (e *MissingSearchAttributesError) List() []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(e.Missing)) {
+		out = append(out, name+"="+e.Missing[name].String())
+	}
+	return out
 }
 
 // retry calls f until it succeeds or ctx ends.

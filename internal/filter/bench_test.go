@@ -8,7 +8,7 @@ import (
 	"github.com/hookflow/hookflow/models"
 )
 
-// benchEvent is a 10,000-record Contact.Update, the largest event SPEC §4 allows.
+// benchEvent is a 10,000-record Contact.Update, the largest event docs/spec.md §4 allows.
 func benchEvent(b *testing.B) *models.EventBody {
 	var sb strings.Builder
 	sb.WriteString(`{"records": [`)

@@ -1,5 +1,5 @@
 // Package filter decides which records of a CRM event reach a hook, following
-// Pipeliner's webhook options (SPEC §5): skip keys and custom-entity names
+// Pipeliner's webhook options (docs/spec.md §5): skip keys and custom-entity names
 // decide whether an event reaches a hook at all, then filter, filter-op and
 // on-field-change pick its records and load-only trims them. docs/filters.md
 // states every rule for users.
@@ -267,7 +267,7 @@ func (c *condition) match(data map[string]any) (bool, int64) {
 
 // changed reports whether one of the on-field-change fields changed: from the
 // CRM's changes list when it sent one, else by diffing previous against the
-// record. With neither the record passes, as SPEC §5 says.
+// record. With neither the record passes, as docs/spec.md §5 says.
 func (p *program) changed(r models.Record) bool {
 	if len(p.onChange) == 0 {
 		return true

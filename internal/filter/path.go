@@ -36,7 +36,7 @@ func related(a, b string) bool {
 
 // changedAt reports whether the field at segs differs between prev and cur.
 // A field prev does not mention counts as unchanged, because CRMs often send
-// previous values only for the fields that changed (SPEC §4's example).
+// previous values only for the fields that changed (docs/spec.md §4's example).
 func changedAt(prev, cur map[string]any, segs []string) bool {
 	var p, c any = prev, cur
 	for _, k := range segs {

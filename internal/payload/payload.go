@@ -1,4 +1,4 @@
-// Package payload is hookflow's registry of wire formats (SPEC §6). Each
+// Package payload is hookflow's registry of wire formats (docs/spec.md §6). Each
 // format's file declares everything about it — its name, whether it carries
 // one record per request, how it renders, signs and verifies a delivery, the
 // event types its vendor documents — and registers it; Encode, Verify and

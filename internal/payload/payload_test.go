@@ -3,7 +3,6 @@ package payload
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/golden"
 	"github.com/hookflow/hookflow/models"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden and the examples in docs/formats.md")
 
 // The fixed inputs of the golden files. The secret is the Standard Webhooks
 // libraries' example secret.
@@ -134,10 +132,11 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// checkGolden compares got with testdata/<name>.golden, or rewrites it with -update.
+// checkGolden compares got with testdata/<name>.golden, or rewrites it with
+// HOOKFLOW_UPDATE=1 (internal/golden).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(goldenPath(name), got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +146,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", goldenPath(name), got, want)
+		t.Errorf("request differs from %s (%s)\ngot:\n%s\nwant:\n%s", goldenPath(name), golden.Hint("./internal/payload"), got, want)
 	}
 }
 
@@ -174,8 +173,8 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("docs/formats.md shows example %q: %v", name, err)
 			return block
 		}
-		if !bytes.Equal(m[3], want) && !*update {
-			t.Errorf("docs/formats.md example %s differs from %s (go test -update rewrites it)", name, goldenPath(name))
+		if !bytes.Equal(m[3], want) && !golden.Update() {
+			t.Errorf("docs/formats.md example %s differs from %s (%s)", name, goldenPath(name), golden.Hint("./internal/payload"))
 		}
 		return slices.Concat(m[1], want, m[4])
 	})
@@ -187,7 +186,7 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("docs/formats.md does not name %s, the page the %s format follows", f.Doc, f.Name)
 		}
 	}
-	if *update && !bytes.Equal(doc, updated) {
+	if golden.Update() && !bytes.Equal(doc, updated) {
 		if err := os.WriteFile(docPath, updated, 0o644); err != nil {
 			t.Fatal(err)
 		}

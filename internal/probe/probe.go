@@ -38,7 +38,7 @@ type Result struct {
 }
 
 // OK reports whether the target accepted the delivery with a 2xx, as a real
-// delivery must (SPEC §6).
+// delivery must (docs/spec.md §6).
 func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.StatusCode <= 299 }
 
 // Sender makes test deliveries. It is safe for concurrent use.

@@ -143,16 +143,17 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	var writerErr error
 	if s.writer != s.db {
 		if w, err := s.writer.DB(); err == nil {
-			w.Close()
+			writerErr = w.Close()
 		}
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
-		return err
+		return errors.Join(writerErr, err)
 	}
-	return sqlDB.Close()
+	return errors.Join(writerErr, sqlDB.Close())
 }
 
 // Migrate applies every pending migration. On PostgreSQL it holds an

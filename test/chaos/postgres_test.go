@@ -55,13 +55,23 @@ func startPostgres(t *testing.T) *pgCluster {
 	return c
 }
 
+// requirePostgresEnv makes the test fail, not skip, without PostgreSQL's
+// server binaries. .ci/run sets it, so CI always runs the test.
+const requirePostgresEnv = "HOOKFLOW_REQUIRE_POSTGRES"
+
 // postgresBinDir finds the newest PostgreSQL server installed by Debian.
+// Without one the test skips, saying how to run it, so that go test ./...
+// passes with only Go installed.
 func postgresBinDir(t *testing.T) string {
 	t.Helper()
 	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
 	if len(found) == 0 {
-		t.Fatal("PostgreSQL server binaries not found (/usr/lib/postgresql/<version>/bin/postgres): " +
-			"install Debian's postgresql package (.ci/run does)")
+		missing := "PostgreSQL server binaries not found (/usr/lib/postgresql/<version>/bin/postgres); " +
+			"this test runs a private PostgreSQL: apt-get install -y postgresql, then go test ./test/chaos -run " + t.Name()
+		if os.Getenv(requirePostgresEnv) == "1" {
+			t.Fatalf("%s; required, as %s=1 is set", missing, requirePostgresEnv)
+		}
+		t.Skipf("%s. Skipped; %s=1 (which .ci/run sets) makes this a failure", missing, requirePostgresEnv)
 	}
 	version := func(path string) int {
 		v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))

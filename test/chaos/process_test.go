@@ -73,16 +73,17 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	return p
 }
 
-// cleanEnv is the test's environment without HOOKFLOW_* settings, so only
-// what a test sets configures the processes it starts.
+// cleanEnv is the test's environment without HOOKFLOW_* and TEMPORAL_*
+// settings, and with no Temporal profile file (hookflow would read the
+// user's), so only what a test sets configures the processes it starts.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKFLOW_") {
+		if !strings.HasPrefix(kv, "HOOKFLOW_") && !strings.HasPrefix(kv, "TEMPORAL_") {
 			env = append(env, kv)
 		}
 	}
-	return env
+	return append(env, "TEMPORAL_CONFIG_FILE="+os.DevNull)
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
@@ -138,7 +139,7 @@ func freePort(t *testing.T) int {
 	t.Helper()
 	low := 32768
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		fmt.Sscan(string(b), &low)
+		_, _ = fmt.Sscan(string(b), &low) // unreadable: keep Linux's default
 	}
 	low = max(low, 11000)
 	handedOut.Lock()

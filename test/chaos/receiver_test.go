@@ -184,7 +184,7 @@ func (f figures) String() string {
 }
 
 // expectDelivered waits until every acknowledged event has reached r, then
-// logs the figures and checks SPEC §8: nothing acknowledged is lost, and an
+// logs the figures and checks docs/spec.md §8: nothing acknowledged is lost, and an
 // event's duplicates carry its one delivery id.
 func expectDelivered(t *testing.T, r *receiver, sent int, acked map[string]bool, timeout time.Duration) figures {
 	t.Helper()

@@ -37,6 +37,8 @@ func startSplit(t *testing.T, dbURL string, env ...string) *splitStack {
 		"HOOKFLOW_DATABASE_URL=" + dbURL,
 		fmt.Sprintf("HOOKFLOW_TEMPORAL_ADDRESS=127.0.0.1:%d", temporalPort),
 		fmt.Sprintf("HOOKFLOW_ADDR=127.0.0.1:%d", apiPort),
+		// The worker's /metrics: its default :9464 may be taken by another hookflow on the machine.
+		fmt.Sprintf("HOOKFLOW_METRICS_ADDR=127.0.0.1:%d", freePort(t)),
 		"HOOKFLOW_API_KEYS=" + apiKey,
 		"HOOKFLOW_ENCRYPTION_KEYS=" + seal.NewKey(),
 		"HOOKFLOW_ALLOW_PRIVATE_TARGETS=true", // the receiver is on loopback

@@ -6,6 +6,8 @@ package deploy
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -31,19 +33,20 @@ func load(t *testing.T) *types.Project {
 
 func TestComposeHasTheProductionShape(t *testing.T) {
 	p := load(t)
-	for _, name := range []string{"postgres", "temporal", "temporal-ui", "mailpit", "migrate", "api", "worker"} {
+	for _, name := range []string{"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui", "mailpit", "migrate", "api", "worker"} {
 		if _, err := p.GetService(name); err != nil {
 			t.Errorf("service %s missing: %v", name, err)
 		}
 	}
-	// Migrations run to completion before api and worker start, and both wait for a healthy Temporal.
+	// Migrations run to completion before api and worker start, and both
+	// start once their namespace exists (they would wait for it anyway).
 	for _, name := range []string{"api", "worker"} {
 		s, _ := p.GetService(name)
 		if d := s.DependsOn["migrate"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
 			t.Errorf("%s does not wait for migrate to complete: %+v", name, s.DependsOn)
 		}
-		if d := s.DependsOn["temporal"]; d.Condition != types.ServiceConditionHealthy {
-			t.Errorf("%s does not wait for a healthy temporal: %+v", name, s.DependsOn)
+		if d := s.DependsOn["temporal-namespace"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("%s does not wait for its namespace: %+v", name, s.DependsOn)
 		}
 		if s.Build == nil || s.Build.Context == "" {
 			t.Errorf("%s is not built from the repo's Dockerfile", name)
@@ -112,20 +115,23 @@ func TestComposeEnvironmentMatchesTheConfiguration(t *testing.T) {
 	}
 }
 
-// Temporal is healthy only once the namespace hookflow uses exists (api and
+// The namespace hookflow uses is created once Temporal answers (api and
 // worker register their search attributes on it at start), every hookflow
 // server has a health check on a port it serves, and api and worker come
 // back if they stop.
 func TestComposeStartsInOrderAndChecksHealth(t *testing.T) {
 	p := load(t)
-	tmp, _ := p.GetService("temporal")
+	job, _ := p.GetService("temporal-namespace")
 	api, _ := p.GetService("api")
 	ns := api.Environment["HOOKFLOW_TEMPORAL_NAMESPACE"]
-	if ns == nil || tmp.Environment["DEFAULT_NAMESPACE"] == nil || *tmp.Environment["DEFAULT_NAMESPACE"] != *ns {
-		t.Errorf("Temporal creates namespace %v, hookflow uses %v", tmp.Environment["DEFAULT_NAMESPACE"], ns)
+	if ns == nil || job.Environment["NAMESPACE"] == nil || *job.Environment["NAMESPACE"] != *ns {
+		t.Errorf("temporal-namespace creates namespace %v, hookflow uses %v", job.Environment["NAMESPACE"], ns)
 	}
-	if test := strings.Join(tmp.HealthCheck.Test, " "); !strings.Contains(test, "namespace describe") || !strings.Contains(test, *ns) {
-		t.Errorf("temporal's health check %q does not wait for namespace %s", test, *ns)
+	if cmd := strings.Join(job.Command, " "); !strings.Contains(cmd, "temporal operator namespace create --namespace \"$NAMESPACE\"") {
+		t.Errorf("temporal-namespace does not create the namespace: %q", cmd)
+	}
+	if d := job.DependsOn["temporal"]; d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("temporal-namespace does not wait for a healthy temporal: %+v", job.DependsOn)
 	}
 	for name, port := range map[string]string{"api": "8080", "worker": "9464"} {
 		s, _ := p.GetService(name)
@@ -156,5 +162,50 @@ func TestDockerfileBuildsTheBinary(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// Temporal runs the version go.mod pins (the one hookflow embeds and the
+// cluster test builds), its schema comes from the script the cluster test
+// runs, and it runs with the dynamic config the cluster test uses.
+func TestComposeRunsTheTestedTemporal(t *testing.T) {
+	p := load(t)
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*go\.temporal\.io/server v(\S+)$`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod does not require go.temporal.io/server")
+	}
+	version := string(m[1])
+	for name, image := range map[string]string{"temporal": "temporalio/server", "temporal-schema": "temporalio/admin-tools", "temporal-namespace": "temporalio/admin-tools"} {
+		if s, _ := p.GetService(name); s.Image != image+":"+version {
+			t.Errorf("%s runs %s, want %s:%s (go.mod)", name, s.Image, image, version)
+		}
+	}
+	mounts := func(name, source string) string {
+		s, _ := p.GetService(name)
+		for _, v := range s.Volumes {
+			if filepath.Base(v.Source) == filepath.Base(source) && strings.HasSuffix(filepath.ToSlash(v.Source), source) {
+				return v.Target
+			}
+		}
+		t.Errorf("%s does not mount %s: %+v", name, source, s.Volumes)
+		return ""
+	}
+	tmp, _ := p.GetService("temporal")
+	if target := mounts("temporal", "deploy/temporal/dynamicconfig.yaml"); tmp.Environment["DYNAMIC_CONFIG_FILE_PATH"] == nil || *tmp.Environment["DYNAMIC_CONFIG_FILE_PATH"] != target {
+		t.Errorf("temporal's DYNAMIC_CONFIG_FILE_PATH = %v, want the mounted %s", tmp.Environment["DYNAMIC_CONFIG_FILE_PATH"], target)
+	}
+	if d := tmp.DependsOn["temporal-schema"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Errorf("temporal starts before its schema is set up: %+v", tmp.DependsOn)
+	}
+	schema, _ := p.GetService("temporal-schema")
+	if target := mounts("temporal-schema", "deploy/temporal/setup-schema.sh"); !slices.Contains(schema.Entrypoint, target) {
+		t.Errorf("temporal-schema runs %v, not the mounted %s", schema.Entrypoint, target)
+	}
+	if host := schema.Environment["SQL_HOST"]; host == nil || *host != "postgres" {
+		t.Errorf("temporal-schema sets up %v, want the postgres service", host)
 	}
 }

@@ -254,7 +254,9 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			// workflow's completion (a failed workflow task, UnhandledCommand).
 			stored, _ := e.store.Hook(context.Background(), "", h.ID)
 			var winner int64
-			fmt.Sscanf(stored.DisabledBy, "%d.", &winner)
+			if _, err := fmt.Sscanf(stored.DisabledBy, "%d.", &winner); err != nil {
+				t.Fatalf("disabled_by %q: %v", stored.DisabledBy, err)
+			}
 			d, _ := e.store.Delivery(context.Background(), "", winner)
 			e.workflowDone(d.WorkflowID)
 			hist := history(t, e, d.WorkflowID)

@@ -7,24 +7,20 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/hookflow/hookflow/internal/golden"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 )
 
 // recordHistory saves a workflow's history as workflows/testdata/<name>.json
-// when HOOKFLOW_RECORD_HISTORY=1, for the replay test. name says which path
+// when HOOKFLOW_UPDATE=1 (internal/golden), for the replay test. name says which path
 // of the workflow code the history covers (fanout_inline_sends,
 // fanout_hook_children…), so a reader knows what a failing replay broke.
-//
-// To change a workflow's shape: before a release, change it and record every
-// history again (go test ./test/e2e with HOOKFLOW_RECORD_HISTORY=1). Once a
-// release runs workflows, branch with workflow.GetVersion instead, keep the
-// old recording under a name saying which code it replays (e.g.
-// fanout_inline_sends_before_<change>.json), then record again: the replay
-// test then covers both paths.
+// docs/architecture.md ("Changing a workflow") says when to record again
+// and when to version instead.
 func recordHistory(t *testing.T, e *env, workflowID, name string) {
-	if os.Getenv("HOOKFLOW_RECORD_HISTORY") != "1" {
+	if !golden.Update() {
 		return
 	}
 	h := history(t, e, workflowID)

@@ -78,14 +78,23 @@ func (ca *CA) issue(t testing.TB, tmpl *x509.Certificate) (string, string) {
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
 }
 
+// Server returns a server certificate for 127.0.0.1 and names, valid now,
+// and its private key, both PEM. It is good for client authentication too:
+// a cluster's servers (Temporal's services) present theirs to each other.
+func (ca *CA) Server(t testing.TB, names ...string) (certPEM, keyPEM string) {
+	t.Helper()
+	return ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: names,
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}})
+}
+
 // MTLSServer starts an HTTPS server on 127.0.0.1 whose certificate ca
 // issued, that requires a client certificate ca issued. It is closed when
 // the test ends.
 func (ca *CA) MTLSServer(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
-	certPEM, keyPEM := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	certPEM, keyPEM := ca.Server(t)
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
--- Request bins (SPEC §10). The id is random text, not a serial: it is the
+-- Request bins (docs/spec.md §10). The id is random text, not a serial: it is the
 -- capability that lets anyone who knows it send to the bin and read it.
 CREATE TABLE bins (
     id         TEXT     PRIMARY KEY,

@@ -1,0 +1,52 @@
+package workflows_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/hookflow/hookflow/internal/actions"
+	"go.temporal.io/sdk/client"
+)
+
+// recorded counts the Temporal Cloud Actions of a recorded history.
+func recorded(t *testing.T, name string) actions.Count {
+	t.Helper()
+	f, err := os.Open("testdata/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return actions.History(h.GetEvents())
+}
+
+// What each kind of event costs in Temporal Cloud Actions, counted from
+// histories recorded on a real server (docs/operations.md lists them):
+// the common case — every delivery accepted at its first attempt — is a
+// start and one batch of local activities, whatever the number of hooks
+// up to 100; each hook of a larger fan-out adds a child workflow.
+func TestActionsPerEvent(t *testing.T) {
+	inline := recorded(t, "fanout_inline_sends")
+	if inline.Total() != 2 || inline[actions.Start] != 1 || inline[actions.LocalBatch] != 1 {
+		t.Errorf("an event delivered at once costs %s, want 2: its start and one batch of local activities", inline)
+	}
+	// The first attempt failed; one timer, then the send activity's two attempts.
+	retry := recorded(t, "fanout_send_retries")
+	if want := inline.Total() + 1 + 2; retry.Total() != want || retry[actions.Timer] != 1 || retry[actions.Activity] != 2 {
+		t.Errorf("an event delivered at its third attempt costs %s, want %d", retry, want)
+	}
+	parent, child := recorded(t, "fanout_hook_children"), recorded(t, "hookdelivery_chunks")
+	hooks := parent[actions.Child] / 2
+	if child.Total() != 1 || parent.Total() != 2+2*hooks {
+		t.Errorf("a fan-out to %d hooks costs %s plus %s per hook, want 2 plus 3 per hook", hooks, parent, child)
+	}
+	disabled := recorded(t, "fanout_failure_disables_hook")
+	t.Logf("delivered at once: %s", inline)
+	t.Logf("delivered at the 3rd attempt: %s", retry)
+	t.Logf("fan-out to %d hooks: %s + %d × %s = %d", hooks, parent, hooks, child, parent.Total()+hooks*child.Total())
+	t.Logf("failed for good, hook turned off (mail, webhook.errors event; a second chunk 9 s later): %s", disabled)
+	t.Logf("recover: %s", recorded(t, "recover_since_outage"))
+}
