@@ -124,9 +124,11 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	// queries tell tests apart by it.
 	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
 	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
-	d := worker.NewDispatcher(st, c, queue, logger, m)
+	var d *worker.Dispatcher
 	if o.starts != nil {
 		d = worker.NewDispatcher(st, &loggedStarter{Client: c, log: o.starts}, queue, logger, m)
+	} else {
+		d = worker.NewDispatcher(st, c, queue, logger, m)
 	}
 	deps := worker.Deps{Store: st, Receivers: receivers, Retry: fastRetry, Metrics: m, Dispatcher: d}
 	for _, edit := range o.worker {
