@@ -155,14 +155,17 @@ func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{starts: starts})
 	bulk := newReceiver(t)
 	single := newReceiver(t)
-	e.createHook(map[string]any{"events": []string{"*"}, "target_url": bulk.URL, "tenant": "bulk"})
-	e.createHook(map[string]any{"events": []string{"*"}, "target_url": single.URL, "tenant": "single"})
+	// Tenants of this run only: workflow ids name them, and the Temporal
+	// server outlives a run (-count).
+	bulkTenant, singleTenant := "bulk-"+e.queue, "single-"+e.queue
+	e.createHook(map[string]any{"events": []string{"*"}, "target_url": bulk.URL, "tenant": bulkTenant})
+	e.createHook(map[string]any{"events": []string{"*"}, "target_url": single.URL, "tenant": singleTenant})
 
 	// sendSingle triggers one event of the single tenant and times it.
 	sendSingle := func(id string) (sent time.Time, took time.Duration, workflowID string) {
 		before := single.hits.Load()
 		sent = time.Now()
-		a := e.trigger(map[string]any{"id": id, "event": "contact.updated", "data": map[string]any{"id": 1}, "tenant": "single"})
+		a := e.trigger(map[string]any{"id": id, "event": "contact.updated", "data": map[string]any{"id": 1}, "tenant": singleTenant})
 		waitFor(t, 60*time.Second, "the single tenant's event "+id, func() bool { return single.hits.Load() > before })
 		return sent, single.requests()[before].At.Sub(sent), a.WorkflowID
 	}
@@ -175,7 +178,7 @@ func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 	for i := 0; i < backlog; i += 1000 {
 		var batch []map[string]any
 		for j := i; j < i+1000; j++ {
-			batch = append(batch, map[string]any{"id": fmt.Sprint("bulk-", j), "event": "contact.updated", "data": map[string]any{"id": j}, "tenant": "bulk"})
+			batch = append(batch, map[string]any{"id": fmt.Sprint("bulk-", j), "event": "contact.updated", "data": map[string]any{"id": j}, "tenant": bulkTenant})
 		}
 		if code := e.call("POST", "/v1/events/batch", map[string]any{"events": batch}, nil); code != 202 {
 			t.Fatalf("bulk batch = %d", code)
