@@ -56,8 +56,16 @@ const (
 	// minBound is the fewest starts the bound allows in flight: the engine
 	// collapses under thousands of starts in flight, not under a few dozen,
 	// and on a machine whose CPU others take, every start is slow without
-	// the engine falling behind — a bound cut below this would only starve it.
-	minBound = 16
+	// the engine falling behind — a bound cut below this would only starve
+	// it. Each start in flight is also one more that another tenant's event
+	// waits behind: 8 keeps that wait near a second on a starved machine
+	// (at 16 it took 1–2 s with five CPU hogs beside the engine).
+	minBound = 8
+	// planExpiry is how long a start waits for its plan to begin here
+	// before it stops counting as in flight (see expire): longer than the
+	// slowest start (startTimeout), so a start that is merely slow, on a
+	// starved machine, keeps its place under the bound.
+	planExpiry = startTimeout
 	// maxClaim bounds one claim: claims stay small so an event admitted
 	// behind a backlog waits for a turn, not for a large batch.
 	maxClaim = 64
@@ -293,8 +301,7 @@ func (d *Dispatcher) lookupHint(ctx context.Context, ev *models.Event) []string 
 	return ids
 }
 
-// expire ends the wait for plans that did not begin here within twice the
-// longest a plan may take in time:
+// expire ends the wait for plans that did not begin here within planExpiry:
 // the start was not eager (this worker had no free slot) and another worker
 // ran the workflow, or its first task failed and was retried. Neither says
 // how fast the engine is, so they leave the bound as it is.
@@ -303,7 +310,7 @@ func (d *Dispatcher) expire() {
 	var gone int
 	d.mu.Lock()
 	for id, at := range d.starting {
-		if now.Sub(at) > 2*planCeiling {
+		if now.Sub(at) > planExpiry {
 			delete(d.starting, id)
 			gone++
 		}
