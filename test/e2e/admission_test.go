@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/metrics"
-	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store/storetest"
 	"github.com/hookflow/hookflow/worker"
 	dto "github.com/prometheus/client_model/go"
@@ -134,8 +132,7 @@ func secondWorker(t *testing.T, e *env) *env {
 	}
 	t.Cleanup(c.Close)
 	d := worker.NewDispatcher(e.store, c, e.queue, logger, m)
-	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
-	w := worker.New(c, e.queue, worker.Deps{Store: e.store, Receivers: receivers, Retry: fastRetry, Metrics: m, Dispatcher: d})
+	w := worker.New(c, e.queue, worker.Deps{Store: e.store, Receivers: testReceivers(), Retry: fastRetry, Metrics: m, Dispatcher: d})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	// Unique per env, also across -count repeats of one test: visibility
 	// queries tell tests apart by it.
 	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
-	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
+	receivers := testReceivers()
 	var d *worker.Dispatcher
 	if o.starts != nil {
 		d = worker.NewDispatcher(st, &loggedStarter{Client: c, log: o.starts}, queue, logger, m)
@@ -387,4 +387,15 @@ func (s *loggedStarter) ExecuteWorkflow(ctx context.Context, o client.StartWorkf
 	s.log.started[o.ID] = time.Now()
 	s.log.mu.Unlock()
 	return run, err
+}
+
+// testReceivers sends the deliveries of a test worker. Connecting and the
+// TLS handshake get the whole request's time, as hookflow's own sender
+// gives them up to 10 s: with 1 s each, a handshake with an httptest TLS
+// receiver, on a machine whose cores the embedded Temporal server and
+// others share, sometimes ran out, and an attempt meant to fail on the
+// certificate failed on time instead (TestInsecureSSLIsPerHook).
+func testReceivers() *receiverauth.Authenticator {
+	return receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second,
+		ConnectTimeout: 5 * time.Second, TLSTimeout: 5 * time.Second}))
 }
