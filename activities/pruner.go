@@ -10,7 +10,7 @@ import (
 )
 
 // PrunePage is how many rows one retention page deletes: one statement,
-// milliseconds long, so deliveries writing meanwhile wait for one page at
+// tens of milliseconds long (BenchmarkDeleteExpiredPage), so deliveries writing meanwhile wait for one page at
 // most (SQLite has one writer; PostgreSQL locks only the rows deleted).
 const PrunePage = 500
 
