@@ -206,6 +206,9 @@ const recoverOrder = "e.received_at, e.pk, d.seq, d.id"
 // pending again for the recover run q.WorkflowID and returns their ids, in
 // recover order (recoverOrder). Deliveries this run reopened on an earlier
 // try of the same page come back too, so a retried activity loses none.
+// The cursor is the delivery q.AfterID itself: were it deleted meanwhile
+// (retention, past HOOKFLOW_RETENTION) the page is empty and the run ends,
+// so recover from a time within the retention.
 func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time) ([]int64, error) {
 	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
