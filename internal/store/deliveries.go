@@ -189,7 +189,7 @@ func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowI
 // RecoverQuery selects a page of the deliveries a recover run sends again.
 type RecoverQuery struct {
 	HookID     int64
-	Since      time.Time // created at or after
+	Since      time.Time // created, or ended, at or after
 	AfterID    int64     // the page starts after this delivery, in recover order
 	Limit      int
 	WorkflowID string // the recover run
@@ -214,7 +214,10 @@ func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		page := tx.Table("deliveries AS d").Joins("JOIN events AS e ON e.pk = d.event_pk").
 			// count 0: a plan that failed (the hook's filter), which has no request to send.
-			Where("d.hook_id = ? AND d.created_at >= ? AND d.count > 0", q.HookID, q.Since).
+			// Ended since, too: the delivery whose failures turned the hook
+			// off was created before its first failed attempt, the time the
+			// TooManyErrors mail offers as since.
+			Where("d.hook_id = ? AND (d.created_at >= ? OR d.completed_at >= ?) AND d.count > 0", q.HookID, q.Since, q.Since).
 			Where("d.status IN ? OR (d.status = ? AND d.workflow_id = ?)",
 				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.DeliveryPending, q.WorkflowID)
 		if q.AfterID != 0 {

@@ -205,7 +205,11 @@ func TestReopenFailedPagesThroughAHooksFailures(t *testing.T) {
 		end := map[int64]models.DeliveryStatus{old[0].ID: models.DeliveryFailed, ds[0].ID: models.DeliveryFailed, ds[1].ID: models.DeliverySucceeded,
 			ds[2].ID: models.DeliverySkipped, ds[4].ID: models.DeliveryFailed, others[0].ID: models.DeliveryFailed} // ds[3] stays pending
 		for id, status := range end {
-			if err := st.FinishDelivery(ctx, id, status, "x", time.Now()); err != nil {
+			ended := time.Now()
+			if id == old[0].ID {
+				ended = since.Add(-30 * time.Second) // created and ended before since
+			}
+			if err := st.FinishDelivery(ctx, id, status, "x", ended); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -267,6 +271,35 @@ func TestReopenFailedFollowsTheEventsOrder(t *testing.T) {
 		}
 		if got := append(page1, page2...); !equal(got, want) {
 			t.Errorf("recover order = %v, want %v (accepted order)", got, want)
+		}
+	})
+}
+
+// Recover from the hook's failing_since (what the mail offers) takes the
+// delivery that started failing then, although it was created before; a
+// delivery that had already ended by then stays as it is.
+func TestReopenFailedTakesWhatEndedSince(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		created := time.Now().UTC()
+		endedBefore := plan(t, st, h, "ended-before", created, 1)
+		startedFailing := plan(t, st, h, "started-failing", created, 1)
+		since := created.Add(time.Minute) // after both were created
+		if err := st.FinishDelivery(ctx, endedBefore[0].ID, models.DeliveryFailed, "x", since.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishDelivery(ctx, startedFailing[0].ID, models.DeliveryFailed, "x", since.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.ReopenFailed(ctx, store.RecoverQuery{HookID: h.ID, Since: since, Limit: 10, WorkflowID: "recover"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{startedFailing[0].ID}; !equal(got, want) {
+			t.Errorf("reopened %v, want %v (the delivery that ended failed since)", got, want)
 		}
 	})
 }
