@@ -15,6 +15,8 @@ const (
 	ErrTypeBadPayload = "BadPayload"    // the stored event cannot be rendered: not retried
 	ErrTypePlanFailed = "PlanFailed"    // a hook's filter or stored options cannot be evaluated: not retried
 
+	ErrTypeNoRetention = "NoRetention" // a worker without HOOKFLOW_RETENTION was asked to prune: not retried
+
 	ErrTypeMail         = "Mail"         // the mail server is unreachable or said 4xx: retried
 	ErrTypeMailRejected = "MailRejected" // the mail server refused the mail for good: not retried
 )
