@@ -109,7 +109,9 @@ func serveCeiling(addr, dataDir string) error {
 	}
 	defer ts.Stop()
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
-	c, err := sdkclient.Dial(sdkclient.Options{HostPort: ts.FrontendAddress(), Logger: quiet})
+	// As hookflow dials its embedded server: no gzip on loopback.
+	c, err := sdkclient.Dial(sdkclient.Options{HostPort: ts.FrontendAddress(), Logger: quiet,
+		ConnectionOptions: sdkclient.ConnectionOptions{GrpcCompression: &sdkclient.GrpcCompressionNone{}}})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,12 @@ func newTemporalClient(cfg config.Config, logger *slog.Logger, m *metrics.Metric
 	}
 	opts.Logger = sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk"))
 	opts.MetricsHandler = handler
+	if loopbackAddr(cfg.TemporalAddress) {
+		// The SDK gzips every request by default: CPU spent on both ends
+		// (in dev, the same process) to save bytes a loopback link does not
+		// need saved.
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", cfg.TemporalAddress, err)

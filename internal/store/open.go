@@ -43,6 +43,7 @@ type Store struct {
 	dialect string   // "postgres" or "sqlite"
 	url     string
 	keys    *seal.Keyring // seals and opens the hooks' secrets
+	admit   *committer    // group commit of admissions (AdmitEvents)
 }
 
 // write returns the database to write through. SQLite takes one writer at a
@@ -97,7 +98,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, dialect, err)
 	}
-	st := &Store{db: db, writer: db, dialect: dialect, url: url, keys: keys}
+	st := &Store{db: db, writer: db, dialect: dialect, url: url, keys: keys, admit: newCommitter()}
 	if dialect == "sqlite" && url != ":memory:" {
 		if st.writer, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg); err != nil {
 			return nil, fmt.Errorf("open sqlite writer: %w", err)
@@ -143,6 +144,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
+	s.admit.stop()
 	var writerErr error
 	if s.writer != s.db {
 		if w, err := s.writer.DB(); err == nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/models"
-	"gorm.io/gorm"
 )
 
 // queueRow is an event whose workflow has not started yet (durable
@@ -23,57 +22,6 @@ type queueRow struct {
 }
 
 func (queueRow) TableName() string { return "event_queue" }
-
-// AdmitEvents stores events and queues each new one for its workflow, all in
-// one transaction: when it returns nil every event is durable and will be
-// started. An event whose tenant and id exist already is not stored again
-// (nor queued again): it is filled from the stored row and reported false,
-// so a repeated trigger answers with the first one's ids.
-func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error) {
-	created := make([]bool, len(es))
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for i, e := range es {
-			res := tx.Clauses(onConflictDoNothing).Create(e)
-			if res.Error != nil {
-				return fmt.Errorf("insert event %q: %w", e.ID, res.Error)
-			}
-			if created[i] = res.RowsAffected == 1; created[i] {
-				continue
-			}
-			var stored models.Event
-			if err := tx.Where("tenant = ? AND id = ?", e.Tenant, e.ID).Take(&stored).Error; err != nil {
-				return fmt.Errorf("load event %q: %w", e.ID, err)
-			}
-			*e = stored
-		}
-		return enqueue(tx, es, created)
-	})
-	return created, err
-}
-
-// enqueue queues the created events, one statement each. A tenant's events
-// take consecutive turns after its last queued one; a tenant with nothing
-// queued starts at the head of the queue (the next turn to be claimed:
-// claimed rows are being started already), so it is served next, whatever
-// another tenant has queued. Two concurrent admissions of one tenant may
-// share a turn: fairness is approximate, order within the tenant still
-// follows arrival (ties go to the older event).
-func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
-	for i, e := range es {
-		if !created[i] {
-			continue
-		}
-		err := tx.Exec(`INSERT INTO event_queue (event_pk, tenant, turn, queued_at)
-			SELECT ?, ?, CASE WHEN t.tail IS NOT NULL AND t.tail >= h.head THEN t.tail + 1 ELSE h.head END, ?
-			FROM (SELECT COALESCE(MIN(turn), 0) AS head FROM event_queue WHERE claimed_until IS NULL) h,
-			     (SELECT MAX(turn) AS tail FROM event_queue WHERE tenant = ?) t`,
-			e.PK, e.Tenant, e.ReceivedAt, e.Tenant).Error
-		if err != nil {
-			return fmt.Errorf("queue event %q: %w", e.ID, err)
-		}
-	}
-	return nil
-}
 
 // queuedColumns are what starting an event's workflow needs: all but the body.
 var queuedColumns = []string{"pk", "id", "tenant", "type", "occurred_at", "received_at", "actor",

@@ -26,24 +26,37 @@ var downBody = "down for maintenance " + strings.Repeat("x", 2000)
 
 // flaky is a receiver that answers 500 with a body while down and 200 once
 // up, and records the webhook-id of every request. While down it takes slow
-// to answer.
+// to answer; with lockstep set, the n-th attempt of a delivery also waits
+// (up to lockstepWait) until lockstep deliveries made their n-th attempt,
+// so their retries stay in step however far apart a loaded machine runs
+// their workflows.
 type flaky struct {
 	*httptest.Server
-	up   atomic.Bool
-	slow time.Duration
-	mu   sync.Mutex
-	ids  []string
+	up       atomic.Bool
+	slow     time.Duration
+	lockstep int
+	mu       sync.Mutex
+	ids      []string
+	tries    map[string]int // webhook-id → attempts seen
+	reached  map[int]int    // attempt number → deliveries that made it
+	step     *sync.Cond
 }
 
+// lockstepWait bounds how long an attempt waits for the others: well below
+// the 5 s request timeout of the test harness's sender.
+const lockstepWait = 3 * time.Second
+
 func newFlaky(t *testing.T, slow time.Duration) *flaky {
-	f := &flaky{slow: slow}
+	f := &flaky{slow: slow, tries: map[string]int{}, reached: map[int]int{}}
+	f.step = sync.NewCond(&f.mu)
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		id := r.Header.Get("Webhook-Id")
 		if !f.up.Load() {
-			time.Sleep(f.slow)
+			f.waitForStep(id)
 		}
 		f.mu.Lock()
-		f.ids = append(f.ids, r.Header.Get("Webhook-Id"))
+		f.ids = append(f.ids, id)
 		f.mu.Unlock()
 		if !f.up.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -52,6 +65,26 @@ func newFlaky(t *testing.T, slow time.Duration) *flaky {
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// waitForStep holds a request slow, and with lockstep until as many
+// deliveries made this attempt (or lockstepWait passed).
+func (f *flaky) waitForStep(id string) {
+	begun := time.Now()
+	f.mu.Lock()
+	f.tries[id]++
+	n := f.tries[id]
+	f.reached[n]++
+	f.step.Broadcast()
+	if f.lockstep > 0 {
+		wake := time.AfterFunc(lockstepWait, func() { f.mu.Lock(); f.step.Broadcast(); f.mu.Unlock() })
+		for f.reached[n] < f.lockstep && time.Since(begun) < lockstepWait {
+			f.step.Wait()
+		}
+		wake.Stop()
+	}
+	f.mu.Unlock()
+	time.Sleep(f.slow - time.Since(begun))
 }
 
 func (f *flaky) requests() []string {
@@ -130,19 +163,21 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			}
 			e := newEnv(t, b, func(d *worker.Deps) { d.Mail = mail })
 			e.tenant = "failures-" + b.Name
-			// Answers take 1s while down, so the four deliveries' last
-			// attempts are in flight together and their failures race, even
-			// when a loaded machine starts the four workflows apart. Four
-			// attempts then end about 5.4s in: the late chunk is due at 9s.
+			// Answers take 1s while down, and each attempt waits for the
+			// other three deliveries' same attempt, so their last attempts
+			// are in flight together and their failures race, even when a
+			// loaded machine runs the four workflows apart. Four attempts
+			// then end about 5.4s in: the late chunk is due at 15s.
 			rcv := newFlaky(t, time.Second)
+			rcv.lockstep = 4
 			h := e.createHook(map[string]any{"name": "CRM sync", "events": []string{"contact.*"}, "target_url": rcv.URL,
-				"errors_email": "ops@example.com", "options": map[string]any{"chunk_size": 1, "chunk_delay": 9}})
+				"errors_email": "ops@example.com", "options": map[string]any{"chunk_size": 1, "chunk_delay": 15}})
 			monitor := newReceiver(t)
 			e.createHook(map[string]any{"name": "monitor", "target_url": monitor.URL,
 				"events": []string{fmt.Sprintf("webhook{%d}.errors", h.ID), fmt.Sprintf("webhook%d.started", h.ID), "webhook999.errors"}})
 
 			// Four events at once: three of one record, one of two records,
-			// whose second chunk is due 9s later, after the hook is off.
+			// whose second chunk is due 15s later, after the hook is off.
 			var wg sync.WaitGroup
 			for i, records := range []int{1, 1, 1, 2} {
 				wg.Add(1)

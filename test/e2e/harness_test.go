@@ -96,6 +96,9 @@ type envOptions struct {
 	worker []func(*worker.Deps)
 	// holdDispatch leaves admitted events queued until the test calls dispatch.
 	holdDispatch bool
+	// starts, when set, records when the dispatcher asked Temporal to start
+	// each workflow, and when the start returned.
+	starts *startLog
 }
 
 func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
@@ -120,8 +123,13 @@ func newEnvWith(t *testing.T, b storetest.Backend, o envOptions) *env {
 	// Unique per env, also across -count repeats of one test: visibility
 	// queries tell tests apart by it.
 	queue := fmt.Sprintf("e2e-%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), envCount.Add(1))
-	receivers := receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second}))
-	d := worker.NewDispatcher(st, c, queue, logger, m)
+	receivers := testReceivers()
+	var d *worker.Dispatcher
+	if o.starts != nil {
+		d = worker.NewDispatcher(st, &loggedStarter{Client: c, log: o.starts}, queue, logger, m)
+	} else {
+		d = worker.NewDispatcher(st, c, queue, logger, m)
+	}
 	deps := worker.Deps{Store: st, Receivers: receivers, Retry: fastRetry, Metrics: m, Dispatcher: d}
 	for _, edit := range o.worker {
 		edit(&deps)
@@ -331,4 +339,63 @@ func decodeStandard(t *testing.T, b []byte) standardBody {
 		t.Fatalf("delivery body %s: %v", b, err)
 	}
 	return s
+}
+
+// startLog is when a dispatcher asked Temporal to start each workflow (by
+// workflow id), and when the start returned.
+type startLog struct {
+	mu                 sync.Mutex
+	requested, started map[string]time.Time
+}
+
+func newStartLog() *startLog {
+	return &startLog{requested: map[string]time.Time{}, started: map[string]time.Time{}}
+}
+
+// times are the start's request and answer; zero until they happened.
+func (l *startLog) times(workflowID string) (requested, started time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.requested[workflowID], l.started[workflowID]
+}
+
+// requestedBetween counts the starts requested in (from, to].
+func (l *startLog) requestedBetween(from, to time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, at := range l.requested {
+		if at.After(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// loggedStarter is a Temporal client whose workflow starts go to a startLog.
+type loggedStarter struct {
+	client.Client
+	log *startLog
+}
+
+func (s *loggedStarter) ExecuteWorkflow(ctx context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	s.log.mu.Lock()
+	s.log.requested[o.ID] = time.Now()
+	s.log.mu.Unlock()
+	run, err := s.Client.ExecuteWorkflow(ctx, o, wf, args...)
+	s.log.mu.Lock()
+	s.log.started[o.ID] = time.Now()
+	s.log.mu.Unlock()
+	return run, err
+}
+
+// testReceivers sends the deliveries of a test worker. Connecting and the
+// TLS handshake get the whole request's time, as hookflow's own sender
+// gives them up to 10 s: with 1 s each, a handshake with an httptest TLS
+// receiver, on a machine whose cores the embedded Temporal server and
+// others share, sometimes ran out, and an attempt meant to fail on the
+// certificate failed on time instead (TestInsecureSSLIsPerHook).
+func testReceivers() *receiverauth.Authenticator {
+	return receiverauth.New(egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second,
+		ConnectTimeout: 5 * time.Second, TLSTimeout: 5 * time.Second}))
 }
