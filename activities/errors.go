@@ -14,6 +14,7 @@ const (
 	ErrTypeNotFound   = "NotFound"      // the delivery, event or hook row is gone: not retried
 	ErrTypeBadPayload = "BadPayload"    // the stored event cannot be rendered: not retried
 	ErrTypePlanFailed = "PlanFailed"    // a hook's filter or stored options cannot be evaluated: not retried
+	ErrTypeThrottled  = "Throttled"     // the hook's rate limit shuts the gate for longer than an attempt waits: no request was made
 
 	ErrTypeMail         = "Mail"         // the mail server is unreachable or said 4xx: retried
 	ErrTypeMailRejected = "MailRejected" // the mail server refused the mail for good: not retried

@@ -41,7 +41,9 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.HookDelivery)
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
+	w.RegisterWorkflow(workflows.Lane)
 	planner := activities.NewPlanner(d.Store, d.Retry)
+	planner.Lanes = lanes{c: c, taskQueue: taskQueue}
 	if d.Dispatcher != nil {
 		planner.Planning = d.Dispatcher.Planning
 	}

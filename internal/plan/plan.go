@@ -6,6 +6,7 @@
 package plan
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
@@ -36,7 +37,24 @@ const (
 	// before it continues as new: a receiver that just came back gets a
 	// steady stream, not the whole backlog at once.
 	RecoverPage = 100
+	// LanePage is how many deliveries a fifo hook's lane sends before it
+	// continues as new, and LaneEvents the history length at which it does
+	// sooner (waits for older events add timers).
+	LanePage   = 100
+	LaneEvents = 2000
 )
+
+// LaneWorkflowID is the workflow id of a fifo hook's lane: one per hook, so
+// every event's plan signals the same one (signal-with-start).
+func LaneWorkflowID(hookID int64) string { return "lane/" + strconv.FormatInt(hookID, 10) }
+
+// Interval is how far apart a hook's requests start under its rate limit:
+// a second over the limit, plus 2% so that the receiver, which sees each
+// request after the network's varying delay, never counts more than the
+// limit in any one second.
+func Interval(rateLimit int) time.Duration {
+	return time.Second * 51 / time.Duration(50*rateLimit)
+}
 
 // Retry is the delivery retry schedule from configuration. It travels in
 // plans (recorded in history) because workflows may not read configuration.
@@ -70,6 +88,12 @@ type Hook struct {
 	// chunk_size for one-record formats, else 1. Zero means 1.
 	RequestsPerChunk int
 	Retry            Retry
+	// RateLimit, when not 0, paces the hook's requests: each attempt first
+	// reserves a slot (docs/architecture.md, "Rate limits").
+	RateLimit int
+	// Laned hooks are fifo: their deliveries are planned with the lane's
+	// workflow id and sent by the lane, not by the event's workflow.
+	Laned bool
 	// Failed says why the hook's deliveries could not be planned: its filter
 	// needs more than its budget, or its stored options cannot be read. The
 	// event shows it as one failed delivery of the hook; retrying cannot help.
@@ -87,4 +111,6 @@ func (h Hook) Due(first time.Time, seq int) time.Time {
 type Redelivery struct {
 	Deliveries []int64
 	Retry      Retry
+	HookID     int64
+	RateLimit  int // the hook's, as in Hook
 }

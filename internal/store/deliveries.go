@@ -117,7 +117,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 		d.LastError = a.Error
 		d.Status = o.Status
 		d.UpdatedAt = now
-		if o.Status != models.DeliveryPending {
+		if !o.Status.Open() {
 			d.CompletedAt = &now
 		}
 		if err := tx.Select("attempts", "last_status_code", "last_error", "status", "updated_at", "completed_at").
@@ -148,7 +148,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 // already ended keeps its status.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
 	err := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status = ?", id, models.DeliveryPending).
+		Where("id = ? AND status IN ?", id, models.OpenStatuses).
 		Updates(map[string]any{"status": status, "last_error": reason, "updated_at": now, "completed_at": now}).Error
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, wrapUnavailable(err))
@@ -170,7 +170,7 @@ func reopened(workflowID string, now time.Time) map[string]any {
 // anything was sent, it reports true, so a retried activity goes on.
 func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error) {
 	res := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status <> ? AND redeliveries = ?", id, models.DeliveryPending, gen-1).Updates(reopened(workflowID, now))
+		Where("id = ? AND status NOT IN ? AND redeliveries = ?", id, models.OpenStatuses, gen-1).Updates(reopened(workflowID, now))
 	if res.Error != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(res.Error))
 	}
@@ -179,7 +179,7 @@ func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowI
 	}
 	var ours int64
 	err := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status = ? AND redeliveries = ? AND workflow_id = ?", id, models.DeliveryPending, gen, workflowID).Count(&ours).Error
+		Where("id = ? AND status IN ? AND redeliveries = ? AND workflow_id = ?", id, models.OpenStatuses, gen, workflowID).Count(&ours).Error
 	if err != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(err))
 	}
@@ -205,13 +205,13 @@ func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time)
 		err := tx.Model(&models.Delivery{}).
 			// count 0: a plan that failed (the hook's filter), which has no request to send.
 			Where("hook_id = ? AND created_at >= ? AND id > ? AND count > 0", q.HookID, q.Since, q.AfterID).
-			Where("status IN ? OR (status = ? AND workflow_id = ?)",
-				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.DeliveryPending, q.WorkflowID).
+			Where("status IN ? OR (status IN ? AND workflow_id = ?)",
+				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.OpenStatuses, q.WorkflowID).
 			Order("id").Limit(q.Limit).Pluck("id", &ids).Error
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		return tx.Model(&models.Delivery{}).Where("id IN ? AND status <> ?", ids, models.DeliveryPending).
+		return tx.Model(&models.Delivery{}).Where("id IN ? AND status NOT IN ?", ids, models.OpenStatuses).
 			Updates(reopened(q.WorkflowID, now)).Error
 	})
 	if err != nil {
