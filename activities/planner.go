@@ -48,7 +48,7 @@ type planStore interface {
 	ReopenLane(ctx context.Context, q store.RecoverQuery, now time.Time) (int64, error)
 	MarkPlanned(ctx context.Context, eventPK int64, now time.Time) error
 	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
-	LaneHead(ctx context.Context, hookID int64) (*store.LaneHead, error)
+	LaneHead(ctx context.Context, hookID int64, workflowID string) (*store.LaneHead, error)
 	SkipLane(ctx context.Context, hookID int64, workflowID, reason string, now time.Time) (int64, error)
 }
 
@@ -71,6 +71,13 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 		p.Planning(in.WorkflowID)
 	}
 	ev, err := p.Events.load(ctx, p.Store, in.EventPK)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		// An event that cannot be read reaches no hook: no lane may wait for it.
+		if err := p.Store.MarkPlanned(ctx, in.EventPK, p.Now().UTC()); err != nil {
+			return plan.Event{}, err
+		}
+	}
 	if err != nil {
 		return plan.Event{}, err
 	}
@@ -381,10 +388,18 @@ func (p *Planner) NextInLane(ctx context.Context, in NextInLaneInput) (LaneStep,
 		_, err := p.Store.SkipLane(ctx, in.HookID, in.WorkflowID, reason, p.Now().UTC())
 		return LaneStep{Done: true}, err
 	}
-	head, err := p.Store.LaneHead(ctx, in.HookID)
+	// A hook no longer fifo: the lane sends what it still holds, in order,
+	// and ends; the hook's other deliveries go out in parallel meanwhile.
+	mine := ""
+	if !h.FIFO() {
+		mine = in.WorkflowID
+	}
+	head, err := p.Store.LaneHead(ctx, in.HookID, mine)
 	switch {
 	case err != nil:
 		return LaneStep{}, err
+	case head == nil && mine != "":
+		return LaneStep{Done: true}, nil
 	case head == nil:
 		return LaneStep{}, nil
 	case head.Behind || head.WorkflowID != in.WorkflowID:

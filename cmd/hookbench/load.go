@@ -1,12 +1,12 @@
 package main
 
 import (
-	"maps"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"

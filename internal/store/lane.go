@@ -36,8 +36,9 @@ type LaneHead struct {
 }
 
 // LaneHead returns the hook's open delivery whose event was accepted first
-// (received time, then event id, then seq), or nil when it has none.
-func (s *Store) LaneHead(ctx context.Context, hookID int64) (*LaneHead, error) {
+// (received time, then event id, then seq), or nil when it has none; only
+// the workflow's deliveries when workflowID is not "".
+func (s *Store) LaneHead(ctx context.Context, hookID int64, workflowID string) (*LaneHead, error) {
 	var rows []struct {
 		ID         int64
 		WorkflowID string
@@ -45,8 +46,8 @@ func (s *Store) LaneHead(ctx context.Context, hookID int64) (*LaneHead, error) {
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT d.id, d.workflow_id, d.event_pk
 		FROM deliveries d JOIN events e ON e.pk = d.event_pk
-		WHERE d.hook_id = ? AND d.status IN ?
-		ORDER BY e.received_at, e.id, d.seq LIMIT 1`, hookID, models.OpenStatuses).Scan(&rows).Error
+		WHERE d.hook_id = ? AND d.status IN ? AND (? = '' OR d.workflow_id = ?)
+		ORDER BY e.received_at, e.id, d.seq LIMIT 1`, hookID, models.OpenStatuses, workflowID, workflowID).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("lane head of hook %d: %w", hookID, wrapUnavailable(err))
 	}

@@ -86,8 +86,9 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 			}
 			return e
 		}
-		// Accepted in this order: b (alone), then a and c at the same time.
-		eb, ea, ec := event("b", base), event("c", base.Add(time.Second)), event("a", base.Add(time.Second))
+		// Accepted in this order: z (which reaches another hook, or none), b,
+		// then a and c at the same time.
+		ez, eb, ea, ec := event("z", base.Add(-time.Second)), event("b", base), event("c", base.Add(time.Second)), event("a", base.Add(time.Second))
 		deliver := func(e *models.Event, wf string) int64 {
 			d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1,
 				Records: models.JSON[[]int]{V: []int{0}}, Status: models.DeliveryPending, WorkflowID: wf, CreatedAt: base, UpdatedAt: base}
@@ -100,34 +101,34 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 		lane := "lane/1"
 		deliver(ea, lane) // event "c"
 		da, db := deliver(ec, lane), deliver(eb, lane)
-		head, err := st.LaneHead(ctx, h.ID)
+		head, err := st.LaneHead(ctx, h.ID, "")
 		if err != nil || head == nil || head.DeliveryID != db || !head.Behind {
-			t.Fatalf("LaneHead = %+v, %v; want delivery %d (event b), behind (nothing planned)", head, err, db)
+			t.Fatalf("LaneHead = %+v, %v; want delivery %d (event b), behind (z is not planned)", head, err, db)
 		}
-		for _, e := range []*models.Event{eb, ea, ec} {
+		for _, e := range []*models.Event{ez, ea, ec} { // b itself need not be: only older events hold it
 			if err := st.MarkPlanned(ctx, e.PK, base); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if head, _ = st.LaneHead(ctx, h.ID); head.DeliveryID != db || head.Behind {
+		if head, _ = st.LaneHead(ctx, h.ID, ""); head.DeliveryID != db || head.Behind {
 			t.Fatalf("LaneHead = %+v; want delivery %d, not behind", head, db)
 		}
 		if _, err := st.RecordAttempt(ctx, db, store.AttemptOutcome{Attempt: models.Attempt{StartedAt: base, StatusCode: 200}, Status: models.DeliverySucceeded}); err != nil {
 			t.Fatal(err)
 		}
-		if head, _ = st.LaneHead(ctx, h.ID); head.DeliveryID != da {
+		if head, _ = st.LaneHead(ctx, h.ID, ""); head.DeliveryID != da {
 			t.Fatalf("LaneHead = %+v; want delivery %d (event a: same time as c, smaller id)", head, da)
 		}
 		if n, err := st.SkipLane(ctx, h.ID, lane, "hook is TooManyErrors", base); err != nil || n != 2 {
 			t.Fatalf("SkipLane = %d, %v; want 2", n, err)
 		}
-		if head, _ = st.LaneHead(ctx, h.ID); head != nil {
+		if head, _ = st.LaneHead(ctx, h.ID, ""); head != nil {
 			t.Fatalf("LaneHead after SkipLane = %+v, want none", head)
 		}
 		if n, err := st.ReopenLane(ctx, store.RecoverQuery{HookID: h.ID, Since: base.Add(-time.Minute), WorkflowID: lane}, base); err != nil || n != 2 {
 			t.Fatalf("ReopenLane = %d, %v; want 2", n, err)
 		}
-		if head, _ = st.LaneHead(ctx, h.ID); head == nil || head.DeliveryID != da {
+		if head, _ = st.LaneHead(ctx, h.ID, ""); head == nil || head.DeliveryID != da {
 			t.Fatalf("LaneHead after ReopenLane = %+v; want delivery %d", head, da)
 		}
 	})

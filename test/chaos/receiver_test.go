@@ -29,8 +29,8 @@ type receiver struct {
 	order       []string            // event id of each accepted request, in arrival order
 	failRate    float64             // the share of requests answered 500, at random
 	rnd         *rand.Rand
-	accepted    int                 // requests answered 200
-	rejected    int                 // requests answered 503
+	accepted    int // requests answered 200
+	rejected    int // requests answered 503
 }
 
 // newReceiver starts a receiver on a loopback port it keeps across down/up.
