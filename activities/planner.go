@@ -143,7 +143,7 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 // planLane plans a fifo hook's deliveries of the event for its lane, which
 // reads them from the database: the plan carries none.
 func (p *Planner) planLane(ctx context.Context, ev *loadedEvent, h *models.Hook) (plan.Hook, int64, error) {
-	hp, spent, err := p.planHook(ctx, ev, h, plan.LaneWorkflowID(h.ID), 0, 1, false)
+	hp, spent, err := p.planHook(ctx, ev, h, plan.LaneWorkflowID(h.Tenant, h.ID), 0, 1, false)
 	hp.Deliveries, hp.Laned = nil, true
 	return hp, spent, err
 }
@@ -292,7 +292,7 @@ func (p *Planner) PlanRedelivery(ctx context.Context, in PlanRedeliveryInput) (p
 	}
 	workflowID := in.WorkflowID
 	if h.FIFO() {
-		workflowID = plan.LaneWorkflowID(h.ID)
+		workflowID = plan.LaneWorkflowID(h.Tenant, h.ID)
 	}
 	ok, err := p.Store.ReopenDelivery(ctx, in.DeliveryID, in.Generation, workflowID, p.Now().UTC())
 	if err != nil || !ok {
@@ -340,7 +340,7 @@ func (p *Planner) PlanRecovery(ctx context.Context, in PlanRecoveryInput) (plan.
 	}
 	q := store.RecoverQuery{HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, Limit: plan.RecoverPage, WorkflowID: in.WorkflowID}
 	if h.FIFO() {
-		q.WorkflowID = plan.LaneWorkflowID(h.ID)
+		q.WorkflowID = plan.LaneWorkflowID(h.Tenant, h.ID)
 		if _, err := p.Store.ReopenLane(ctx, q, p.Now().UTC()); err != nil {
 			return plan.Redelivery{}, err
 		}

@@ -137,9 +137,16 @@ func (s *Sender) pass(ctx context.Context, h *models.Hook) error {
 	}
 	interval := plan.Interval(h.RateLimit)
 	for {
-		ok, at, err := s.Store.ClaimSend(ctx, h.ID, s.Now().UTC(), interval)
-		if err != nil || ok {
+		claimed := s.Now().UTC()
+		ok, at, err := s.Store.ClaimSend(ctx, h.ID, claimed, interval)
+		if err != nil {
 			return err
+		}
+		if ok && s.Now().Sub(claimed) <= plan.PaceSlack {
+			return nil
+		}
+		if ok { // passed too late: the next request may already start on time
+			at = claimed.Add(interval)
 		}
 		wait := at.Sub(s.Now())
 		if wait > MaxGateWait {

@@ -19,7 +19,7 @@ type lanes struct {
 
 // KickLane signals the hook's lane, starting it when it is not running.
 func (l lanes) KickLane(ctx context.Context, tenant string, hookID int64) error {
-	_, err := l.c.SignalWithStartWorkflow(ctx, workflows.LaneWorkflowID(hookID), workflows.LaneSignal, nil,
+	_, err := l.c.SignalWithStartWorkflow(ctx, workflows.LaneWorkflowID(tenant, hookID), workflows.LaneSignal, nil,
 		client.StartWorkflowOptions{
 			TaskQueue:             l.taskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

@@ -9,7 +9,7 @@ import (
 )
 
 // LaneWorkflowID is the workflow id of a fifo hook's lane.
-func LaneWorkflowID(hookID int64) string { return plan.LaneWorkflowID(hookID) }
+func LaneWorkflowID(tenant string, hookID int64) string { return plan.LaneWorkflowID(tenant, hookID) }
 
 // LaneSignal wakes a lane: an event's plan, a redelivery or a recovery put
 // deliveries in it.

@@ -30,7 +30,7 @@ func TestLaneSendsOneAtATimeInItsOrder(t *testing.T) {
 	n := 0
 	env.OnActivity(p.NextInLane, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NextInLaneInput) (activities.LaneStep, error) {
-			if in.WorkflowID != workflows.LaneWorkflowID(9) && in.WorkflowID != "default-test-workflow-id" {
+			if in.WorkflowID != workflows.LaneWorkflowID("t1", 9) && in.WorkflowID != "default-test-workflow-id" {
 				t.Errorf("NextInLane asked for lane %q", in.WorkflowID)
 			}
 			n++

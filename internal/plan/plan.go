@@ -45,16 +45,27 @@ const (
 )
 
 // LaneWorkflowID is the workflow id of a fifo hook's lane: one per hook, so
-// every event's plan signals the same one (signal-with-start).
-func LaneWorkflowID(hookID int64) string { return "lane/" + strconv.FormatInt(hookID, 10) }
+// every event's plan signals the same one (signal-with-start). It names the
+// tenant, as event workflow ids do.
+func LaneWorkflowID(tenant string, hookID int64) string {
+	return "lane/" + tenant + "/" + strconv.FormatInt(hookID, 10)
+}
 
 // Interval is how far apart a hook's requests start under its rate limit:
-// a second over the limit, plus 2% so that the receiver, which sees each
-// request after the network's varying delay, never counts more than the
+// a second over the limit, plus 5%. The margin (50 ms a second) absorbs
+// what varies between a request's start at the gate and its arrival at the
+// receiver: half of it the sender's own (PaceSlack), the rest the network
+// and the receiver's scheduling, so the receiver never counts more than the
 // limit in any one second.
 func Interval(rateLimit int) time.Duration {
-	return time.Second * 51 / time.Duration(50*rateLimit)
+	return time.Second * 21 / time.Duration(20*rateLimit)
 }
+
+// PaceSlack is how late a request may start after passing its hook's gate:
+// a request held up longer (a slow database answer, a busy worker) passes
+// the gate again, so that no two requests start closer than the interval
+// less this.
+const PaceSlack = 25 * time.Millisecond
 
 // Retry is the delivery retry schedule from configuration. It travels in
 // plans (recorded in history) because workflows may not read configuration.

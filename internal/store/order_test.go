@@ -98,7 +98,7 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 			ds, _ := st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
 			return ds[0].ID
 		}
-		lane := "lane/1"
+		lane := "lane/t1/1"
 		deliver(ea, lane) // event "c"
 		da, db := deliver(ec, lane), deliver(eb, lane)
 		head, err := st.LaneHead(ctx, h.ID, "")

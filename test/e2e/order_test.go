@@ -251,7 +251,7 @@ func TestFifoLaneStopsAndRecoversInOrder(t *testing.T) {
 	if len(hits) != fastRetry.MaxAttempts {
 		t.Errorf("the head was tried %d times, want %d", len(hits), fastRetry.MaxAttempts)
 	}
-	lane := workflows.LaneWorkflowID(h.ID)
+	lane := workflows.LaneWorkflowID(e.tenant, h.ID)
 	e.workflowDone(lane)
 	recordHistory(t, e, lane, "lane_stops_when_hook_off")
 
