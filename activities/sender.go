@@ -55,8 +55,7 @@ type sendStore interface {
 }
 
 // MaxGateWait is the longest an attempt waits at its hook's rate-limit gate
-// before it hands the wait back to its workflow (a durable timer): a slot's
-// request that starts late only delays the next one by as much.
+// before it hands the wait back to its workflow (a durable timer).
 const MaxGateWait = 2 * time.Second
 
 // NewSender returns a Sender over s sending through receivers.
@@ -128,28 +127,33 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 
 // pass waits at a rate-limited hook's gate until this request may start:
 // at least one interval after the hook's previous request started, whichever
-// worker made it. A gate shut for longer than MaxGateWait (a receiver's
-// Retry-After) returns a Throttled error: no request was made, and the
-// workflow reserves a new slot.
+// worker made it. It waits here only when it is next (the gate opens within
+// two intervals, and MaxGateWait): requests behind a lagging gate, or a
+// receiver's Retry-After, get a Throttled error instead — no request was
+// made — and their workflows reserve new slots, which queues them in order
+// rather than having them all poll the gate. A request that passed but is
+// about to start over plan.PaceSlack later passes once more; the second
+// pass stands, so a slow database costs spacing, never progress.
 func (s *Sender) pass(ctx context.Context, h *models.Hook) error {
 	if h.RateLimit <= 0 {
 		return nil
 	}
 	interval := plan.Interval(h.RateLimit)
+	late := false
 	for {
 		claimed := s.Now().UTC()
 		ok, at, err := s.Store.ClaimSend(ctx, h.ID, claimed, interval)
 		if err != nil {
 			return err
 		}
-		if ok && s.Now().Sub(claimed) <= plan.PaceSlack {
+		if ok && (late || s.Now().Sub(claimed) <= plan.PaceSlack) {
 			return nil
 		}
 		if ok { // passed too late: the next request may already start on time
-			at = claimed.Add(interval)
+			late, at = true, claimed.Add(interval)
 		}
 		wait := at.Sub(s.Now())
-		if wait > MaxGateWait {
+		if wait > min(2*interval, MaxGateWait) {
 			return temporal.NewApplicationErrorWithOptions("rate_limit: hook "+strconv.FormatInt(h.ID, 10)+" takes no request for "+wait.Round(time.Millisecond).String(),
 				ErrTypeThrottled, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 		}

@@ -116,8 +116,8 @@ func TestPacedDeliveryWaitsForItsSlots(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("Fanout: %v", err)
 	}
-	// slot at 3s (throttled), slot at 6s (503), 1s backoff, slot 3s later.
-	want := []time.Duration{3 * time.Second, 6 * time.Second, 10 * time.Second}
+	// slot at 3s (throttled: wait 10s), slot 3s later (503), 1s backoff, slot 3s later.
+	want := []time.Duration{3 * time.Second, 16 * time.Second, 20 * time.Second}
 	if slots != 3 || len(sentAt) != 3 {
 		t.Fatalf("%d slots and sends at %v; want 3 and %v", slots, sentAt, want)
 	}

@@ -38,23 +38,32 @@ func sendPaced(ctx workflow.Context, it item) {
 			return
 		}
 		if throttled(err) {
-			continue // the gate was shut (a Retry-After): no request was made, reserve again
+			// The gate was shut (a Retry-After, a lagging gate): no request
+			// was made. Wait as the sender says, then reserve again.
+			if err := workflow.Sleep(ctx, retryDelay(err, 0)); err != nil {
+				return
+			}
+			continue
 		}
 		if final(err) || n == it.retry.MaxAttempts {
 			break
 		}
-		wait := delay
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
-			wait = appErr.NextRetryDelay()
-		}
-		if err := workflow.Sleep(ctx, wait); err != nil {
+		if err := workflow.Sleep(ctx, retryDelay(err, delay)); err != nil {
 			return
 		}
 		delay = min(time.Duration(float64(delay)*it.retry.Backoff), it.retry.MaxInterval)
 		n++
 	}
 	fail(ctx, it.deliveryID, err)
+}
+
+// retryDelay is the delay an error asks for (a Retry-After), else d.
+func retryDelay(err error, d time.Duration) time.Duration {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
+		return appErr.NextRetryDelay()
+	}
+	return d
 }
 
 // throttled reports whether an attempt made no request because its hook's

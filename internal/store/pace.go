@@ -14,16 +14,21 @@ import (
 // microseconds: the same integer arithmetic on PostgreSQL and SQLite.
 
 // ReserveSlot hands out the next send time of a hook whose requests are
-// interval apart: max(now, the last one handed out + interval), in one
+// interval apart: max(now, the last one handed out + interval, the gate), in one
 // atomic statement, so workers reserving at once get distinct slots. When
 // the slot is later than now the delivery shows as throttled until it is
 // sent.
 func (s *Store) ReserveSlot(ctx context.Context, hookID, deliveryID int64, now time.Time, interval time.Duration) (time.Time, error) {
 	var next int64
 	n, iv := now.UnixMicro(), interval.Microseconds()
+	greatest := "MAX" // SQLite's scalar max
+	if s.dialect == "postgres" {
+		greatest = "GREATEST"
+	}
+	// Never before the gate either: a slot the gate would refuse is wasted.
 	err := s.write(ctx).Raw(`INSERT INTO hook_pace (hook_id, slot_at, gate_at) VALUES (?, ?, 0)
-		ON CONFLICT (hook_id) DO UPDATE SET slot_at = CASE WHEN hook_pace.slot_at > ? THEN hook_pace.slot_at ELSE ? END + ?
-		RETURNING slot_at`, hookID, n+iv, n, n, iv).Scan(&next).Error
+		ON CONFLICT (hook_id) DO UPDATE SET slot_at = `+greatest+`(hook_pace.slot_at, hook_pace.gate_at, ?) + ?
+		RETURNING slot_at`, hookID, n+iv, n, iv).Scan(&next).Error
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reserve a slot of hook %d: %w", hookID, wrapUnavailable(err))
 	}
