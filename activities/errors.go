@@ -16,6 +16,8 @@ const (
 	ErrTypePlanFailed = "PlanFailed"    // a hook's filter or stored options cannot be evaluated: not retried
 	ErrTypeThrottled  = "Throttled"     // the hook's rate limit shuts the gate for longer than an attempt waits: no request was made
 
+	ErrTypeNoRetention = "NoRetention" // a worker without HOOKFLOW_RETENTION was asked to prune: not retried
+
 	ErrTypeMail         = "Mail"         // the mail server is unreachable or said 4xx: retried
 	ErrTypeMailRejected = "MailRejected" // the mail server refused the mail for good: not retried
 )

@@ -40,7 +40,7 @@ type LaneKicker interface {
 type planStore interface {
 	eventLoader
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
-	MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
+	MatchHooksToPlan(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error)
 	PlanDeliveries(ctx context.Context, ds []models.Delivery) error
 	HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error)
 	ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error)
@@ -89,7 +89,7 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 		}
 		return plan.Event{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
-	hooks, err := p.Store.MatchHooks(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, in.AfterHookID, plan.FanoutPage+1)
+	hooks, err := p.Store.MatchHooksToPlan(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, in.AfterHookID, plan.FanoutPage+1)
 	if err != nil {
 		return plan.Event{}, err
 	}
@@ -115,7 +115,9 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 				return plan.Event{}, err
 			}
 			work += spent
-			laned = append(laned, h.ID)
+			if h.State == models.StateActive { // a TooManyErrors hook's were recorded skipped
+				laned = append(laned, h.ID)
+			}
 		} else if inline && work <= plan.InlineFilterWork {
 			// A hook whose deliveries do not fit goes to a child workflow,
 			// which plans it and pages through them.
@@ -124,6 +126,11 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 				return plan.Event{}, err
 			}
 			planned, work = planned+len(hp.Deliveries), work+spent
+		}
+		if hp.Planned && hp.Failed == "" && len(hp.Deliveries) == 0 && h.State != models.StateActive {
+			// Recorded as skipped (planRecords): nothing to send, and the
+			// workflow does not name the hook.
+			continue
 		}
 		out.Hooks = append(out.Hooks, hp)
 	}
@@ -219,7 +226,14 @@ func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hoo
 	return plan.Hook{HookID: h.ID, Planned: true, Retry: p.Retry, RateLimit: h.RateLimit, Failed: reason}, nil
 }
 
-// planRecords cuts the records that passed the hook's filter into deliveries.
+// missedReason is the last_error of a delivery planned while its hook was
+// TooManyErrors: skipped without a request, sent by recover.
+const missedReason = "hook was TooManyErrors when the event arrived"
+
+// planRecords cuts the records that passed the hook's filter into
+// deliveries. A hook that is TooManyErrors gets them as skipped, with no
+// request made and none returned to send: activate and recover send them
+// later, as they would have been (docs/failures.md).
 func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Hook, records []models.Record, workflowID string, offset, limit int, onlyIfFits bool) (plan.Hook, error) {
 	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
 	if payload.OneRecordPerRequest(h.Format) {
@@ -235,6 +249,7 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 	if count == 0 {
 		return hp, nil
 	}
+	missed := h.State == models.StateTooManyErrors
 	if offset == 0 {
 		now := p.Now().UTC()
 		ds := make([]models.Delivery, count)
@@ -249,6 +264,9 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 				Records: models.JSON[[]int]{V: idx}, Status: models.DeliveryPending,
 				WorkflowID: workflowID, CreatedAt: now, UpdatedAt: now,
 			}
+			if missed {
+				ds[seq].Status, ds[seq].LastError, ds[seq].CompletedAt = models.DeliverySkipped, missedReason, &now
+			}
 		}
 		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
 			return plan.Hook{}, err
@@ -259,7 +277,12 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 		return plan.Hook{}, err
 	}
 	for _, d := range ds {
-		hp.Deliveries = append(hp.Deliveries, d.ID)
+		// A retried plan of a hook that turned TooManyErrors since its first
+		// try still hands out the deliveries that try left pending: the
+		// sender ends them as skipped, instead of leaving them pending forever.
+		if !missed || d.Status == models.DeliveryPending {
+			hp.Deliveries = append(hp.Deliveries, d.ID)
+		}
 	}
 	return hp, nil
 }

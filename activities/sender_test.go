@@ -171,7 +171,11 @@ func TestSendWebhookSkipsInactiveHooks(t *testing.T) {
 	defer srv.Close()
 	for _, state := range []models.HookState{models.StateStopped, models.StateTooManyErrors} {
 		t.Run(string(state), func(t *testing.T) {
-			st, _, ids := fixture(t, srv.URL, func(h *models.Hook) { h.State = state })
+			// Planned while Active, turned off before its attempt.
+			st, h, ids := fixture(t, srv.URL, nil)
+			if _, err := st.SetHookState(ctx, h.ID, "", state, time.Now()); err != nil {
+				t.Fatal(err)
+			}
 			res, err := send(t, st, true, ids[0])
 			if err != nil || res.Status != models.DeliverySkipped {
 				t.Fatalf("SendWebhook = %+v, %v; want skipped", res, err)
@@ -184,6 +188,56 @@ func TestSendWebhookSkipsInactiveHooks(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("receiver got %d requests for inactive hooks", hits.Load())
+	}
+}
+
+// An event that arrives while a hook is TooManyErrors is planned for it as
+// skipped deliveries — chunked as if sent, with the reason, no request, none
+// handed to the workflow — so recover can send them; a Stopped hook gets
+// nothing, and the workflow sends to the Active hook only.
+func TestPlanRecordsWhatAnOffHookMisses(t *testing.T) {
+	st, active, _ := fixture(t, "http://127.0.0.1:1/", nil)
+	hooks := map[models.HookState]*models.Hook{models.StateActive: active}
+	for _, state := range []models.HookState{models.StateTooManyErrors, models.StateStopped} {
+		h := *active
+		h.ID, h.HookSpec.Options.V.ChunkSize = 0, 1 // one record per request: two deliveries
+		if err := st.CreateHook(ctx, &h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SetHookState(ctx, h.ID, "", state, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		hooks[state] = &h
+	}
+	ev, err := st.Event(ctx, "t1", "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
+	for range 2 { // planned twice (a retried local activity): the same rows
+		out, err := p.PlanEvent(ctx, activities.PlanEventInput{EventPK: ev.PK, WorkflowID: "w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Hooks) != 1 || out.Hooks[0].HookID != active.ID {
+			t.Errorf("PlanEvent sends to %+v, want the Active hook %d only", out.Hooks, active.ID)
+		}
+	}
+	off, err := st.Deliveries(ctx, store.DeliveryQuery{HookID: hooks[models.StateTooManyErrors].ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(off) != 2 {
+		t.Fatalf("the TooManyErrors hook has %d deliveries, want one per record (2)", len(off))
+	}
+	for _, d := range off {
+		if d.Status != models.DeliverySkipped || d.Attempts != 0 || d.Count != 2 || len(d.Records.V) != 1 || d.CompletedAt == nil ||
+			!strings.Contains(d.LastError, "TooManyErrors") {
+			t.Errorf("delivery for the TooManyErrors hook = %+v, want skipped, one record, no attempt, the reason", d)
+		}
+	}
+	if ds, _ := st.Deliveries(ctx, store.DeliveryQuery{HookID: hooks[models.StateStopped].ID, Limit: 10}); len(ds) != 0 {
+		t.Errorf("the Stopped hook has %d deliveries, want none", len(ds))
 	}
 }
 

@@ -26,6 +26,10 @@ type Deps struct {
 	// Dispatcher, when this process dispatches admitted events, is told when
 	// each event's plan begins (see Dispatcher.Planning).
 	Dispatcher *Dispatcher
+	// Retention is how long events, deliveries, notifications and bins are
+	// kept (HOOKFLOW_RETENTION); the retention schedule's passes delete what
+	// is older.
+	Retention time.Duration
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -42,6 +46,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
 	w.RegisterWorkflow(workflows.Lane)
+	w.RegisterWorkflow(workflows.Retention)
 	planner := activities.NewPlanner(d.Store, d.Retry)
 	planner.Lanes = lanes{c: c, taskQueue: taskQueue}
 	if d.Dispatcher != nil {
@@ -62,5 +67,6 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 		n.Mail = d.Mail
 	}
 	w.RegisterActivity(n)
+	w.RegisterActivity(&activities.Pruner{Store: d.Store, Retention: d.Retention, Now: time.Now})
 	return w
 }

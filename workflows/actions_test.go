@@ -61,3 +61,13 @@ func TestActionsPerEvent(t *testing.T) {
 	t.Logf("fifo lane, recovered deliveries: %s", lane)
 	t.Logf("fifo lane, head failed for good: %s", recorded(t, "lane_stops_when_hook_off"))
 }
+
+// A retention pass started by its schedule is a workflow start and one
+// activity (the schedule's own action is billed by Temporal Cloud on top:
+// docs/operations.md); heartbeats of a long pass add more.
+func TestActionsPerRetentionPass(t *testing.T) {
+	pass := recorded(t, "retention_pass")
+	if pass.Total() != 2 || pass[actions.Start] != 1 || pass[actions.Activity] != 1 {
+		t.Errorf("a retention pass costs %s, want 2: its start and its activity", pass)
+	}
+}

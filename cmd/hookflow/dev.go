@@ -118,7 +118,7 @@ func startTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 	}
 	ts, err := devserver.Start(ctx, devserver.Options{
 		IP: "127.0.0.1", FrontendPort: cfg.TemporalPort, UIPort: cfg.UIPort, DatabaseFile: db,
-		Namespace: cfg.TemporalNamespace, SearchAttributes: workflows.SearchAttributes,
+		Namespace: cfg.TemporalNamespace, SearchAttributes: workflows.SearchAttributes, Retention: cfg.Retention,
 		Logger: logger.With("component", "temporal-server"),
 	})
 	if err != nil {

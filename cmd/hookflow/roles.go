@@ -11,6 +11,7 @@ import (
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/version"
 	"github.com/hookflow/hookflow/worker"
+	"github.com/hookflow/hookflow/workflows"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
@@ -125,6 +126,12 @@ func runRoles(ctx context.Context, cfg config.Config, logger *slog.Logger, r rol
 		}
 		defer w.Stop()
 		logger.Info("worker started", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+		if err := worker.EnsureRetentionSchedule(ctx, c, cfg.TaskQueue); err != nil {
+			// Deliveries do not need it: say so, and let the next start try again.
+			logger.Error("could not create the retention schedule: nothing is deleted until a worker creates it", "err", err)
+		} else {
+			logger.Info("retention schedule ready", "schedule_id", workflows.RetentionScheduleID(cfg.TaskQueue), "retention", cfg.Retention.String())
+		}
 		g.Go(func() error { return d.Run(ctx) })
 	}
 	g.Go(func() error { <-ctx.Done(); return nil })

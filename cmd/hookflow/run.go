@@ -96,6 +96,7 @@ func newWorker(c client.Client, cfg config.Config, st *store.Store, receivers *r
 		},
 		Metrics:    m,
 		Dispatcher: dispatcher,
+		Retention:  cfg.Retention,
 	}
 	if cfg.SMTPURL != "" {
 		mail, err := email.New(email.Options{URL: cfg.SMTPURL, From: cfg.MailFrom})

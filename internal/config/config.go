@@ -37,6 +37,7 @@ type Config struct {
 	AllowPrivate      bool
 	Retry             Retry
 	DeliveryTimeout   time.Duration
+	Retention         time.Duration
 	MaxBodyBytes      int64
 	MaxRecords        int
 	LogLevel          slog.Level
@@ -161,6 +162,8 @@ var Settings = []Setting{
 		func(c *Config, v string) (err error) { c.Retry.MaxAttempts, err = positiveInt(v); return err }},
 	{"HOOKFLOW_DELIVERY_TIMEOUT", "delivery-timeout", "30s", "time a receiver has to answer one request", egress,
 		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }},
+	{"HOOKFLOW_RETENTION", "retention", "720h", "how long events, deliveries, attempts, mails and bins are kept, and Temporal keeps closed workflows (dev's namespace); a Go duration or days (30d), at least 24h", []string{CmdDev, CmdServe, CmdWorker, CmdTemporal},
+		func(c *Config, v string) (err error) { c.Retention, err = retention(v); return err }},
 	{"HOOKFLOW_MAX_BODY_BYTES", "max-body-bytes", "5242880", "largest trigger body accepted (413 past it)", serving,
 		func(c *Config, v string) error { n, err := positiveInt(v); c.MaxBodyBytes = int64(n); return err }},
 	{"HOOKFLOW_MAX_RECORDS", "max-records", "10000", "most records in one trigger (413 past it)", serving,
@@ -370,6 +373,30 @@ func positiveDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, errors.New("must be a positive Go duration such as 5s, 10m or 2h")
+	}
+	return d, nil
+}
+
+// MinRetention is the shortest HOOKFLOW_RETENTION: a Temporal namespace
+// keeps closed workflows for a day at least, and a retention shorter than
+// the retry schedule would delete deliveries' history as they end.
+const MinRetention = 24 * time.Hour
+
+// retention parses a Go duration, or a whole number of days ("30d"), of at
+// least MinRetention.
+func retention(v string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int
+		if n, err = strconv.Atoi(days); err == nil {
+			d = time.Duration(n) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	if err != nil || d < MinRetention {
+		return 0, errors.New("must be a Go duration such as 720h, or days such as 30d, of at least 24h")
 	}
 	return d, nil
 }

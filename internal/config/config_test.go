@@ -34,6 +34,9 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("dev defaults = %+v", c)
 	}
 	want := Retry{InitialInterval: 5 * time.Second, Backoff: 3, MaxInterval: 2 * time.Hour, MaxAttempts: 19}
+	if c.Retention != 30*24*time.Hour {
+		t.Errorf("retention = %s, want 30 days", c.Retention)
+	}
 	if c.Retry != want || c.TaskQueue != "hookflow" || c.TemporalNamespace != "default" || c.MaxBodyBytes != 5<<20 || c.MaxRecords != 10000 {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -83,13 +86,14 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		"HOOKFLOW_SMTP_URL":               "http://user:hunter2@mail",
 		"HOOKFLOW_LOG_LEVEL":              "loud",
 		"HOOKFLOW_ENCRYPTION_KEYS":        testKey + ",hunter3",
+		"HOOKFLOW_RETENTION":              "23h",
 	}
 	_, err := load(t, CmdServe, vars)
 	if err == nil {
 		t.Fatal("Load accepted bad settings")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	for _, want := range []string{"HOOKFLOW_RETRY_BACKOFF", "HOOKFLOW_RETRY_INITIAL_INTERVAL", "HOOKFLOW_ADDR", "HOOKFLOW_API_KEYS", "HOOKFLOW_SMTP_URL", "HOOKFLOW_LOG_LEVEL", "HOOKFLOW_DATABASE_URL", "HOOKFLOW_ENCRYPTION_KEYS"} {
+	for _, want := range []string{"HOOKFLOW_RETRY_BACKOFF", "HOOKFLOW_RETRY_INITIAL_INTERVAL", "HOOKFLOW_ADDR", "HOOKFLOW_API_KEYS", "HOOKFLOW_SMTP_URL", "HOOKFLOW_LOG_LEVEL", "HOOKFLOW_DATABASE_URL", "HOOKFLOW_ENCRYPTION_KEYS", "HOOKFLOW_RETENTION"} {
 		n := 0
 		for _, l := range lines {
 			if strings.HasPrefix(l, want+":") {
@@ -139,6 +143,23 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	for _, s := range Settings {
 		if !strings.Contains(string(b), "`"+s.Env+"`") || !strings.Contains(string(b), "`--"+s.Flag+"`") {
 			t.Errorf("README does not list %s / --%s", s.Env, s.Flag)
+		}
+	}
+}
+
+// HOOKFLOW_RETENTION takes a Go duration or whole days, of a day at least.
+func TestRetention(t *testing.T) {
+	for v, want := range map[string]time.Duration{"720h": 720 * time.Hour, "90d": 90 * 24 * time.Hour, "24h": 24 * time.Hour,
+		"23h59m": 0, "0d": 0, "-30d": 0, "30 days": 0, "1.5d": 0} {
+		c, err := load(t, CmdWorker, map[string]string{"HOOKFLOW_RETENTION": v, "HOOKFLOW_DATABASE_URL": "x.db", "HOOKFLOW_ENCRYPTION_KEYS": testKey})
+		if want == 0 {
+			if err == nil || !strings.Contains(err.Error(), "HOOKFLOW_RETENTION") {
+				t.Errorf("HOOKFLOW_RETENTION=%q: err = %v, want one naming it", v, err)
+			}
+			continue
+		}
+		if err != nil || c.Retention != want {
+			t.Errorf("HOOKFLOW_RETENTION=%q = %s, %v; want %s", v, c.Retention, err, want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	enums "go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/common/cluster"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/server/common/dynamicconfig"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 const (
@@ -64,7 +66,7 @@ func sqlConfig(dbFile string) *config.SQL {
 // and the namespace (with its search attributes) when it does not exist yet.
 // It runs before the server starts, so the namespace is there from the first
 // request on.
-func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string]enums.IndexedValueType) error {
+func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string]enums.IndexedValueType, retention time.Duration) error {
 	if dbFile != "" {
 		if err := os.MkdirAll(filepath.Dir(dbFile), 0o755); err != nil {
 			return fmt.Errorf("devserver: database directory: %w", err)
@@ -82,6 +84,9 @@ func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, attrs)
 	if err != nil {
 		return fmt.Errorf("devserver: namespace %q: %w", namespace, err)
+	}
+	if retention > 0 {
+		ns.Detail.Config.Retention = durationpb.New(retention)
 	}
 	// A no-op when the namespace exists: search attributes added to Options
 	// later are registered through the API once the server runs.

@@ -23,6 +23,7 @@ import (
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 	enums "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -33,6 +34,7 @@ import (
 	"go.temporal.io/server/common/searchattribute/sadefs"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Options configures an embedded Temporal server.
@@ -44,6 +46,12 @@ type Options struct {
 	Namespace        string                            // created if missing, default "default"
 	SearchAttributes map[string]enums.IndexedValueType // custom search attributes registered on the namespace (idempotent)
 	Logger           *slog.Logger                      // server logs go here at Warn level and above; nil = discard
+	// Retention is how long the namespace keeps closed workflows, set on a new
+	// namespace and brought to this value on an existing one (hookflow passes
+	// HOOKFLOW_RETENTION, so the UI shows an event's workflow as long as the
+	// database keeps the event); 0 = Temporal's default for a new namespace,
+	// a day, and an existing one is left as it is.
+	Retention time.Duration
 }
 
 // Server is a running embedded Temporal server.
@@ -101,7 +109,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	defer lns.close()
 
 	sql := sqlConfig(dbFile)
-	if err := prepareDatabase(sql, dbFile, o.Namespace, o.SearchAttributes); err != nil {
+	if err := prepareDatabase(sql, dbFile, o.Namespace, o.SearchAttributes, o.Retention); err != nil {
 		return nil, err
 	}
 
@@ -160,7 +168,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	if err := s.waitReady(ctx, o.Namespace, o.SearchAttributes); err != nil {
+	if err := s.waitReady(ctx, o.Namespace, o.SearchAttributes, o.Retention); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
@@ -230,8 +238,8 @@ func newUI(addr *net.TCPAddr, frontendAddr, namespace string) *uiserver.Server {
 }
 
 // waitReady waits until the frontend serves the namespace, registers missing
-// search attributes and waits for the UI.
-func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[string]enums.IndexedValueType) error {
+// search attributes, sets the namespace's retention and waits for the UI.
+func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[string]enums.IndexedValueType, retention time.Duration) error {
 	var c client.Client
 	err := retry(ctx, "frontend", func(ctx context.Context) (err error) {
 		c, err = client.DialContext(ctx, client.Options{
@@ -245,12 +253,22 @@ func (s *Server) waitReady(ctx context.Context, namespace string, attrs map[stri
 		return err
 	}
 	defer c.Close()
-	err = retry(ctx, "namespace "+namespace, func(ctx context.Context) error {
-		_, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	var ns *workflowservice.DescribeNamespaceResponse
+	err = retry(ctx, "namespace "+namespace, func(ctx context.Context) (err error) {
+		ns, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if retention > 0 && ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() != retention {
+		// The namespace was made by an earlier start with another retention.
+		_, err := c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+			Namespace: namespace, Config: &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
+		})
+		if err != nil {
+			return fmt.Errorf("devserver: set the retention of namespace %s: %w", namespace, err)
+		}
 	}
 	if err := RegisterSearchAttributes(ctx, c, namespace, attrs); err != nil {
 		return err

@@ -215,13 +215,16 @@ func TestFileBackedRestart(t *testing.T) {
 	}
 
 	var id string
-	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: tenant}, func(c client.Client) {
+	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: tenant, Retention: 72 * time.Hour}, func(c client.Client) {
 		id = runGreet(t, c, "t2")
+		checkRetention(t, c, 72*time.Hour) // a new namespace is made with it
 	})
 	// Same file, one more search attribute: the workflow and the old
-	// attribute survive, the new one is added to the existing namespace.
-	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: both}, func(c client.Client) {
+	// attribute survive, the new one is added to the existing namespace;
+	// so is the new retention (HOOKFLOW_RETENTION changed between two runs).
+	restart(t, Options{DatabaseFile: dbFile, SearchAttributes: both, Retention: 96 * time.Hour}, func(c client.Client) {
 		checkRestored(t, c, id, both)
+		checkRetention(t, c, 96*time.Hour)
 	})
 	// Within one process Temporal's SQLite plugin keeps the connection of a
 	// file open even after Stop, so the restart above may not have read the
@@ -240,6 +243,18 @@ func TestFileBackedRestart(t *testing.T) {
 	restart(t, Options{DatabaseFile: copied, SearchAttributes: both}, func(c client.Client) {
 		checkRestored(t, c, id, both)
 	})
+}
+
+// checkRetention checks how long the namespace keeps closed workflows.
+func checkRetention(t *testing.T, c client.Client, want time.Duration) {
+	t.Helper()
+	ns, err := c.WorkflowService().DescribeNamespace(context.Background(), &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); got != want {
+		t.Errorf("namespace retention = %s, want %s", got, want)
+	}
 }
 
 // restart runs one life of a file-backed server: Start, use, Stop (twice,

@@ -189,26 +189,42 @@ func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowI
 // RecoverQuery selects a page of the deliveries a recover run sends again.
 type RecoverQuery struct {
 	HookID     int64
-	Since      time.Time // created at or after
-	AfterID    int64     // the page starts after this delivery
+	Since      time.Time // created, or ended, at or after
+	AfterID    int64     // the page starts after this delivery, in recover order
 	Limit      int
 	WorkflowID string // the recover run
 }
 
+// recoverOrder is the order recover sends a hook's deliveries in: the
+// order their events were accepted (received time, then the event's pk,
+// which the database hands out on acceptance), then each event's chunks in
+// seq order. Delivery ids alone would follow the order events were
+// planned, which concurrent workflows do not keep.
+const recoverOrder = "e.received_at, e.pk, d.seq, d.id"
+
 // ReopenFailed makes the next page of a hook's failed and skipped deliveries
-// pending again for the recover run q.WorkflowID and returns their ids, in id
-// order. Deliveries this run reopened on an earlier try of the same page
-// come back too, so a retried activity loses none.
+// pending again for the recover run q.WorkflowID and returns their ids, in
+// recover order (recoverOrder). Deliveries this run reopened on an earlier
+// try of the same page come back too, so a retried activity loses none.
+// The cursor is the delivery q.AfterID itself: were it deleted meanwhile
+// (retention, past HOOKFLOW_RETENTION) the page is empty and the run ends,
+// so recover from a time within the retention.
 func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time) ([]int64, error) {
 	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		err := tx.Model(&models.Delivery{}).
+		page := tx.Table("deliveries AS d").Joins("JOIN events AS e ON e.pk = d.event_pk").
 			// count 0: a plan that failed (the hook's filter), which has no request to send.
-			Where("hook_id = ? AND created_at >= ? AND id > ? AND count > 0", q.HookID, q.Since, q.AfterID).
-			Where("status IN ? OR (status IN ? AND workflow_id = ?)",
-				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.OpenStatuses, q.WorkflowID).
-			Order("id").Limit(q.Limit).Pluck("id", &ids).Error
-		if err != nil || len(ids) == 0 {
+			// Ended since, too: the delivery whose failures turned the hook
+			// off was created before its first failed attempt, the time the
+			// TooManyErrors mail offers as since.
+			Where("d.hook_id = ? AND (d.created_at >= ? OR d.completed_at >= ?) AND d.count > 0", q.HookID, q.Since, q.Since).
+			Where("d.status IN ? OR (d.status IN ? AND d.workflow_id = ?)",
+				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.OpenStatuses, q.WorkflowID)
+		if q.AfterID != 0 {
+			page = page.Where("("+recoverOrder+") > (SELECT e.received_at, e.pk, d.seq, d.id FROM deliveries AS d "+
+				"JOIN events AS e ON e.pk = d.event_pk WHERE d.id = ?)", q.AfterID)
+		}
+		if err := page.Order(recoverOrder).Limit(q.Limit).Pluck("d.id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
 		return tx.Model(&models.Delivery{}).Where("id IN ? AND status NOT IN ?", ids, models.OpenStatuses).

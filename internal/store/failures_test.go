@@ -205,7 +205,11 @@ func TestReopenFailedPagesThroughAHooksFailures(t *testing.T) {
 		end := map[int64]models.DeliveryStatus{old[0].ID: models.DeliveryFailed, ds[0].ID: models.DeliveryFailed, ds[1].ID: models.DeliverySucceeded,
 			ds[2].ID: models.DeliverySkipped, ds[4].ID: models.DeliveryFailed, others[0].ID: models.DeliveryFailed} // ds[3] stays pending
 		for id, status := range end {
-			if err := st.FinishDelivery(ctx, id, status, "x", time.Now()); err != nil {
+			ended := time.Now()
+			if id == old[0].ID {
+				ended = since.Add(-30 * time.Second) // created and ended before since
+			}
+			if err := st.FinishDelivery(ctx, id, status, "x", ended); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -228,6 +232,105 @@ func TestReopenFailedPagesThroughAHooksFailures(t *testing.T) {
 		}
 		if d, _ := st.Delivery(ctx, "", old[0].ID); d.Status != models.DeliveryFailed {
 			t.Errorf("a delivery from before since was reopened")
+		}
+	})
+}
+
+// Recover hands out a hook's deliveries in the order their events were
+// accepted (received time, then pk), chunks in seq order, whatever order
+// they were planned in, and pages on in that order.
+func TestReopenFailedFollowsTheEventsOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+		// Accepted second but planned (and numbered) first, as concurrent
+		// workflows may do; then the first event, with two chunks.
+		second := plan(t, st, h, "second", at.Add(time.Second), 1)
+		first := plan(t, st, h, "first", at, 2)
+		third := plan(t, st, h, "third", at.Add(time.Second), 1) // same time as second: pk decides
+		for _, d := range [][]models.Delivery{first, second, third} {
+			for _, x := range d {
+				if err := st.FinishDelivery(ctx, x.ID, models.DeliverySkipped, "x", time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		want := []int64{first[0].ID, first[1].ID, second[0].ID, third[0].ID}
+		q := store.RecoverQuery{HookID: h.ID, Since: at.Add(-time.Minute), Limit: 3, WorkflowID: "recover"}
+		page1, err := st.ReopenFailed(ctx, q, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.AfterID = page1[len(page1)-1]
+		page2, err := st.ReopenFailed(ctx, q, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := append(page1, page2...); !equal(got, want) {
+			t.Errorf("recover order = %v, want %v (accepted order)", got, want)
+		}
+	})
+}
+
+// Recover from the hook's failing_since (what the mail offers) takes the
+// delivery that started failing then, although it was created before; a
+// delivery that had already ended by then stays as it is.
+func TestReopenFailedTakesWhatEndedSince(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		created := time.Now().UTC()
+		endedBefore := plan(t, st, h, "ended-before", created, 1)
+		startedFailing := plan(t, st, h, "started-failing", created, 1)
+		since := created.Add(time.Minute) // after both were created
+		if err := st.FinishDelivery(ctx, endedBefore[0].ID, models.DeliveryFailed, "x", since.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishDelivery(ctx, startedFailing[0].ID, models.DeliveryFailed, "x", since.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.ReopenFailed(ctx, store.RecoverQuery{HookID: h.ID, Since: since, Limit: 10, WorkflowID: "recover"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{startedFailing[0].ID}; !equal(got, want) {
+			t.Errorf("reopened %v, want %v (the delivery that ended failed since)", got, want)
+		}
+	})
+}
+
+// The planner's match takes TooManyErrors hooks too (their events become
+// skipped deliveries), never Stopped ones; the dispatcher's takes Active only.
+func TestMatchHooksToPlanTakesTooManyErrors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		byState := map[models.HookState]int64{}
+		for _, s := range []models.HookState{models.StateActive, models.StateTooManyErrors, models.StateStopped} {
+			h := hook("t1", "contact.*")
+			if err := st.CreateHook(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SetHookState(ctx, h.ID, "", s, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			byState[s] = h.ID
+		}
+		ev := models.Pattern{Entity: "contact", Action: "update"}
+		matched := func(hs []models.Hook, err error) []int64 {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids(hs)
+		}
+		if got, want := matched(st.MatchHooksToPlan(ctx, "t1", ev, nil, time.Now(), 0, 10)), []int64{byState[models.StateActive], byState[models.StateTooManyErrors]}; !equal(got, want) {
+			t.Errorf("MatchHooksToPlan = %v, want %v (Active and TooManyErrors)", got, want)
+		}
+		if got, want := matched(st.MatchHooks(ctx, "t1", ev, nil, time.Now(), 0, 10)), []int64{byState[models.StateActive]}; !equal(got, want) {
+			t.Errorf("MatchHooks = %v, want %v (Active only)", got, want)
 		}
 	})
 }

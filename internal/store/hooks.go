@@ -170,6 +170,18 @@ func (s *Store) DeleteHook(ctx context.Context, tenant string, id int64) error {
 // "webhook42"). It reads the pattern index, so its cost follows the matches,
 // not the number of hooks.
 func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
+	return s.matchHooks(ctx, []models.HookState{models.StateActive}, tenant, event, aliases, before, afterID, limit)
+}
+
+// MatchHooksToPlan is MatchHooks with the TooManyErrors hooks too: the
+// planner records what such a hook misses as skipped deliveries, so recover
+// can send them once the hook is Active again. Stopped hooks miss events by
+// their owner's choice and are left out.
+func (s *Store) MatchHooksToPlan(ctx context.Context, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
+	return s.matchHooks(ctx, []models.HookState{models.StateActive, models.StateTooManyErrors}, tenant, event, aliases, before, afterID, limit)
+}
+
+func (s *Store) matchHooks(ctx context.Context, states []models.HookState, tenant string, event models.Pattern, aliases []string, before time.Time, afterID int64, limit int) ([]models.Hook, error) {
 	// Drive the query from the pattern index and join the hooks it names.
 	// Written as "id IN (subquery) ORDER BY id", SQLite walks every hook of
 	// the table in id order and probes the subquery per row: 3× slower at
@@ -180,7 +192,7 @@ func (s *Store) MatchHooks(ctx context.Context, tenant string, event models.Patt
 	var hs []models.Hook
 	err := s.db.WithContext(ctx).Table("(?) AS matched", matched).
 		Joins("JOIN hooks ON hooks.id = matched.hook_id").
-		Where("hooks.state = ? AND hooks.registered <= ? AND hooks.id > ?", models.StateActive, before, afterID).
+		Where("hooks.state IN ? AND hooks.registered <= ? AND hooks.id > ?", states, before, afterID).
 		Select("hooks.*").Order("hooks.id").Limit(limit).Find(&hs).Error
 	if err != nil {
 		return nil, fmt.Errorf("match hooks: %w", wrapUnavailable(err))

@@ -267,12 +267,18 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 				recordHistory(t, e, d.WorkflowID, "fanout_failure_disables_hook")
 			}
 
-			// While off, a new event does not reach the hook.
+			// While off, a new event makes no request to the hook: it is
+			// recorded as a skipped delivery, which recover sends.
 			quiet := e.trigger(map[string]any{"id": "while-off-" + b.Name, "event": "contact.updated", "data": map[string]any{"id": 9}})
 			e.workflowDone(quiet.WorkflowID)
 			if n := len(rcv.requests()); n != attempts {
 				t.Errorf("the disabled hook got %d requests in all, want no more than the %d before", n, attempts)
 			}
+			missed := e.settled(h.ID, 6).Data[5]
+			if missed.EventID != "while-off-"+b.Name || missed.Status != "skipped" || missed.Attempts != 0 {
+				t.Errorf("the event that came while off = %+v, want a skipped delivery without a request", missed)
+			}
+			skipped = append(skipped, fmt.Sprint(missed.ID))
 
 			// Back up: activate, then recover everything since the outage.
 			rcv.up.Store(true)
@@ -297,7 +303,7 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 			if !slices.Equal(recovered, want) {
 				t.Errorf("recovery sent webhook-ids %v, want each missed delivery once: %v", recovered, want)
 			}
-			for _, d := range e.settled(h.ID, 5).Data {
+			for _, d := range e.settled(h.ID, 6).Data {
 				if d.Status != "succeeded" || d.Redeliveries != 1 {
 					t.Errorf("delivery %d after recovery: %s, %d redeliveries", d.ID, d.Status, d.Redeliveries)
 				}
@@ -332,6 +338,83 @@ func TestFailingReceiverIsMailedAndRecovered(t *testing.T) {
 				t.Errorf("attempt log after recover and redeliver = %+v", full.AttemptLog)
 			}
 			t.Logf("outage, mail, recovery and redelivery took %s", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// The Proof of issue 18's "nothing missed while off": a dead receiver turns
+// its hook TooManyErrors; 50 more events arrive while it is off and make no
+// request, each recorded as a skipped delivery; the receiver comes back, and
+// activate + recover send all 50 and the failed one, each exactly once.
+func TestNothingIsMissedWhileTooManyErrors(t *testing.T) {
+	for _, b := range storetest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			start := time.Now()
+			smtp := smtptest.Start(t, smtptest.Options{})
+			mail, err := email.New(email.Options{URL: smtp.URL, From: "hookflow@example.com", Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnv(t, b, func(d *worker.Deps) { d.Mail = mail })
+			e.tenant = "missed-" + b.Name
+			rcv := newFlaky(t, 0) // down: answers 500 at once
+			h := e.createHook(map[string]any{"name": "mirror", "events": []string{"contact.*"}, "target_url": rcv.URL,
+				"errors_email": "ops@example.com"})
+			e.trigger(map[string]any{"id": "dead-" + b.Name, "event": "contact.updated", "data": map[string]any{"id": 0}})
+			failed := e.settled(h.ID, 1).Data[0]
+			if failed.Status != "failed" {
+				t.Fatalf("the first delivery = %+v, want failed", failed)
+			}
+			waitFor(t, 10*time.Second, "the errors_email mail", func() bool { return len(smtp.Mails()) > 0 })
+			if m := smtp.Mails()[0].Data; !strings.Contains(m, "recorded for it as a skipped delivery") {
+				t.Errorf("the mail does not say what the hook keeps while off:\n%s", m)
+			}
+			var hook struct {
+				State string `json:"state"`
+			}
+			e.call("GET", fmt.Sprintf("/v1/hooks/%d", h.ID), nil, &hook)
+			if hook.State != "TooManyErrors" {
+				t.Fatalf("hook state = %s, want TooManyErrors", hook.State)
+			}
+			sent := len(rcv.requests())
+
+			const n = 50
+			for i := range n {
+				e.trigger(map[string]any{"id": fmt.Sprintf("off-%s-%02d", b.Name, i), "event": "contact.updated", "data": map[string]any{"id": i + 1}})
+			}
+			ds := e.settled(h.ID, n+1)
+			want := []string{fmt.Sprint(failed.ID)}
+			for _, d := range ds.Data[1:] {
+				if d.Status != "skipped" || d.Attempts != 0 {
+					t.Errorf("delivery %d of event %s while off = %s after %d attempts, want skipped without a request", d.ID, d.EventID, d.Status, d.Attempts)
+				}
+				want = append(want, fmt.Sprint(d.ID))
+			}
+			if got := len(rcv.requests()); got != sent {
+				t.Errorf("the hook got %d requests while off", got-sent)
+			}
+
+			rcv.up.Store(true)
+			if code := e.call("POST", fmt.Sprintf("/v1/hooks/%d/activate", h.ID), nil, &hook); code != 200 || hook.State != "Active" {
+				t.Fatalf("activate = %d, state %s", code, hook.State)
+			}
+			var rec struct {
+				WorkflowID string `json:"workflow_id"`
+			}
+			since := map[string]any{"since": start.UTC().Format(time.RFC3339)}
+			if code := e.call("POST", fmt.Sprintf("/v1/hooks/%d/recover", h.ID), since, &rec); code != 202 {
+				t.Fatalf("recover = %d", code)
+			}
+			e.workflowDone(rec.WorkflowID)
+			for _, d := range e.settled(h.ID, n+1).Data {
+				if d.Status != "succeeded" {
+					t.Errorf("delivery %d after recover: %s", d.ID, d.Status)
+				}
+			}
+			got := slices.Sorted(slices.Values(rcv.requests()[sent:]))
+			if slices.Sort(want); !slices.Equal(got, want) {
+				t.Errorf("recover sent %d requests %v, want each of the %d missed deliveries once: %v", len(got), got, len(want), want)
+			}
 		})
 	}
 }

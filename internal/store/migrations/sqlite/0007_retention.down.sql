@@ -1,0 +1,3 @@
+DROP INDEX bins_created_at;
+DROP INDEX notifications_created_at;
+DROP INDEX events_received_at;
