@@ -14,6 +14,7 @@ const (
 	ErrTypeNotFound   = "NotFound"      // the delivery, event or hook row is gone: not retried
 	ErrTypeBadPayload = "BadPayload"    // the stored event cannot be rendered: not retried
 	ErrTypePlanFailed = "PlanFailed"    // a hook's filter or stored options cannot be evaluated: not retried
+	ErrTypeThrottled  = "Throttled"     // the hook's rate limit shuts the gate for longer than an attempt waits: no request was made
 
 	ErrTypeNoRetention = "NoRetention" // a worker without HOOKFLOW_RETENTION was asked to prune: not retried
 

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -25,6 +26,15 @@ type Planner struct {
 	// plan begins: the dispatcher that started it measures how far the
 	// engine is behind by it.
 	Planning func(workflowID string)
+	// Lanes wakes the lane of a fifo hook that has deliveries to send
+	// (signal-with-start); nil wakes none (tests of the plan alone).
+	Lanes LaneKicker
+}
+
+// LaneKicker wakes a fifo hook's lane workflow, starting it if it is not
+// running. Waking a lane that has nothing new to send is harmless.
+type LaneKicker interface {
+	KickLane(ctx context.Context, tenant string, hookID int64) error
 }
 
 type planStore interface {
@@ -35,6 +45,11 @@ type planStore interface {
 	HookDeliveries(ctx context.Context, eventPK, hookID int64, offset, limit int) ([]models.Delivery, error)
 	ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error)
 	ReopenFailed(ctx context.Context, q store.RecoverQuery, now time.Time) ([]int64, error)
+	ReopenLane(ctx context.Context, q store.RecoverQuery, now time.Time) (int64, error)
+	MarkPlanned(ctx context.Context, eventPK int64, now time.Time) error
+	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
+	LaneHead(ctx context.Context, hookID int64, workflowID string) (*store.LaneHead, error)
+	SkipLane(ctx context.Context, hookID int64, workflowID, reason string, now time.Time) (int64, error)
 }
 
 // NewPlanner returns a Planner over s that hands out retry policy r.
@@ -56,11 +71,22 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 		p.Planning(in.WorkflowID)
 	}
 	ev, err := p.Events.load(ctx, p.Store, in.EventPK)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.NonRetryable() {
+		// An event that cannot be read reaches no hook: no lane may wait for it.
+		if err := p.Store.MarkPlanned(ctx, in.EventPK, p.Now().UTC()); err != nil {
+			return plan.Event{}, err
+		}
+	}
 	if err != nil {
 		return plan.Event{}, err
 	}
 	et, err := models.ParseEventType(ev.Type)
 	if err != nil {
+		// It reaches no hook: no lane waits for it.
+		if err := p.Store.MarkPlanned(ctx, ev.PK, p.Now().UTC()); err != nil {
+			return plan.Event{}, err
+		}
 		return plan.Event{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
 	hooks, err := p.Store.MatchHooksToPlan(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, in.AfterHookID, plan.FanoutPage+1)
@@ -74,13 +100,25 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 	}
 	inline := in.AfterHookID == 0 && out.NextAfterHookID == 0 && len(hooks) <= plan.InlineHooks
 	planned, work := 0, int64(0)
+	var laned []int64
 	for i := range hooks {
 		h := &hooks[i]
 		if !filter.Accepts(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.SkipKey) {
 			continue
 		}
-		hp := plan.Hook{HookID: h.ID, Retry: p.Retry}
-		if inline && work <= plan.InlineFilterWork {
+		hp := plan.Hook{HookID: h.ID, Retry: p.Retry, RateLimit: h.RateLimit}
+		if h.FIFO() {
+			// Planned here whatever the fan-out, so that the event is
+			// planned for its lanes once this plan ends; the lane pages.
+			var spent int64
+			if hp, spent, err = p.planLane(ctx, ev, h); err != nil {
+				return plan.Event{}, err
+			}
+			work += spent
+			if h.State == models.StateActive { // a TooManyErrors hook's were recorded skipped
+				laned = append(laned, h.ID)
+			}
+		} else if inline && work <= plan.InlineFilterWork {
 			// A hook whose deliveries do not fit goes to a child workflow,
 			// which plans it and pages through them.
 			var spent int64
@@ -96,7 +134,35 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 		}
 		out.Hooks = append(out.Hooks, hp)
 	}
+	if out.NextAfterHookID == 0 {
+		if err := p.Store.MarkPlanned(ctx, ev.PK, p.Now().UTC()); err != nil {
+			return plan.Event{}, err
+		}
+	}
+	for _, id := range laned {
+		if err := p.kick(ctx, ev.Tenant, id); err != nil {
+			return plan.Event{}, err
+		}
+	}
 	return out, nil
+}
+
+// planLane plans a fifo hook's deliveries of the event for its lane, which
+// reads them from the database: the plan carries none.
+func (p *Planner) planLane(ctx context.Context, ev *loadedEvent, h *models.Hook) (plan.Hook, int64, error) {
+	hp, spent, err := p.planHook(ctx, ev, h, plan.LaneWorkflowID(h.Tenant, h.ID), 0, 1, false)
+	hp.Deliveries, hp.Laned = nil, true
+	return hp, spent, err
+}
+
+func (p *Planner) kick(ctx context.Context, tenant string, hookID int64) error {
+	if p.Lanes == nil {
+		return nil
+	}
+	if err := p.Lanes.KickLane(ctx, tenant, hookID); err != nil {
+		return fmt.Errorf("wake the lane of hook %d: %w", hookID, err)
+	}
+	return nil
 }
 
 // PlanHookInput names one hook of one event and the page of its deliveries wanted.
@@ -157,7 +223,7 @@ func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hoo
 	if err := p.Store.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
 		return plan.Hook{}, err
 	}
-	return plan.Hook{HookID: h.ID, Planned: true, Retry: p.Retry, Failed: reason}, nil
+	return plan.Hook{HookID: h.ID, Planned: true, Retry: p.Retry, RateLimit: h.RateLimit, Failed: reason}, nil
 }
 
 // missedReason is the last_error of a delivery planned while its hook was
@@ -175,9 +241,9 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 	}
 	count := (len(records) + per - 1) / per
 	hp := plan.Hook{HookID: h.ID, Total: count, ChunkDelay: time.Duration(h.Options.V.ChunkDelay) * time.Second,
-		RequestsPerChunk: perChunk, Retry: p.Retry}
+		RequestsPerChunk: perChunk, Retry: p.Retry, RateLimit: h.RateLimit}
 	if onlyIfFits && count > limit {
-		return plan.Hook{HookID: h.ID, Retry: p.Retry}, nil
+		return plan.Hook{HookID: h.ID, Retry: p.Retry, RateLimit: h.RateLimit}, nil
 	}
 	hp.Planned = true
 	if count == 0 {
@@ -240,13 +306,39 @@ type PlanRedeliveryInput struct {
 }
 
 // PlanRedelivery makes one ended delivery pending again. The plan is empty
-// when another redelivery of the same generation got there first.
+// when another redelivery of the same generation got there first, or when
+// the hook is fifo: its lane sends the delivery, in its event's place.
 func (p *Planner) PlanRedelivery(ctx context.Context, in PlanRedeliveryInput) (plan.Redelivery, error) {
-	ok, err := p.Store.ReopenDelivery(ctx, in.DeliveryID, in.Generation, in.WorkflowID, p.Now().UTC())
+	h, err := p.hookOf(ctx, in.DeliveryID)
+	if err != nil {
+		return plan.Redelivery{}, err
+	}
+	workflowID := in.WorkflowID
+	if h.FIFO() {
+		workflowID = plan.LaneWorkflowID(h.Tenant, h.ID)
+	}
+	ok, err := p.Store.ReopenDelivery(ctx, in.DeliveryID, in.Generation, workflowID, p.Now().UTC())
 	if err != nil || !ok {
 		return plan.Redelivery{Retry: p.Retry}, err
 	}
-	return plan.Redelivery{Deliveries: []int64{in.DeliveryID}, Retry: p.Retry}, nil
+	if h.FIFO() {
+		return plan.Redelivery{Retry: p.Retry}, p.kick(ctx, h.Tenant, h.ID)
+	}
+	return plan.Redelivery{Deliveries: []int64{in.DeliveryID}, Retry: p.Retry, HookID: h.ID, RateLimit: h.RateLimit}, nil
+}
+
+// hookOf loads the hook of a delivery; a deleted hook reads as a hook with
+// no ordering and no rate limit (the sender then skips the delivery).
+func (p *Planner) hookOf(ctx context.Context, deliveryID int64) (*models.Hook, error) {
+	d, err := p.Store.Delivery(ctx, "", deliveryID)
+	if err != nil {
+		return nil, notFoundIsFinal(err)
+	}
+	h, err := p.Store.Hook(ctx, "", d.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &models.Hook{ID: d.HookID, Tenant: d.Tenant}, nil
+	}
+	return h, err
 }
 
 // PlanRecoveryInput names a hook, the time from which its failed and skipped
@@ -259,10 +351,82 @@ type PlanRecoveryInput struct {
 }
 
 // PlanRecovery makes the next plan.RecoverPage of the hook's failed and skipped
-// deliveries since in.Since pending again, in id order.
+// deliveries since in.Since pending again, in id order. A fifo hook's are
+// all reopened at once, in its lane, which sends them in their events'
+// order; the plan is then empty.
 func (p *Planner) PlanRecovery(ctx context.Context, in PlanRecoveryInput) (plan.Redelivery, error) {
-	ids, err := p.Store.ReopenFailed(ctx, store.RecoverQuery{
-		HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, Limit: plan.RecoverPage, WorkflowID: in.WorkflowID,
-	}, p.Now().UTC())
-	return plan.Redelivery{Deliveries: ids, Retry: p.Retry}, err
+	h, err := p.Store.Hook(ctx, "", in.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		h = &models.Hook{ID: in.HookID}
+	} else if err != nil {
+		return plan.Redelivery{}, err
+	}
+	q := store.RecoverQuery{HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, Limit: plan.RecoverPage, WorkflowID: in.WorkflowID}
+	if h.FIFO() {
+		q.WorkflowID = plan.LaneWorkflowID(h.Tenant, h.ID)
+		if _, err := p.Store.ReopenLane(ctx, q, p.Now().UTC()); err != nil {
+			return plan.Redelivery{}, err
+		}
+		return plan.Redelivery{Retry: p.Retry}, p.kick(ctx, h.Tenant, h.ID)
+	}
+	ids, err := p.Store.ReopenFailed(ctx, q, p.Now().UTC())
+	return plan.Redelivery{Deliveries: ids, Retry: p.Retry, HookID: in.HookID, RateLimit: h.RateLimit}, err
+}
+
+// NextInLaneInput names a fifo hook's lane.
+type NextInLaneInput struct {
+	HookID     int64
+	WorkflowID string
+}
+
+// LaneStep is what a lane does next: send DeliveryID (at RateLimit, on
+// Retry), Wait (an older event is not planned yet, or another workflow is
+// still sending the head), stop when Done (the hook is off or deleted: the
+// lane's deliveries were skipped), or, with none of these, idle.
+type LaneStep struct {
+	DeliveryID int64
+	RateLimit  int
+	Retry      plan.Retry
+	Wait       bool
+	Done       bool
+}
+
+// NextInLane finds the delivery a fifo hook's lane sends next: the hook's
+// open delivery whose event was accepted first. The database is the lane,
+// so a lane that was killed, or restarted on another worker, goes on where
+// it was.
+func (p *Planner) NextInLane(ctx context.Context, in NextInLaneInput) (LaneStep, error) {
+	h, err := p.Store.Hook(ctx, "", in.HookID)
+	reason := ""
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		reason = "hook was deleted"
+	case err != nil:
+		return LaneStep{}, err
+	case h.State != models.StateActive:
+		reason = "hook is " + string(h.State)
+	}
+	if reason != "" {
+		// Recover (or a redelivery) reopens them, and wakes the lane.
+		_, err := p.Store.SkipLane(ctx, in.HookID, in.WorkflowID, reason, p.Now().UTC())
+		return LaneStep{Done: true}, err
+	}
+	// A hook no longer fifo: the lane sends what it still holds, in order,
+	// and ends; the hook's other deliveries go out in parallel meanwhile.
+	mine := ""
+	if !h.FIFO() {
+		mine = in.WorkflowID
+	}
+	head, err := p.Store.LaneHead(ctx, in.HookID, mine)
+	switch {
+	case err != nil:
+		return LaneStep{}, err
+	case head == nil && mine != "":
+		return LaneStep{Done: true}, nil
+	case head == nil:
+		return LaneStep{}, nil
+	case head.Behind || head.WorkflowID != in.WorkflowID:
+		return LaneStep{Wait: true}, nil
+	}
+	return LaneStep{DeliveryID: head.DeliveryID, RateLimit: h.RateLimit, Retry: p.Retry}, nil
 }

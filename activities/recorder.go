@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/metrics"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/activity"
 )
@@ -27,6 +28,34 @@ type recordStore interface {
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
 	DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error)
 	AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error)
+	ReserveSlot(ctx context.Context, hookID, deliveryID int64, now time.Time, interval time.Duration) (time.Time, error)
+}
+
+// SlotInput names a delivery of a rate-limited hook about to be attempted.
+type SlotInput struct {
+	DeliveryID int64
+	HookID     int64
+}
+
+// Slot is when the attempt may start; zero when at once (the hook has no
+// rate limit any more).
+type Slot struct {
+	At time.Time
+}
+
+// ReserveSlot hands the delivery the next send time of its hook's rate
+// limit, shared by every worker; the delivery shows as throttled until then.
+// The limit is read now, so a change applies to the next attempt.
+func (r *Recorder) ReserveSlot(ctx context.Context, in SlotInput) (Slot, error) {
+	h, err := r.Store.Hook(ctx, "", in.HookID)
+	if err != nil {
+		return Slot{}, notFoundIsFinal(err)
+	}
+	if h.RateLimit <= 0 {
+		return Slot{}, nil
+	}
+	at, err := r.Store.ReserveSlot(ctx, h.ID, in.DeliveryID, r.Now().UTC(), plan.Interval(h.RateLimit))
+	return Slot{At: at}, err
 }
 
 // FailInput names a delivery that will not be retried again, and why.

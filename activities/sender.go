@@ -13,6 +13,7 @@ import (
 	"github.com/hookflow/hookflow/internal/filter"
 	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
+	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/receiverauth"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
@@ -49,7 +50,13 @@ type sendStore interface {
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
 	RecordAttempt(ctx context.Context, deliveryID int64, o store.AttemptOutcome) (*models.Delivery, error)
 	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
+	ClaimSend(ctx context.Context, hookID int64, now time.Time, interval time.Duration) (bool, time.Time, error)
+	HoldPace(ctx context.Context, hookID int64, until time.Time) error
 }
+
+// MaxGateWait is the longest an attempt waits at its hook's rate-limit gate
+// before it hands the wait back to its workflow (a durable timer).
+const MaxGateWait = 2 * time.Second
 
 // NewSender returns a Sender over s sending through receivers.
 func NewSender(s sendStore, receivers *receiverauth.Authenticator, maxRetryAfter time.Duration) *Sender {
@@ -78,7 +85,7 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if err != nil {
 		return SendResult{}, notFoundIsFinal(err)
 	}
-	if d.Status != models.DeliveryPending {
+	if !d.Status.Open() {
 		// Already ended (a duplicate run after a crash): at-least-once is kept.
 		return SendResult{Status: d.Status, StatusCode: d.LastStatusCode, Attempt: d.Attempts}, nil
 	}
@@ -112,7 +119,52 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if err != nil {
 		return SendResult{}, err
 	}
+	if err := s.pass(ctx, h); err != nil {
+		return SendResult{}, err
+	}
 	return s.attempt(ctx, d, h, req)
+}
+
+// pass waits at a rate-limited hook's gate until this request may start:
+// at least one interval after the hook's previous request started, whichever
+// worker made it. It waits here only when it is next (the gate opens within
+// two intervals, and MaxGateWait): requests behind a lagging gate, or a
+// receiver's Retry-After, get a Throttled error instead — no request was
+// made — and their workflows reserve new slots, which queues them in order
+// rather than having them all poll the gate. A request that passed but is
+// about to start over plan.PaceSlack later passes once more; the second
+// pass stands, so a slow database costs spacing, never progress.
+func (s *Sender) pass(ctx context.Context, h *models.Hook) error {
+	if h.RateLimit <= 0 {
+		return nil
+	}
+	interval := plan.Interval(h.RateLimit)
+	late := false
+	for {
+		claimed := s.Now().UTC()
+		ok, at, err := s.Store.ClaimSend(ctx, h.ID, claimed, interval)
+		if err != nil {
+			return err
+		}
+		if ok && (late || s.Now().Sub(claimed) <= plan.PaceSlack) {
+			return nil
+		}
+		if ok { // passed too late: the next request may already start on time
+			late, at = true, claimed.Add(interval)
+		}
+		wait := at.Sub(s.Now())
+		if wait > min(2*interval, MaxGateWait) {
+			return temporal.NewApplicationErrorWithOptions("rate_limit: hook "+strconv.FormatInt(h.ID, 10)+" takes no request for "+wait.Round(time.Millisecond).String(),
+				ErrTypeThrottled, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+		}
+		t := time.NewTimer(max(wait, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Sender) skip(ctx context.Context, d *models.Delivery, reason string) (SendResult, error) {
@@ -175,6 +227,12 @@ func (s *Sender) attempt(ctx context.Context, d *models.Delivery, h *models.Hook
 		result = temporal.NewNonRetryableApplicationError(a.Error, ErrTypeGone, nil)
 	case status < 200 || status > 299:
 		a.Error = "target answered " + strconv.Itoa(status) + " " + http.StatusText(status)
+		if status == http.StatusTooManyRequests && retryAfter > 0 && h.RateLimit > 0 {
+			// The receiver wants less: every request to the hook waits, not this one only.
+			if err := s.Store.HoldPace(ctx, h.ID, s.Now().Add(min(retryAfter, s.MaxRetryAfter)).UTC()); err != nil {
+				activity.GetLogger(ctx).Warn("could not hold the hook's pace", "hook_id", h.ID, "err", err)
+			}
+		}
 		result = temporal.NewApplicationErrorWithOptions(a.Error, ErrTypeHTTPStatus,
 			temporal.ApplicationErrorOptions{NextRetryDelay: min(retryAfter, s.MaxRetryAfter)})
 	}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,10 @@ func TestBadHookInput(t *testing.T) {
 		{`{"events":["*"],"target_url":"https://x.example","headers":{"Content-Type":"text/plain"}}`, 400, "headers.Content-Type"},
 		{`{"events":["*"],"target_url":"https://x.example","headers":{"X-A":"a\r\nb"}}`, 400, "headers.X-A"},
 		{`{"events":["*"],"target_url":"https://x.example","errors_email":"nobody"}`, 400, "errors_email"},
+		{`{"events":["*"],"target_url":"https://x.example","rate_limit":-1}`, 400, "rate_limit"},
+		{`{"events":["*"],"target_url":"https://x.example","rate_limit":1000000}`, 400, "rate_limit"},
+		{`{"events":["*"],"target_url":"https://x.example","rate_limit":2.5}`, 400, "rate_limit"},
+		{`{"events":["*"],"target_url":"https://x.example","ordering":"lifo"}`, 400, "ordering"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":500}}`, 400, "options.chunk_size"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_delay":-1}}`, 400, "options.chunk_delay"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"a":1},"filter-op":{"a":"near"}}}}}`, 400, "options.entity.Contact.filter-op.a"},
@@ -263,5 +268,28 @@ func TestAuthAndTenants(t *testing.T) {
 	}
 	if r := h.Do("GET", "/healthz", ""); r.Code != 200 {
 		t.Errorf("healthz needs no key: %d", r.Code)
+	}
+}
+
+// rate_limit and ordering are set, answered, kept by a PATCH of another
+// field and default to 0 and none.
+func TestHookRateLimitAndOrdering(t *testing.T) {
+	h := newHarness(t)
+	plain := h.Do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example"}`)
+	if plain.Code != 201 || plain.Body["rate_limit"] != float64(0) || plain.Body["ordering"] != "none" {
+		t.Fatalf("default hook = %d %s", plain.Code, plain.Raw)
+	}
+	a := h.Do("POST", "/v1/hooks", `{"events":["*"],"target_url":"https://x.example","rate_limit":5,"ordering":"fifo"}`)
+	if a.Code != 201 || a.Body["rate_limit"] != float64(5) || a.Body["ordering"] != "fifo" {
+		t.Fatalf("create = %d %s", a.Code, a.Raw)
+	}
+	id := strconv.FormatFloat(a.Body["id"].(float64), 'f', -1, 64)
+	p := h.Do("PATCH", "/v1/hooks/"+id, `{"name":"renamed"}`)
+	if p.Code != 200 || p.Body["rate_limit"] != float64(5) || p.Body["ordering"] != "fifo" {
+		t.Fatalf("PATCH name = %d %s", p.Code, p.Raw)
+	}
+	p = h.Do("PATCH", "/v1/hooks/"+id, `{"rate_limit":0,"ordering":"none"}`)
+	if p.Code != 200 || p.Body["rate_limit"] != float64(0) || p.Body["ordering"] != "none" {
+		t.Fatalf("PATCH back = %d %s", p.Code, p.Raw)
 	}
 }

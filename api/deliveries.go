@@ -111,7 +111,7 @@ func (s *Server) answerDeliveries(c *gin.Context, q store.DeliveryQuery) error {
 	q.BeforeID, q.Limit = pg.Cursor, pg.Limit+1
 	if v := c.Query("status"); v != "" {
 		if q.Status = models.DeliveryStatus(v); !q.Status.Valid() {
-			return InvalidField("status", "must be pending, succeeded, failed or skipped")
+			return InvalidField("status", "must be pending, throttled, succeeded, failed or skipped")
 		}
 	}
 	if q.Since, err = timeQuery(c, "since"); err != nil {

@@ -59,7 +59,7 @@ func (b *hookBody) apply(h *models.Hook) {
 // defaultSpec is the spec of a hook whose owner gave nothing but the
 // required fields: a new hook, and a hook PUT replaces.
 func defaultSpec() models.HookSpec {
-	return models.HookSpec{Type: models.HookTypeWebhook, Format: payload.Standard,
+	return models.HookSpec{Type: models.HookTypeWebhook, Format: payload.Standard, Ordering: models.OrderingNone,
 		Headers: models.JSON[map[string]string]{V: map[string]string{}}, Properties: models.JSON[map[string]any]{V: map[string]any{}}}
 }
 

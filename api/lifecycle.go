@@ -172,7 +172,7 @@ func (s *Server) redeliver(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.Status == models.DeliveryPending {
+	if d.Status.Open() {
 		if running := workflows.RedeliverWorkflowID(d.Tenant, d.ID, d.Redeliveries); d.WorkflowID == running {
 			c.JSON(http.StatusAccepted, redeliveryAnswer{WorkflowID: running, HookID: d.HookID, DeliveryID: d.ID})
 			return nil

@@ -5,9 +5,11 @@ import "time"
 // DeliveryStatus is where one request to a receiver stands.
 type DeliveryStatus string
 
-// Delivery statuses. Pending covers waiting, in flight and between retries.
+// Delivery statuses. Pending covers waiting, in flight and between retries;
+// throttled is pending too, waiting for a slot of its hook's rate_limit.
 const (
 	DeliveryPending   DeliveryStatus = "pending"
+	DeliveryThrottled DeliveryStatus = "throttled"
 	DeliverySucceeded DeliveryStatus = "succeeded"
 	DeliveryFailed    DeliveryStatus = "failed"
 	DeliverySkipped   DeliveryStatus = "skipped"
@@ -15,8 +17,14 @@ const (
 
 // Valid reports whether s is a known status.
 func (s DeliveryStatus) Valid() bool {
-	return s == DeliveryPending || s == DeliverySucceeded || s == DeliveryFailed || s == DeliverySkipped
+	return s.Open() || s == DeliverySucceeded || s == DeliveryFailed || s == DeliverySkipped
 }
+
+// Open reports whether a delivery in status s has not ended yet.
+func (s DeliveryStatus) Open() bool { return s == DeliveryPending || s == DeliveryThrottled }
+
+// OpenStatuses are the statuses of deliveries that have not ended.
+var OpenStatuses = []DeliveryStatus{DeliveryPending, DeliveryThrottled}
 
 // Delivery is one request to send: one chunk (or one record, for formats
 // that carry one) of one event to one hook. Its id is the webhook-id the

@@ -113,7 +113,30 @@ type HookSpec struct {
 	ErrorsEmail string                  `json:"errors_email"`
 	InsecureSSL bool                    `json:"insecure_ssl" gorm:"column:insecure_ssl"`
 	Options     JSON[Options]           `json:"options"`
+	// RateLimit is the most requests a second the hook's receiver gets,
+	// across every worker and event; 0 is unlimited (docs/spec.md §7).
+	RateLimit int `json:"rate_limit"`
+	// Ordering is "none" (deliveries go out in parallel) or "fifo" (one at
+	// a time, in the order the events were accepted; docs/spec.md §7).
+	Ordering Ordering `json:"ordering"`
 }
+
+// Ordering says whether a hook's deliveries keep the order of their events.
+type Ordering string
+
+// Orderings a hook can ask for.
+const (
+	OrderingNone Ordering = "none"
+	OrderingFIFO Ordering = "fifo"
+)
+
+// FIFO reports whether the hook's deliveries go out one at a time, in order.
+func (h *Hook) FIFO() bool { return h.Ordering == OrderingFIFO }
+
+// MaxRateLimit bounds rate_limit: a thousand requests a second spaces them a
+// millisecond apart, finer than the database's slot bookkeeping is worth;
+// a receiver that takes more needs no limit.
+const MaxRateLimit = 1000
 
 // SealedSecrets are a hook's secret columns as stored: each empty or a value
 // sealed by internal/seal and bound to the hook's id and column. Only the
@@ -230,6 +253,12 @@ func (h *Hook) Validate(formats FormatSet) error {
 		}
 	}
 	h.Options.V.validate(&v)
+	if h.RateLimit < 0 || h.RateLimit > MaxRateLimit {
+		v.Add("rate_limit", "must be 0 (unlimited) to 1000 requests a second")
+	}
+	if h.Ordering != OrderingNone && h.Ordering != OrderingFIFO && h.Ordering != "" { // "": a hook made in code, none
+		v.Add("ordering", `must be "none" or "fifo"`)
+	}
 	for _, c := range h.columns() {
 		if c.err != nil { // an edit that leaves it would store what was lost (an empty filter)
 			v.Add(c.name, "as stored cannot be read back ("+c.err.Error()+"); give it in full to replace it")

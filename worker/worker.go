@@ -45,8 +45,10 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.HookDelivery)
 	w.RegisterWorkflow(workflows.Redeliver)
 	w.RegisterWorkflow(workflows.Recover)
+	w.RegisterWorkflow(workflows.Lane)
 	w.RegisterWorkflow(workflows.Retention)
 	planner := activities.NewPlanner(d.Store, d.Retry)
+	planner.Lanes = lanes{c: c, taskQueue: taskQueue}
 	if d.Dispatcher != nil {
 		planner.Planning = d.Dispatcher.Planning
 	}

@@ -49,6 +49,17 @@ func TestActionsPerEvent(t *testing.T) {
 	t.Logf("fan-out to %d hooks: %s + %d × %s = %d", hooks, parent, hooks, child, parent.Total()+hooks*child.Total())
 	t.Logf("failed for good, hook turned off (mail, webhook.errors event; a second chunk 9 s later): %s", disabled)
 	t.Logf("recover: %s", recorded(t, "recover_since_outage"))
+	// A rate-limited hook: the slot's local activity, its timer, the attempt's.
+	paced := recorded(t, "fanout_rate_limited")
+	if paced[actions.Timer] != 1 || paced[actions.Start] != 1 {
+		t.Errorf("a throttled delivery costs %s, want a start and one timer besides local activities", paced)
+	}
+	t.Logf("rate-limited, waited for its slot: %s", paced)
+	// A fifo lane: per delivery a wake-up signal and the batch of local
+	// activities that finds and sends it.
+	lane := recorded(t, "lane_recovered")
+	t.Logf("fifo lane, recovered deliveries: %s", lane)
+	t.Logf("fifo lane, head failed for good: %s", recorded(t, "lane_stops_when_hook_off"))
 }
 
 // A retention pass started by its schedule is a workflow start and one

@@ -36,7 +36,7 @@ func Redeliver(ctx workflow.Context, in RedeliverInput) error {
 	if err != nil {
 		return err
 	}
-	sendPlans(ctx, []plan.Hook{{Deliveries: rp.Deliveries, Retry: rp.Retry}}, 0, workflow.Now(ctx))
+	sendPlans(ctx, []plan.Hook{{HookID: rp.HookID, Deliveries: rp.Deliveries, Retry: rp.Retry, RateLimit: rp.RateLimit}}, 0, workflow.Now(ctx))
 	return nil
 }
 
@@ -67,7 +67,7 @@ func Recover(ctx workflow.Context, in RecoverInput) error {
 	if err != nil {
 		return err
 	}
-	sendPlans(ctx, []plan.Hook{{Deliveries: rp.Deliveries, Retry: rp.Retry}}, 0, workflow.Now(ctx))
+	sendPlans(ctx, []plan.Hook{{HookID: rp.HookID, Deliveries: rp.Deliveries, Retry: rp.Retry, RateLimit: rp.RateLimit}}, 0, workflow.Now(ctx))
 	if len(rp.Deliveries) == plan.RecoverPage {
 		in.AfterID = rp.Deliveries[len(rp.Deliveries)-1]
 		return workflow.NewContinueAsNewError(ctx, Recover, in)

@@ -25,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.HookDelivery)
 			r.RegisterWorkflow(workflows.Redeliver)
 			r.RegisterWorkflow(workflows.Recover)
+			r.RegisterWorkflow(workflows.Lane)
 			r.RegisterWorkflow(workflows.Retention)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)

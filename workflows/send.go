@@ -40,6 +40,8 @@ type batch struct {
 type item struct {
 	deliveryID int64
 	retry      plan.Retry
+	hookID     int64
+	paced      bool // the hook has a rate limit: every attempt waits for a slot
 }
 
 // dueBatches groups deliveries by due time, in the order they first appear.
@@ -53,7 +55,7 @@ func dueBatches(plans []plan.Hook, offset int, firstAt time.Time) []batch {
 				out = append(out, batch{due: due})
 				j = len(out) - 1
 			}
-			out[j].items = append(out[j].items, item{id, h.Retry})
+			out[j].items = append(out[j].items, item{deliveryID: id, retry: h.Retry, hookID: h.HookID, paced: h.RateLimit > 0})
 		}
 	}
 	return out
@@ -71,12 +73,23 @@ func dueBatches(plans []plan.Hook, offset int, firstAt time.Time) []batch {
 // square of the fan-out.
 func sendBatch(ctx workflow.Context, items []item) {
 	var s *activities.Sender
+	wg := workflow.NewWaitGroup(ctx)
 	firsts := make([]workflow.Future, len(items))
 	for i, it := range items {
+		if it.paced {
+			wg.Add(1)
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer wg.Done()
+				sendPaced(ctx, it)
+			})
+			continue
+		}
 		firsts[i] = workflow.ExecuteLocalActivity(firstAttemptContext(ctx, it.retry), s.SendWebhook, activities.SendInput{DeliveryID: it.deliveryID})
 	}
-	wg := workflow.NewWaitGroup(ctx)
 	for i, it := range items {
+		if it.paced {
+			continue
+		}
 		err := firsts[i].Get(ctx, nil)
 		if err == nil || temporal.IsCanceledError(err) {
 			continue

@@ -93,6 +93,7 @@ const (
 var Fields = map[string]string{
 	"target_url": "url", "events": "events", "options": "options", "insecure_ssl": "insecure_ssl", "secret": "signature",
 	"name": "", "type": "", "format": "", "headers": "", "properties": "", "errors_email": "",
+	"rate_limit": "", "ordering": "",
 }
 
 // spaceTenant returns the tenant {space} names, under the same rules as the

@@ -117,7 +117,7 @@ func newWebhook(h *models.Hook, showSecret bool) webhook {
 var Fields = map[string]string{
 	"name": "Name", "events": "Events", "target_url": "TargetUrl", "type": "Type", "headers": "Headers",
 	"properties": "Properties", "errors_email": "ErrorsEmail", "secret": "Secret", "state": "State",
-	"format": "", "insecure_ssl": "", "options": "",
+	"format": "", "insecure_ssl": "", "options": "", "rate_limit": "", "ordering": "",
 }
 
 // parseState reads SuperOffice's WebhookState, by name (any case) or number, as

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -59,14 +60,22 @@ func setup(ctx context.Context, c *client, sc scenario, target string) error {
 	if sc.chunkSize > 0 {
 		options["chunk_size"] = sc.chunkSize
 	}
-	if err := createHooks(ctx, c, sc.hooks, target, options, func(int) string { return "Bench.Event" }); err != nil {
+	extra := map[string]any{}
+	if sc.ordering != "" {
+		extra["ordering"] = sc.ordering
+	}
+	if sc.rateLimit > 0 {
+		extra["rate_limit"] = sc.rateLimit
+	}
+	if err := createHooks(ctx, c, sc.hooks, target, options, extra, func(int) string { return "Bench.Event" }); err != nil {
 		return err
 	}
-	return createHooks(ctx, c, sc.otherHooks, target, nil, func(i int) string { return fmt.Sprintf("Other%d.Event", i) })
+	return createHooks(ctx, c, sc.otherHooks, target, nil, nil, func(i int) string { return fmt.Sprintf("Other%d.Event", i) })
 }
 
-// createHooks creates n hooks, 16 requests at a time.
-func createHooks(ctx context.Context, c *client, n int, target string, options map[string]any, event func(int) string) error {
+// createHooks creates n hooks, 16 requests at a time, with the fields of
+// extra besides.
+func createHooks(ctx context.Context, c *client, n int, target string, options, extra map[string]any, event func(int) string) error {
 	sem := make(chan struct{}, 16)
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -77,6 +86,7 @@ func createHooks(ctx context.Context, c *client, n int, target string, options m
 			defer wg.Done()
 			defer func() { <-sem }()
 			body := map[string]any{"name": "bench " + strconv.Itoa(i), "events": []string{event(i)}, "target_url": target, "options": options}
+			maps.Copy(body, extra)
 			if code, err := c.do(ctx, "POST", "/v1/hooks", body, nil); err != nil || code != http.StatusCreated {
 				errs <- fmt.Errorf("create hook: status %d, %v", code, err)
 			}

@@ -15,6 +15,8 @@ type scenario struct {
 	events        int           // fixed number of events; 0: send for -duration
 	receiverDelay time.Duration // how long the receiver takes to answer
 	bare          bool          // the bare engine (ceiling.go), not hookflow
+	ordering      string        // the hooks' ordering: "" (none) or "fifo"
+	rateLimit     int           // the hooks' rate_limit; 0: none
 }
 
 var scenarios = map[string]scenario{
@@ -28,6 +30,8 @@ var scenarios = map[string]scenario{
 	"ceiling":        {about: "the bare engine alone: per event one workflow of two local activities (see ceiling.go)", hooks: 1, records: 1, bare: true},
 	"overload":       {about: "one hook offered 3× the engine's capacity (measured first unless -rate), then the drain", hooks: 1, records: 1},
 	"burst":          {about: "10,000 events of one record to one hook, as fast as the client sends", hooks: 1, records: 1, events: 10000},
+	"fifo":           {about: "events of one record to one fifo hook: one request at a time, in the events' order", hooks: 1, records: 1, ordering: "fifo"},
+	"rate-limited":   {about: "1,000 events of one record to one hook with rate_limit 100, sent at once", hooks: 1, records: 1, rateLimit: 100, events: 1000},
 }
 
 func scenarioNames() []string {

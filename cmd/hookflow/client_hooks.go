@@ -20,7 +20,7 @@ var (
 	hookFields = [][2]string{{"ID", "id"}, {"Name", "name"}, {"Tenant", "tenant"}, {"State", "state"},
 		{"Events", "events"}, {"Target", "target_url"}, {"Type", "type"}, {"Format", "format"}, {"Secret", "secret"},
 		{"Headers", "headers"}, {"Properties", "properties"}, {"Options", "options"}, {"Insecure SSL", "insecure_ssl"},
-		{"Receiver auth", "receiver_auth"}, {"Errors email", "errors_email"},
+		{"Rate limit", "rate_limit"}, {"Ordering", "ordering"}, {"Receiver auth", "receiver_auth"}, {"Errors email", "errors_email"},
 		{"Registered", "registered"}, {"Registered by", "registered_by"}, {"Updated", "updated"}, {"Updated by", "updated_by"},
 		{"Errors", "error_count"}, {"Failing since", "failing_since"}, {"Last error", "last_error"}}
 )
@@ -30,7 +30,8 @@ var (
 // theirs. The fields of hookFileFields come from --file only.
 var (
 	hookFlags = map[string]string{"name": "name", "events": "events", "url": "target_url",
-		"secret": "secret", "format": "format", "errors-email": "errors_email"}
+		"secret": "secret", "format": "format", "errors-email": "errors_email",
+		"rate-limit": "rate_limit", "ordering": "ordering"}
 	hookFileFields = []string{"type", "properties", "insecure_ssl", "options"}
 )
 
@@ -93,7 +94,7 @@ func hooksCreateCommand(o *clientOptions) *cobra.Command {
 			"  hookflow hooks create --events '*' --url https://gw.example.com/in --receiver-auth @basic-auth.json",
 		Args: cobra.NoArgs,
 		RunE: o.runE(func(cmd *cobra.Command, c *apiClient, _ []string) error {
-			body, err := requestBody(cmd, file, hookFlags)
+			body, err := requestBody(cmd, file, hookFlags, "rate-limit")
 			if err != nil {
 				return err
 			}
@@ -133,6 +134,8 @@ func hooksCreateCommand(o *clientOptions) *cobra.Command {
 	f.String("format", "", "wire format: "+strings.Join(payload.Formats.Names(), ", ")+" (default standard)")
 	f.StringArrayVar(&headers, "header", nil, "custom header Name=value sent with every delivery (repeatable)")
 	f.String("errors-email", "", "address mailed when the hook turns TooManyErrors")
+	f.Int("rate-limit", 0, "at most this many requests a second to the receiver (default 0: unlimited)")
+	f.String("ordering", "", "none (default: in parallel) or fifo (one at a time, in the order of the events)")
 	f.StringVar(&auth, "receiver-auth", "", `receiver credentials as JSON ({"type":"basic","username":…,"password":…}), or @file`)
 	return cmd
 }

@@ -19,6 +19,7 @@ const (
 	LocalBatch  = "local activities" // every marker of one workflow task together: 1
 	Activity    = "activity attempt" // every attempt, retries included
 	Timer       = "timer"            // every timer started
+	Signal      = "signal"           // every signal received (a fifo lane's wake-up)
 	Upsert      = "search attribute upsert"
 	versionOnly = "TemporalChangeVersion" // upserts of only this are free
 )
@@ -54,8 +55,9 @@ func (c Count) String() string {
 }
 
 // History counts the actions of one run's history. A child run's own start
-// is not counted: its parent's initiation already counts 2. (hookflow sends
-// no signals, queries or updates, and records no side effects.)
+// is not counted: its parent's initiation already counts 2. (hookflow's only
+// signals wake fifo lanes; it sends no queries or updates, and records no
+// side effects.)
 func History(events []*historypb.HistoryEvent) Count {
 	c := Count{}
 	markers := false // the current workflow task's commands record a marker
@@ -79,6 +81,8 @@ func History(events []*historypb.HistoryEvent) Count {
 			c[Activity] += int(max(ev.GetActivityTaskStartedEventAttributes().GetAttempt(), 1))
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
 			c[Timer]++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			c[Signal]++
 		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			fields := ev.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()
 			if _, ok := fields[versionOnly]; !ok || len(fields) > 1 {

@@ -6,6 +6,7 @@
 package plan
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
@@ -36,7 +37,35 @@ const (
 	// before it continues as new: a receiver that just came back gets a
 	// steady stream, not the whole backlog at once.
 	RecoverPage = 100
+	// LanePage is how many deliveries a fifo hook's lane sends before it
+	// continues as new, and LaneEvents the history length at which it does
+	// sooner (waits for older events add timers).
+	LanePage   = 100
+	LaneEvents = 2000
 )
+
+// LaneWorkflowID is the workflow id of a fifo hook's lane: one per hook, so
+// every event's plan signals the same one (signal-with-start). It names the
+// tenant, as event workflow ids do.
+func LaneWorkflowID(tenant string, hookID int64) string {
+	return "lane/" + tenant + "/" + strconv.FormatInt(hookID, 10)
+}
+
+// Interval is how far apart a hook's requests start under its rate limit:
+// a second over the limit, plus 5%. The margin (50 ms a second) absorbs
+// what varies between a request's start at the gate and its arrival at the
+// receiver: half of it the sender's own (PaceSlack), the rest the network
+// and the receiver's scheduling, so the receiver never counts more than the
+// limit in any one second.
+func Interval(rateLimit int) time.Duration {
+	return time.Second * 21 / time.Duration(20*rateLimit)
+}
+
+// PaceSlack is how late a request may start after passing its hook's gate:
+// a request held up longer (a slow database answer, a busy worker) passes
+// the gate again, so that no two requests start closer than the interval
+// less this.
+const PaceSlack = 25 * time.Millisecond
 
 // Retry is the delivery retry schedule from configuration. It travels in
 // plans (recorded in history) because workflows may not read configuration.
@@ -70,6 +99,12 @@ type Hook struct {
 	// chunk_size for one-record formats, else 1. Zero means 1.
 	RequestsPerChunk int
 	Retry            Retry
+	// RateLimit, when not 0, paces the hook's requests: each attempt first
+	// reserves a slot (docs/architecture.md, "Rate limits").
+	RateLimit int
+	// Laned hooks are fifo: their deliveries are planned with the lane's
+	// workflow id and sent by the lane, not by the event's workflow.
+	Laned bool
 	// Failed says why the hook's deliveries could not be planned: its filter
 	// needs more than its budget, or its stored options cannot be read. The
 	// event shows it as one failed delivery of the hook; retrying cannot help.
@@ -87,4 +122,6 @@ func (h Hook) Due(first time.Time, seq int) time.Time {
 type Redelivery struct {
 	Deliveries []int64
 	Retry      Retry
+	HookID     int64
+	RateLimit  int // the hook's, as in Hook
 }

@@ -117,7 +117,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 		d.LastError = a.Error
 		d.Status = o.Status
 		d.UpdatedAt = now
-		if o.Status != models.DeliveryPending {
+		if !o.Status.Open() {
 			d.CompletedAt = &now
 		}
 		if err := tx.Select("attempts", "last_status_code", "last_error", "status", "updated_at", "completed_at").
@@ -148,7 +148,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 // already ended keeps its status.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
 	err := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status = ?", id, models.DeliveryPending).
+		Where("id = ? AND status IN ?", id, models.OpenStatuses).
 		Updates(map[string]any{"status": status, "last_error": reason, "updated_at": now, "completed_at": now}).Error
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, wrapUnavailable(err))
@@ -170,7 +170,7 @@ func reopened(workflowID string, now time.Time) map[string]any {
 // anything was sent, it reports true, so a retried activity goes on.
 func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowID string, now time.Time) (bool, error) {
 	res := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status <> ? AND redeliveries = ?", id, models.DeliveryPending, gen-1).Updates(reopened(workflowID, now))
+		Where("id = ? AND status NOT IN ? AND redeliveries = ?", id, models.OpenStatuses, gen-1).Updates(reopened(workflowID, now))
 	if res.Error != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(res.Error))
 	}
@@ -179,7 +179,7 @@ func (s *Store) ReopenDelivery(ctx context.Context, id int64, gen int, workflowI
 	}
 	var ours int64
 	err := s.write(ctx).Model(&models.Delivery{}).
-		Where("id = ? AND status = ? AND redeliveries = ? AND workflow_id = ?", id, models.DeliveryPending, gen, workflowID).Count(&ours).Error
+		Where("id = ? AND status IN ? AND redeliveries = ? AND workflow_id = ?", id, models.OpenStatuses, gen, workflowID).Count(&ours).Error
 	if err != nil {
 		return false, fmt.Errorf("reopen delivery %d: %w", id, wrapUnavailable(err))
 	}
@@ -218,8 +218,8 @@ func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time)
 			// off was created before its first failed attempt, the time the
 			// TooManyErrors mail offers as since.
 			Where("d.hook_id = ? AND (d.created_at >= ? OR d.completed_at >= ?) AND d.count > 0", q.HookID, q.Since, q.Since).
-			Where("d.status IN ? OR (d.status = ? AND d.workflow_id = ?)",
-				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.DeliveryPending, q.WorkflowID)
+			Where("d.status IN ? OR (d.status IN ? AND d.workflow_id = ?)",
+				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.OpenStatuses, q.WorkflowID)
 		if q.AfterID != 0 {
 			page = page.Where("("+recoverOrder+") > (SELECT e.received_at, e.pk, d.seq, d.id FROM deliveries AS d "+
 				"JOIN events AS e ON e.pk = d.event_pk WHERE d.id = ?)", q.AfterID)
@@ -227,7 +227,7 @@ func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time)
 		if err := page.Order(recoverOrder).Limit(q.Limit).Pluck("d.id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
-		return tx.Model(&models.Delivery{}).Where("id IN ? AND status <> ?", ids, models.DeliveryPending).
+		return tx.Model(&models.Delivery{}).Where("id IN ? AND status NOT IN ?", ids, models.OpenStatuses).
 			Updates(reopened(q.WorkflowID, now)).Error
 	})
 	if err != nil {

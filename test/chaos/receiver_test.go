@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -25,8 +26,11 @@ type receiver struct {
 	gate        chan struct{} // when set, requests wait until it is closed
 	inFlight    int
 	got         map[string][]string // event id → webhook-id of each accepted request, in order
-	accepted    int                 // requests answered 200
-	rejected    int                 // requests answered 503
+	order       []string            // event id of each accepted request, in arrival order
+	failRate    float64             // the share of requests answered 500, at random
+	rnd         *rand.Rand
+	accepted    int // requests answered 200
+	rejected    int // requests answered 503
 }
 
 // newReceiver starts a receiver on a loopback port it keeps across down/up.
@@ -78,6 +82,20 @@ func (r *receiver) up(t *testing.T) {
 	r.serve(ln)
 }
 
+// failAtRandom makes the receiver answer 500 to a share of the requests, at random.
+func (r *receiver) failAtRandom(share float64, seed uint64) {
+	r.mu.Lock()
+	r.failRate, r.rnd = share, rand.New(rand.NewPCG(seed, 18))
+	r.mu.Unlock()
+}
+
+// accepts returns the event ids of the accepted requests, in arrival order.
+func (r *receiver) accepts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.order)
+}
+
 // setUnavailable makes the receiver answer every request 503 (without Retry-After) or not.
 func (r *receiver) setUnavailable(on bool) {
 	r.mu.Lock()
@@ -117,7 +135,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	_ = json.Unmarshal(body, &msg)
 	r.mu.Lock()
-	if r.unavailable {
+	if r.unavailable || (r.failRate > 0 && r.rnd.Float64() < r.failRate) {
 		r.rejected++
 		r.mu.Unlock()
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -146,6 +164,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.got[msg.ID] = append(r.got[msg.ID], req.Header.Get("Webhook-Id"))
+	r.order = append(r.order, msg.ID)
 	r.accepted++
 	w.WriteHeader(http.StatusOK)
 }

@@ -1,0 +1,7 @@
+SET lock_timeout = '10s';
+
+DROP INDEX events_unplanned;
+ALTER TABLE events DROP COLUMN planned_at;
+DROP TABLE hook_pace;
+ALTER TABLE hooks DROP COLUMN ordering;
+ALTER TABLE hooks DROP COLUMN rate_limit;
