@@ -33,10 +33,14 @@ type admission struct {
 // committer batches admissions; it runs from the first admission until
 // the store closes.
 type committer struct {
-	once, stopOnce sync.Once
-	queue          chan *admission
-	quit           chan struct{} // closed by stop
-	wg             sync.WaitGroup
+	once sync.Once
+	// mu orders queueing against stop: an admission is queued only while
+	// the committer still runs, so none is left in the queue unanswered.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *admission
+	quit   chan struct{} // closed by stop
+	wg     sync.WaitGroup
 }
 
 func newCommitter() *committer {
@@ -54,26 +58,43 @@ func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, er
 		return nil, nil
 	}
 	c := s.admit
-	c.once.Do(func() {
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); s.commitAdmissions() }()
-	})
 	a := &admission{ctx: ctx, es: es, done: make(chan struct{})}
-	select {
-	case c.queue <- a:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("admit events: %w", ctx.Err())
-	case <-c.quit:
-		return nil, fmt.Errorf("admit events: %w: the store is closed", ErrUnavailable)
+	if err := c.enqueue(a, func() { s.commitAdmissions() }); err != nil {
+		return nil, err
 	}
 	// Once queued it is committed or not; the caller learns which.
 	<-a.done
 	return a.created, a.err
 }
 
-// stop ends the committer after the admissions queued so far.
+// enqueue hands a to the committer, started by the first admission.
+func (c *committer) enqueue(a *admission, run func()) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return fmt.Errorf("admit events: %w: the store is closed", ErrUnavailable)
+	}
+	c.once.Do(func() {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); run() }()
+	})
+	select {
+	case c.queue <- a:
+		return nil
+	case <-a.ctx.Done():
+		return fmt.Errorf("admit events: %w", a.ctx.Err())
+	}
+}
+
+// stop ends the committer after the admissions queued so far; later ones
+// are refused.
 func (c *committer) stop() {
-	c.stopOnce.Do(func() { close(c.quit) })
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.quit)
+	}
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 

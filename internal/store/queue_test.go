@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -146,6 +147,32 @@ func TestConcurrentClaimsDoNotOverlap(t *testing.T) {
 		for pk, n := range seen {
 			if n > 1 {
 				t.Errorf("event %d claimed %d times", pk, n)
+			}
+		}
+	})
+}
+
+// An admission after the store closed is refused as unavailable (a 503),
+// never left waiting in the committer's queue.
+func TestAdmitAfterCloseIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		admit(t, st, event("t1", "before", time.Now()))
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 { // the refusal must not depend on a select's choice
+			done := make(chan error, 1)
+			go func() {
+				_, err := st.AdmitEvents(ctx, []*models.Event{event("t1", fmt.Sprint("after-", i), time.Now())})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, store.ErrUnavailable) {
+					t.Fatalf("admit %d after close = %v, want ErrUnavailable", i, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("admit %d after close still waits after 10 s", i)
 			}
 		}
 	})
