@@ -1,6 +1,19 @@
 package store
 
-import "gorm.io/gorm"
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
 
 // DB lets the store's tests write rows the API never would (older versions', or hand-made).
 func (s *Store) DB() *gorm.DB { return s.db }
+
+// WriteInTx runs sql in a transaction on the writer, as the store's
+// multi-statement writes do.
+func (s *Store) WriteInTx(ctx context.Context, sql string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return tx.Exec(sql).Error })
+}
+
+// Write runs sql on the writer outside a transaction, as single writes do.
+func (s *Store) Write(ctx context.Context, sql string) error { return s.write(ctx).Exec(sql).Error }

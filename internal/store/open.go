@@ -68,7 +68,15 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	if keys == nil {
 		return nil, errors.New("open database: no encryption keys")
 	}
-	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, PrepareStmt: true}
+	// GORM's statement cache only where no transaction runs: a caller
+	// preparing a statement outside a transaction waits for a connection
+	// while the transactions holding them all wait for that statement
+	// (go-gorm/gorm#7465), which stalled SQLite's one-connection writer for
+	// minutes. So it serves SQLite's readers only; pgx caches PostgreSQL's
+	// statements per connection itself.
+	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true}
+	readerCfg := *cfg
+	readerCfg.PrepareStmt = true
 	var (
 		db      *gorm.DB
 		err     error
@@ -79,7 +87,11 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 		db, err = gorm.Open(postgres.Open(url), cfg)
 	} else {
 		dialect = "sqlite"
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg)
+		readers := cfg // :memory: has one connection, written too
+		if url != ":memory:" {
+			readers = &readerCfg
+		}
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), readers)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -270,4 +271,37 @@ func TestSchemaCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The same statement written in and out of transactions at once must not
+// stall the writer: with GORM's statement cache on a one-connection writer,
+// a caller outside a transaction preparing a statement waited for the only
+// connection while the transaction holding it waited for that statement —
+// seen in CI as `hookflow dev` accepting nothing for two minutes.
+func TestWritesInAndOutOfTransactionsDoNotDeadlock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 400)
+		for i := range 400 {
+			sql := fmt.Sprintf("UPDATE hooks SET name = name WHERE id = %d", -1-i/2) // each in a pair: one in a transaction, one not
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%2 == 0 {
+					errs <- st.WriteInTx(ctx, sql)
+				} else {
+					errs <- st.Write(ctx, sql)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("a write failed (a stall ends at the 30 s deadline): %v", err)
+			}
+		}
+	})
 }
