@@ -195,6 +195,19 @@ type RecoverQuery struct {
 	WorkflowID string // the recover run
 }
 
+// resendable are the statuses recover sends again.
+var resendable = []models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}
+
+// recoverable narrows db to the deliveries of q's hook that recover takes,
+// whatever their status, with column names prefixed by t ("d." or ""):
+// those created or ended since q.Since — ended since, too, as the delivery
+// whose failures turned the hook off was created before its first failed
+// attempt, the time the TooManyErrors mail offers as since — and not a
+// plan that failed (count 0, the hook's filter), which has no request.
+func recoverable(db *gorm.DB, t string, q RecoverQuery) *gorm.DB {
+	return db.Where(t+"hook_id = ? AND ("+t+"created_at >= ? OR "+t+"completed_at >= ?) AND "+t+"count > 0", q.HookID, q.Since, q.Since)
+}
+
 // recoverOrder is the order recover sends a hook's deliveries in: the
 // order their events were accepted (received time, then the event's pk,
 // which the database hands out on acceptance), then each event's chunks in
@@ -212,14 +225,8 @@ const recoverOrder = "e.received_at, e.pk, d.seq, d.id"
 func (s *Store) ReopenFailed(ctx context.Context, q RecoverQuery, now time.Time) ([]int64, error) {
 	var ids []int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		page := tx.Table("deliveries AS d").Joins("JOIN events AS e ON e.pk = d.event_pk").
-			// count 0: a plan that failed (the hook's filter), which has no request to send.
-			// Ended since, too: the delivery whose failures turned the hook
-			// off was created before its first failed attempt, the time the
-			// TooManyErrors mail offers as since.
-			Where("d.hook_id = ? AND (d.created_at >= ? OR d.completed_at >= ?) AND d.count > 0", q.HookID, q.Since, q.Since).
-			Where("d.status IN ? OR (d.status IN ? AND d.workflow_id = ?)",
-				[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}, models.OpenStatuses, q.WorkflowID)
+		page := recoverable(tx.Table("deliveries AS d").Joins("JOIN events AS e ON e.pk = d.event_pk"), "d.", q).
+			Where("d.status IN ? OR (d.status IN ? AND d.workflow_id = ?)", resendable, models.OpenStatuses, q.WorkflowID)
 		if q.AfterID != 0 {
 			page = page.Where("("+recoverOrder+") > (SELECT e.received_at, e.pk, d.seq, d.id FROM deliveries AS d "+
 				"JOIN events AS e ON e.pk = d.event_pk WHERE d.id = ?)", q.AfterID)

@@ -78,14 +78,12 @@ func (s *Store) SkipLane(ctx context.Context, hookID int64, workflowID, reason s
 	return res.RowsAffected, nil
 }
 
-// ReopenLane makes every failed or skipped delivery of the hook created or
-// ended since q.Since (as ReopenFailed; q.Limit and q.AfterID are ignored) pending again in the lane
+// ReopenLane makes every failed or skipped delivery of the hook that
+// recover takes (recoverable; q.Limit and q.AfterID are ignored) pending again in the lane
 // q.WorkflowID, at once: the lane sends them in their events' order, which
 // pages by id would not keep. It returns how many it reopened.
 func (s *Store) ReopenLane(ctx context.Context, q RecoverQuery, now time.Time) (int64, error) {
-	res := s.write(ctx).Model(&models.Delivery{}).
-		Where("hook_id = ? AND (created_at >= ? OR completed_at >= ?) AND count > 0 AND status IN ?", q.HookID, q.Since, q.Since,
-			[]models.DeliveryStatus{models.DeliveryFailed, models.DeliverySkipped}).
+	res := recoverable(s.write(ctx).Model(&models.Delivery{}), "", q).Where("status IN ?", resendable).
 		Updates(reopened(q.WorkflowID, now))
 	if res.Error != nil {
 		return 0, fmt.Errorf("reopen the lane of hook %d: %w", q.HookID, wrapUnavailable(res.Error))
