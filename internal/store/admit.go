@@ -59,7 +59,7 @@ func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, er
 	}
 	c := s.admit
 	a := &admission{ctx: ctx, es: es, done: make(chan struct{})}
-	if err := c.enqueue(a, func() { s.commitAdmissions() }); err != nil {
+	if err := c.submit(a, func() { s.commitAdmissions() }); err != nil {
 		return nil, err
 	}
 	// Once queued it is committed or not; the caller learns which.
@@ -67,8 +67,8 @@ func (s *Store) AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, er
 	return a.created, a.err
 }
 
-// enqueue hands a to the committer, started by the first admission.
-func (c *committer) enqueue(a *admission, run func()) error {
+// submit hands a to the committer, started by the first admission.
+func (c *committer) submit(a *admission, run func()) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.closed {
