@@ -93,6 +93,11 @@ func prepareDatabase(cfg *config.SQL, dbFile, namespace string, attrs map[string
 	if err := sqliteschema.CreateNamespaces(cfg, ns); err != nil {
 		return fmt.Errorf("devserver: create namespace %q: %w", namespace, err)
 	}
+	if dbFile != "" {
+		if err := trimVisibility(dbFile); err != nil {
+			return fmt.Errorf("devserver: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,6 +245,41 @@ func TestFileBackedRestart(t *testing.T) {
 	restart(t, Options{DatabaseFile: copied, SearchAttributes: both}, func(c client.Client) {
 		checkRestored(t, c, id, both)
 	})
+	// HookflowEvent's slot was mapped after the first start had dropped
+	// the unused indexes: this fresh open indexed it again.
+	checkVisibilityIndexes(t, copied, 2)
+}
+
+// checkVisibilityIndexes checks that the visibility table of dbFile keeps
+// the indexes the UI queries by and those of keywords mapped slots, and
+// none of the others (trimVisibility).
+func checkVisibilityIndexes(t *testing.T, dbFile string, keywords int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	have, err := visibilityIndexes(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slots []string
+	for _, name := range have {
+		if strings.HasPrefix(name, "by_keyword_") {
+			slots = append(slots, name)
+		} else if !slices.Contains(queriedIndexes, name) {
+			t.Errorf("visibility index %s was kept; nothing queries by it", name)
+		}
+	}
+	for _, name := range queriedIndexes {
+		if !slices.Contains(have, name) {
+			t.Errorf("visibility index %s is missing", name)
+		}
+	}
+	if len(slots) != keywords {
+		t.Errorf("keyword indexes %v, want one for each of the %d mapped attributes", slots, keywords)
+	}
 }
 
 // checkRetention checks how long the namespace keeps closed workflows.
