@@ -1,9 +1,11 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -271,11 +273,35 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
 			return plan.Hook{}, err
 		}
+		if count <= limit && allCreated(ds) {
+			// One INSERT numbers its rows in seq order, whatever order
+			// RETURNING handed the ids back in.
+			slices.SortFunc(ds, func(a, b models.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+			return handOut(hp, ds, missed), nil
+		}
 	}
+	// Planned by an earlier try of this plan, or a page of a larger plan.
 	ds, err := p.Store.HookDeliveries(ctx, ev.PK, h.ID, offset, limit)
 	if err != nil {
 		return plan.Hook{}, err
 	}
+	return handOut(hp, ds, missed), nil
+}
+
+// allCreated reports whether every delivery was inserted just now (each got
+// its id; one that existed already gets none): they are then the hook's
+// deliveries of the event, in seq order, and need not be read back.
+func allCreated(ds []models.Delivery) bool {
+	for i := range ds {
+		if ds[i].ID == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// handOut adds the deliveries to send to the hook's plan.
+func handOut(hp plan.Hook, ds []models.Delivery, missed bool) plan.Hook {
 	for _, d := range ds {
 		// A retried plan of a hook that turned TooManyErrors since its first
 		// try still hands out the deliveries that try left pending: the
@@ -284,7 +310,7 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 			hp.Deliveries = append(hp.Deliveries, d.ID)
 		}
 	}
-	return hp, nil
+	return hp
 }
 
 // entityOf returns the entity of an event name as sent: "Contact" of "Contact.Update".

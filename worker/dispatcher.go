@@ -73,6 +73,12 @@ const (
 	// maxClaim bounds one claim: claims stay small so an event admitted
 	// behind a backlog waits for a turn, not for a large batch.
 	maxClaim = 64
+	// While a backlog waits behind the bound, slots free one plan at a
+	// time; a claim waits up to gatherWait for minClaim of them, so that a
+	// claim (and the queue rows' loads and deletion) serves several events
+	// rather than one each.
+	minClaim   = 8
+	gatherWait = 50 * time.Millisecond
 	// badEventRetry is how long an event whose start Temporal refused as
 	// invalid waits before it is tried again (logged each time).
 	badEventRetry = time.Minute
@@ -142,7 +148,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		close(d.started)
 		<-dequeued
 	}()
-	claimFailures := 0
+	claimFailures, backlog := 0, false
 	for ctx.Err() == nil {
 		d.expire()
 		// Consecutive failures (Temporal or the database away) space the
@@ -155,8 +161,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.sleep(ctx, d.limit.freed, planTarget)
 			continue
 		}
+		if backlog {
+			free = d.gather(ctx, free)
+		}
+		want := min(free, maxClaim)
 		now := d.now().UTC()
-		evs, err := d.queue.ClaimEvents(ctx, min(free, maxClaim), now, now.Add(lease))
+		evs, err := d.queue.ClaimEvents(ctx, want, now, now.Add(lease))
 		if err != nil {
 			if ctx.Err() == nil {
 				claimFailures++
@@ -164,7 +174,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		claimFailures = 0
+		claimFailures, backlog = 0, len(evs) == want
 		if len(evs) == 0 {
 			d.sleep(ctx, d.wake, idlePoll)
 			continue
@@ -179,6 +189,21 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// gather waits, up to gatherWait, until minClaim starts are free, and
+// returns how many are.
+func (d *Dispatcher) gather(ctx context.Context, free int) int {
+	deadline := time.Now().Add(gatherWait) // the timers sleep waits on are real ones
+	for free < minClaim && ctx.Err() == nil {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		d.sleep(ctx, d.limit.freed, left)
+		free = d.limit.free()
+	}
+	return free
 }
 
 // start starts one event's workflow (or finds it started). A failed start
