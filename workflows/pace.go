@@ -57,15 +57,6 @@ func sendPaced(ctx workflow.Context, it item) {
 	fail(ctx, it.deliveryID, err)
 }
 
-// retryDelay is the delay an error asks for (a Retry-After), else d.
-func retryDelay(err error, d time.Duration) time.Duration {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
-		return appErr.NextRetryDelay()
-	}
-	return d
-}
-
 // throttled reports whether an attempt made no request because its hook's
 // rate-limit gate stayed shut.
 func throttled(err error) bool {

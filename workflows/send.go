@@ -121,7 +121,7 @@ func retryAfterFirst(ctx workflow.Context, retry plan.Retry, deliveryID int64, e
 	if retry.MaxAttempts <= 1 || final(err) {
 		return err
 	}
-	if err := workflow.Sleep(ctx, firstRetryDelay(err, retry)); err != nil {
+	if err := workflow.Sleep(ctx, retryDelay(err, retry.InitialInterval)); err != nil {
 		return err
 	}
 	var s *activities.Sender
@@ -166,15 +166,15 @@ func final(err error) bool {
 	return errors.As(err, &appErr) && (appErr.NonRetryable() || slices.Contains(activities.NonRetryable, appErr.Type()))
 }
 
-// firstRetryDelay is how long to wait after a failed first attempt: the
-// receiver's Retry-After when it gave one (the sender caps it), else the
-// policy's initial interval.
-func firstRetryDelay(err error, retry plan.Retry) time.Duration {
+// retryDelay is how long to wait after a failed attempt: the delay the
+// error asks for (the receiver's Retry-After, which the sender caps, or a
+// shut rate-limit gate's), else d.
+func retryDelay(err error, d time.Duration) time.Duration {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.NextRetryDelay() > 0 {
 		return appErr.NextRetryDelay()
 	}
-	return retry.InitialInterval
+	return d
 }
 
 // sendOptions turn the configured schedule into the send activity's retry
