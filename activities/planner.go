@@ -353,16 +353,21 @@ func (p *Planner) PlanRedelivery(ctx context.Context, in PlanRedeliveryInput) (p
 	return plan.Redelivery{Deliveries: []int64{in.DeliveryID}, Retry: p.Retry, HookID: h.ID, RateLimit: h.RateLimit}, nil
 }
 
-// hookOf loads the hook of a delivery; a deleted hook reads as a hook with
-// no ordering and no rate limit (the sender then skips the delivery).
+// hookOf loads the hook of a delivery (hookOrGone).
 func (p *Planner) hookOf(ctx context.Context, deliveryID int64) (*models.Hook, error) {
 	d, err := p.Store.Delivery(ctx, "", deliveryID)
 	if err != nil {
 		return nil, notFoundIsFinal(err)
 	}
-	h, err := p.Store.Hook(ctx, "", d.HookID)
+	return p.hookOrGone(ctx, d.Tenant, d.HookID)
+}
+
+// hookOrGone loads a hook; a deleted one reads as a hook with no ordering
+// and no rate limit (the sender then skips its deliveries).
+func (p *Planner) hookOrGone(ctx context.Context, tenant string, id int64) (*models.Hook, error) {
+	h, err := p.Store.Hook(ctx, "", id)
 	if errors.Is(err, store.ErrNotFound) {
-		return &models.Hook{ID: d.HookID, Tenant: d.Tenant}, nil
+		return &models.Hook{ID: id, Tenant: tenant}, nil
 	}
 	return h, err
 }
@@ -381,10 +386,8 @@ type PlanRecoveryInput struct {
 // all reopened at once, in its lane, which sends them in their events'
 // order; the plan is then empty.
 func (p *Planner) PlanRecovery(ctx context.Context, in PlanRecoveryInput) (plan.Redelivery, error) {
-	h, err := p.Store.Hook(ctx, "", in.HookID)
-	if errors.Is(err, store.ErrNotFound) {
-		h = &models.Hook{ID: in.HookID}
-	} else if err != nil {
+	h, err := p.hookOrGone(ctx, "", in.HookID)
+	if err != nil {
 		return plan.Redelivery{}, err
 	}
 	q := store.RecoverQuery{HookID: in.HookID, Since: in.Since, AfterID: in.AfterID, Limit: plan.RecoverPage, WorkflowID: in.WorkflowID}
