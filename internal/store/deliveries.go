@@ -7,7 +7,11 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
+
+// planBatch is the most deliveries one INSERT writes (bind-parameter limits).
+const planBatch = 500
 
 // PlanDeliveries inserts the deliveries of one hook for one event, skipping
 // any that exist (unique on event, hook and seq), so planning is idempotent.
@@ -15,7 +19,13 @@ func (s *Store) PlanDeliveries(ctx context.Context, ds []models.Delivery) error 
 	if len(ds) == 0 {
 		return nil
 	}
-	err := s.write(ctx).Clauses(onConflictDoNothing).CreateInBatches(ds, 500).Error
+	insert := func(db *gorm.DB) error { return db.Clauses(onConflictDoNothing).CreateInBatches(ds, planBatch).Error }
+	var err error
+	if len(ds) > planBatch { // several statements: all or none
+		err = s.tx(ctx, insert)
+	} else {
+		err = insert(s.write(ctx))
+	}
 	if err != nil {
 		return fmt.Errorf("plan deliveries: %w", wrapUnavailable(err))
 	}
@@ -102,27 +112,32 @@ type AttemptOutcome struct {
 func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOutcome) (*models.Delivery, error) {
 	var d models.Delivery
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", deliveryID).Take(&d).Error; err != nil {
-			return notFound(err, "delivery %d", deliveryID)
+		// One statement counts the attempt and reads the delivery back
+		// (RETURNING), rather than a read before the write.
+		now := o.Attempt.StartedAt
+		var completedAt *time.Time
+		if !o.Status.Open() {
+			completedAt = &now
+		}
+		res := tx.Model(&d).Clauses(clause.Returning{}).Where("id = ?", deliveryID).Updates(map[string]any{
+			"attempts":         gorm.Expr("attempts + 1"),
+			"last_status_code": o.Attempt.StatusCode,
+			"last_error":       o.Attempt.Error,
+			"status":           o.Status,
+			"updated_at":       now,
+			"completed_at":     completedAt,
+		})
+		if res.Error != nil {
+			return fmt.Errorf("update delivery: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("delivery %d: %w", deliveryID, ErrNotFound)
 		}
 		a := o.Attempt
 		a.DeliveryID = deliveryID
-		a.Number = d.Attempts + 1
+		a.Number = d.Attempts
 		if err := tx.Create(&a).Error; err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
-		}
-		now := a.StartedAt
-		d.Attempts = a.Number
-		d.LastStatusCode = a.StatusCode
-		d.LastError = a.Error
-		d.Status = o.Status
-		d.UpdatedAt = now
-		if !o.Status.Open() {
-			d.CompletedAt = &now
-		}
-		if err := tx.Select("attempts", "last_status_code", "last_error", "status", "updated_at", "completed_at").
-			Updates(&d).Error; err != nil {
-			return fmt.Errorf("update delivery: %w", err)
 		}
 		hook := tx.Model(&models.Hook{}).Where("id = ?", d.HookID)
 		if o.Status == models.DeliverySucceeded {

@@ -74,7 +74,12 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	// (go-gorm/gorm#7465), which stalled SQLite's one-connection writer for
 	// minutes. So it serves SQLite's readers only; pgx caches PostgreSQL's
 	// statements per connection itself.
-	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true}
+	//
+	// No default transaction: GORM otherwise wraps every single-statement
+	// write in BEGIN and COMMIT, two more statements through SQLite's one
+	// writer for what a statement does atomically on its own. The writes of
+	// several statements say so (Store.tx).
+	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, SkipDefaultTransaction: true}
 	readerCfg := *cfg
 	readerCfg.PrepareStmt = true
 	var (
