@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookflow/hookflow/internal/sqlitemem"
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
@@ -108,6 +109,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	defer lns.close()
 
+	sqlitemem.Pin() // Temporal's SQLite allocates through it too
 	sql := sqlConfig(dbFile)
 	if err := prepareDatabase(sql, dbFile, o.Namespace, o.SearchAttributes, o.Retention); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	migratesqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/hookflow/hookflow/internal/seal"
+	"github.com/hookflow/hookflow/internal/sqlitemem"
 	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -92,6 +93,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 		db, err = gorm.Open(postgres.Open(url), cfg)
 	} else {
 		dialect = "sqlite"
+		sqlitemem.Pin()
 		readers := cfg // :memory: has one connection, written too
 		if url != ":memory:" {
 			readers = &readerCfg
