@@ -209,6 +209,12 @@ func TestDeliveriesAttemptsAndHookState(t *testing.T) {
 		if _, err := st.Delivery(ctx, "t2", d.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Delivery(other tenant) err = %v", err)
 		}
+		if _, err := st.RecordAttempt(ctx, d.ID+1000, ok); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RecordAttempt(no such delivery) err = %v, want ErrNotFound", err)
+		}
+		if as, _ := st.Attempts(ctx, d.ID+1000); len(as) != 0 {
+			t.Errorf("RecordAttempt(no such delivery) stored %d attempts", len(as))
+		}
 	})
 }
 
