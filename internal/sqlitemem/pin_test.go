@@ -21,7 +21,7 @@ func TestFreedBlockKeepsItsPage(t *testing.T) {
 	tls := libc.NewTLS()
 	defer tls.Close()
 	for _, size := range []int{24, 1000, 1032, 4096, 16 << 10} {
-		p := libc.Xmalloc(tls, uint64(size))
+		p := libc.Xmalloc(tls, libc.Tsize_t(size))
 		if p == 0 {
 			t.Fatalf("malloc(%d) failed", size)
 		}
