@@ -21,6 +21,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/internal/sqlitemem"
+	"github.com/hookflow/hookflow/internal/stmtcache"
 	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -69,20 +70,14 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	if keys == nil {
 		return nil, errors.New("open database: no encryption keys")
 	}
-	// GORM's statement cache only where no transaction runs: a caller
-	// preparing a statement outside a transaction waits for a connection
-	// while the transactions holding them all wait for that statement
-	// (go-gorm/gorm#7465), which stalled SQLite's one-connection writer for
-	// minutes. So it serves SQLite's readers only; pgx caches PostgreSQL's
-	// statements per connection itself.
-	//
 	// No default transaction: GORM otherwise wraps every single-statement
 	// write in BEGIN and COMMIT, two more statements through SQLite's one
 	// writer for what a statement does atomically on its own. The writes of
 	// several statements say so (Store.tx).
+	//
+	// No GORM statement cache (PrepareStmt): on SQLite each connection keeps
+	// its statements itself (stmtcache), and pgx caches PostgreSQL's.
 	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, SkipDefaultTransaction: true}
-	readerCfg := *cfg
-	readerCfg.PrepareStmt = true
 	var (
 		db      *gorm.DB
 		err     error
@@ -94,11 +89,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	} else {
 		dialect = "sqlite"
 		sqlitemem.Pin()
-		readers := cfg // :memory: has one connection, written too
-		if url != ":memory:" {
-			readers = &readerCfg
-		}
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(url)), readers)
+		db, err = openSQLite(url, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -119,7 +110,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	}
 	st := &Store{db: db, writer: db, dialect: dialect, url: url, keys: keys, admit: newCommitter()}
 	if dialect == "sqlite" && url != ":memory:" {
-		if st.writer, err = gorm.Open(sqlite.Open(sqliteDSN(url)), cfg); err != nil {
+		if st.writer, err = openSQLite(url, cfg); err != nil {
 			return nil, fmt.Errorf("open sqlite writer: %w", err)
 		}
 		w, _ := st.writer.DB()
@@ -129,13 +120,28 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	return st, nil
 }
 
+// openSQLite opens a pool of connections to the SQLite database at path,
+// each keeping the statements it runs prepared (stmtCacheSize of them).
+func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+	pool, err := stmtcache.Open(sqlite.DriverName, sqliteDSN(path), stmtCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	return gorm.Open(sqlite.New(sqlite.Config{Conn: pool}), cfg)
+}
+
+// stmtCacheSize is how many prepared statements a SQLite connection keeps:
+// more than the store's distinct statements under load (about twenty),
+// fewer than the admission's multi-row INSERTs of every batch size.
+const stmtCacheSize = 64
+
 // sqliteDSN turns a path into a modernc.org/sqlite DSN. WAL lets readers run
 // beside the one writer; synchronous=NORMAL in WAL mode survives a killed
 // process (not a power cut); immediate transactions take the write lock up
 // front so concurrent writers wait on busy_timeout instead of failing.
 func sqliteDSN(path string) string {
 	if path == ":memory:" {
-		return "file::memory:?_pragma=foreign_keys(1)"
+		return "file::memory:?_pragma=foreign_keys(1)&_texttotime=1&_inttotime=1"
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -151,6 +157,10 @@ func sqliteDSN(path string) string {
 	// every query here is bounded by a LIMIT or a batch.
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
+	// Time columns scan into time.Time (libtnb/sqlite adds these to a DSN
+	// it opens itself).
+	q.Set("_texttotime", "1")
+	q.Set("_inttotime", "1")
 	return "file:" + path + "?" + q.Encode()
 }
 

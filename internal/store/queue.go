@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/models"
+	"gorm.io/gorm/clause"
 )
 
 // queueRow is an event whose workflow has not started yet (durable
@@ -54,7 +56,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, now, until time.Time
 		pks[i] = c.EventPK
 	}
 	var evs []models.Event
-	if err := s.db.WithContext(ctx).Select(queuedColumns).Where("pk IN ?", pks).Find(&evs).Error; err != nil {
+	if err := s.db.WithContext(ctx).Select(queuedColumns).Where(s.in("pk", pks)).Find(&evs).Error; err != nil {
 		return nil, fmt.Errorf("load claimed events: %w", wrapUnavailable(err))
 	}
 	order := make(map[int64]int, len(pks))
@@ -76,7 +78,7 @@ func (s *Store) ReleaseEvents(ctx context.Context, pks []int64, retryAt time.Tim
 
 // DequeueEvents removes events whose workflows have started from the queue.
 func (s *Store) DequeueEvents(ctx context.Context, pks []int64) error {
-	if err := s.write(ctx).Where("event_pk IN ?", pks).Delete(&queueRow{}).Error; err != nil {
+	if err := s.write(ctx).Where(s.in("event_pk", pks)).Delete(&queueRow{}).Error; err != nil {
 		return fmt.Errorf("dequeue events: %w", wrapUnavailable(err))
 	}
 	return nil
@@ -107,4 +109,23 @@ func (s *Store) QueueStats(ctx context.Context) (queued int64, oldest time.Time,
 		oldest = head[0].QueuedAt
 	}
 	return queued, oldest, nil
+}
+
+// in is the condition "column IN pks". On SQLite its text is the same
+// whatever the number of pks (they go as one JSON array), so the statement
+// a connection prepared for one claim serves the next (stmtcache); an IN
+// list's text changes with its length. pgx caches PostgreSQL's either way.
+func (s *Store) in(column string, pks []int64) clause.Expression {
+	if s.dialect != "sqlite" {
+		return clause.Expr{SQL: "? IN ?", Vars: []any{clause.Column{Name: column}, pks}}
+	}
+	list := []byte{'['}
+	for i, pk := range pks {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, pk, 10)
+	}
+	list = append(list, ']')
+	return clause.Expr{SQL: "? IN (SELECT value FROM json_each(?))", Vars: []any{clause.Column{Name: column}, string(list)}}
 }
