@@ -46,6 +46,7 @@ type Store struct {
 	url     string
 	keys    *seal.Keyring // seals and opens the hooks' secrets
 	admit   *committer    // group commit of admissions (AdmitEvents)
+	ckpt    *checkpointer // SQLite files: checkpoints beside the writer
 }
 
 // write returns the database to write through. SQLite takes one writer at a
@@ -116,6 +117,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 		w, _ := st.writer.DB()
 		w.SetMaxOpenConns(1)
 		w.SetMaxIdleConns(1)
+		st.ckpt = startCheckpointer(sqlDB)
 	}
 	return st, nil
 }
@@ -147,6 +149,9 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// No checkpoint inside a commit: the store's checkpointer runs them
+	// beside the writer (checkpoint.go).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// A statement inside a transaction journals the pages it changes, to
 	// undo itself alone on error. On disk temp storage SQLite buffers that
@@ -182,6 +187,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connection pools.
 func (s *Store) Close() error {
 	s.admit.stop()
+	s.ckpt.stop()
 	var writerErr error
 	if s.writer != s.db {
 		if w, err := s.writer.DB(); err == nil {

@@ -280,10 +280,11 @@ func TestSchemaCheck(t *testing.T) {
 }
 
 // The same statement written in and out of transactions at once must not
-// stall the writer: with GORM's statement cache on a one-connection writer,
-// a caller outside a transaction preparing a statement waited for the only
-// connection while the transaction holding it waited for that statement —
-// seen in CI as `hookflow dev` accepting nothing for two minutes.
+// stall the writer: with GORM's statement cache on a one-connection writer
+// (before stmtcache), a caller outside a transaction preparing a statement
+// waited for the only connection while the transaction holding it waited
+// for that statement — seen in CI as `hookflow dev` accepting nothing for
+// two minutes.
 func TestWritesInAndOutOfTransactionsDoNotDeadlock(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
