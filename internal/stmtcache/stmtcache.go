@@ -125,7 +125,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		return nil, err
 	}
 	if e == nil {
-		defer s.Close()
+		defer func() { _ = s.Close() }() // a finalize error tells nothing about the run
 	}
 	x, ok := s.(driver.StmtExecContext)
 	if !ok {

@@ -132,7 +132,7 @@ func TestSameQueryTwiceWhileTheFirstIsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone
 	query := `SELECT k FROM t WHERE k >= ? ORDER BY k`
 	outer, err := tx.Query(query, 0)
 	if err != nil {
@@ -248,7 +248,7 @@ func cached(t *testing.T, db *sql.DB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	var n int
 	if err := c.Raw(func(dc any) error { n = len(dc.(*conn).stmts); return nil }); err != nil {
 		t.Fatal(err)
