@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/activities"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/store"
@@ -135,6 +136,7 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := activities.NewPlanner(st, plan.Retry{MaxAttempts: 1})
+		p.Metrics = metrics.New()
 		for range 2 { // a retried plan finds what the first one stored
 			plan, err := p.PlanEvent(ctx, activities.PlanEventInput{EventPK: e.PK, WorkflowID: "event/t1/e1"})
 			if err != nil {
@@ -150,6 +152,9 @@ func TestPlanFailsVisiblyPastTheFilterBudget(t *testing.T) {
 		}
 		if len(ds) != 1 || ds[0].Status != models.DeliveryFailed || ds[0].Count != 0 || !strings.Contains(ds[0].LastError, "filter") {
 			t.Fatalf("deliveries of the hostile hook = %+v; want one failed, with the reason", ds)
+		}
+		if got := scrape(p.Metrics); !strings.Contains(got, `hookflow_deliveries_total{outcome="failed"} 1`) {
+			t.Errorf("metrics lack the one failed delivery:\n%s", grepLines(got, "hookflow_deliveries_total"))
 		}
 		// It is never sent, nor recovered: there is no request.
 		ids, err := st.ReopenFailed(ctx, store.RecoverQuery{HookID: hostile.ID, Limit: 10, WorkflowID: "r"}, time.Now())

@@ -54,9 +54,7 @@ func TestSendWebhookRecordsMetrics(t *testing.T) {
 			env.RegisterActivity(s)
 			_, _ = env.ExecuteActivity("SendWebhook", activities.SendInput{DeliveryID: ids[0]})
 
-			rec := httptest.NewRecorder()
-			m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-			scrape := rec.Body.String()
+			scrape := scrape(m)
 			var want []string
 			if tt.class != "" {
 				want = append(want, `hookflow_delivery_attempts_total{class="`+tt.class+`"} 1`,
@@ -74,4 +72,11 @@ func TestSendWebhookRecordsMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// scrape is what Prometheus would read from m.
+func scrape(m *metrics.Metrics) string {
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
 }

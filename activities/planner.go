@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/filter"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/store"
@@ -31,6 +32,9 @@ type Planner struct {
 	// Lanes wakes the lane of a fifo hook that has deliveries to send
 	// (signal-with-start); nil wakes none (tests of the plan alone).
 	Lanes LaneKicker
+	// Metrics counts the deliveries a plan ends at once: skipped for a
+	// TooManyErrors hook, failed when a hook's plan fails. nil counts none.
+	Metrics *metrics.Metrics
 }
 
 // LaneKicker wakes a fifo hook's lane workflow, starting it if it is not
@@ -222,10 +226,23 @@ func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hoo
 		Tenant: ev.Tenant, EventPK: ev.PK, EventID: ev.ID, HookID: h.ID, Records: models.JSON[[]int]{V: []int{}},
 		Status: models.DeliveryFailed, LastError: reason, WorkflowID: workflowID, CreatedAt: now, UpdatedAt: now, CompletedAt: &now,
 	}
-	if err := p.Store.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
+	ds := []models.Delivery{d}
+	if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
 		return plan.Hook{}, err
 	}
+	p.countEnded(ds)
 	return plan.Hook{HookID: h.ID, Planned: true, Retry: p.Retry, RateLimit: h.RateLimit, Failed: reason}, nil
+}
+
+// countEnded counts the deliveries just planned in a final status, as the
+// sender and recorder count those they end. One a retried plan found
+// already stored (no id) was counted by the plan that stored it.
+func (p *Planner) countEnded(ds []models.Delivery) {
+	for i := range ds {
+		if ds[i].ID != 0 {
+			p.Metrics.DeliveryEnded(ds[i].Status)
+		}
+	}
 }
 
 // missedReason is the last_error of a delivery planned while its hook was
@@ -272,6 +289,9 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 		}
 		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
 			return plan.Hook{}, err
+		}
+		if missed {
+			p.countEnded(ds)
 		}
 		if count <= limit && allCreated(ds) {
 			// One INSERT numbers its rows in seq order, whatever order

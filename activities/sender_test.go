@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookflow/hookflow/activities"
 	"github.com/hookflow/hookflow/internal/egress"
+	"github.com/hookflow/hookflow/internal/metrics"
 	"github.com/hookflow/hookflow/internal/payload"
 	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/receiverauth"
@@ -214,6 +215,7 @@ func TestPlanRecordsWhatAnOffHookMisses(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
+	p.Metrics = metrics.New()
 	for range 2 { // planned twice (a retried local activity): the same rows
 		out, err := p.PlanEvent(ctx, activities.PlanEventInput{EventPK: ev.PK, WorkflowID: "w"})
 		if err != nil {
@@ -239,6 +241,22 @@ func TestPlanRecordsWhatAnOffHookMisses(t *testing.T) {
 	if ds, _ := st.Deliveries(ctx, store.DeliveryQuery{HookID: hooks[models.StateStopped].ID, Limit: 10}); len(ds) != 0 {
 		t.Errorf("the Stopped hook has %d deliveries, want none", len(ds))
 	}
+	// Ended at plan time, they are counted as the sender counts those it
+	// skips: once, however often the plan ran.
+	if got := scrape(p.Metrics); !strings.Contains(got, `hookflow_deliveries_total{outcome="skipped"} 2`) {
+		t.Errorf("metrics lack the two skipped deliveries:\n%s", grepLines(got, "hookflow_deliveries_total"))
+	}
+}
+
+// grepLines is the lines of s that contain substr.
+func grepLines(s, substr string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func TestSendWebhookRefusesPrivateTargets(t *testing.T) {

@@ -49,6 +49,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Retention)
 	planner := activities.NewPlanner(d.Store, d.Retry)
 	planner.Lanes = lanes{c: c, taskQueue: taskQueue}
+	planner.Metrics = d.Metrics
 	if d.Dispatcher != nil {
 		planner.Planning = d.Dispatcher.Planning
 	}

@@ -83,7 +83,7 @@ func New() *Metrics {
 		eventSeries: &capped{max: MaxEventSeries, seen: map[[2]string]bool{}},
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookflow_deliveries_total",
-			Help: "Deliveries that ended, by outcome: succeeded, failed (retries exhausted or not retryable) or skipped (hook not Active).",
+			Help: "Deliveries that ended, by outcome: succeeded, failed (retries exhausted, not retryable, or the hook's plan failed) or skipped (hook not Active when planned or attempted).",
 		}, []string{"outcome"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookflow_delivery_attempts_total",
