@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/models"
@@ -70,7 +69,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, now, until time.Time
 // ReleaseEvents hands claimed events back to the queue, claimable again at
 // retryAt: their start failed and will be tried again.
 func (s *Store) ReleaseEvents(ctx context.Context, pks []int64, retryAt time.Time) error {
-	if err := s.write(ctx).Model(&queueRow{}).Where("event_pk IN ?", pks).Update("claimed_until", retryAt).Error; err != nil {
+	if err := s.write(ctx).Model(&queueRow{}).Where(s.in("event_pk", pks)).Update("claimed_until", retryAt).Error; err != nil {
 		return fmt.Errorf("release queued events: %w", wrapUnavailable(err))
 	}
 	return nil
@@ -119,13 +118,5 @@ func (s *Store) in(column string, pks []int64) clause.Expression {
 	if s.dialect != "sqlite" {
 		return clause.Expr{SQL: "? IN ?", Vars: []any{clause.Column{Name: column}, pks}}
 	}
-	list := []byte{'['}
-	for i, pk := range pks {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, pk, 10)
-	}
-	list = append(list, ']')
-	return clause.Expr{SQL: "? IN (SELECT value FROM json_each(?))", Vars: []any{clause.Column{Name: column}, string(list)}}
+	return clause.Expr{SQL: "? IN (SELECT value FROM json_each(?))", Vars: []any{clause.Column{Name: column}, models.JSON[[]int64]{V: pks}}}
 }
