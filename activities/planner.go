@@ -234,12 +234,13 @@ func (p *Planner) planFailed(ctx context.Context, ev *loadedEvent, h *models.Hoo
 	return plan.Hook{HookID: h.ID, Planned: true, Retry: p.Retry, RateLimit: h.RateLimit, Failed: reason}, nil
 }
 
-// countEnded counts the deliveries just planned in a final status, as the
-// sender and recorder count those they end. One a retried plan found
-// already stored (no id) was counted by the plan that stored it.
+// countEnded counts the deliveries just planned in a final status (skipped
+// or failed at once), as the sender and recorder count those they end. One
+// a retried plan found already stored (no id) was counted by the plan that
+// stored it; a pending one is counted when it ends.
 func (p *Planner) countEnded(ds []models.Delivery) {
 	for i := range ds {
-		if ds[i].ID != 0 {
+		if ds[i].ID != 0 && !ds[i].Status.Open() {
 			p.Metrics.DeliveryEnded(ds[i].Status)
 		}
 	}
@@ -290,9 +291,7 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
 			return plan.Hook{}, err
 		}
-		if missed {
-			p.countEnded(ds)
-		}
+		p.countEnded(ds)
 		if count <= limit && allCreated(ds) {
 			// One INSERT numbers its rows in seq order, whatever order
 			// RETURNING handed the ids back in.
