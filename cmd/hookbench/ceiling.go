@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/internal/devserver"
+	"github.com/hookflow/hookflow/internal/pprofhttp"
 	"github.com/hookflow/hookflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	sdkclient "go.temporal.io/sdk/client"
@@ -102,6 +103,8 @@ func (a *bareActivities) Send(ctx context.Context, in bareInput) error {
 func serveCeiling(addr, dataDir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Profiled as hookflow is, so the two profiles compare.
+	pprofhttp.Serve(os.Getenv("HOOKFLOW_PPROF_ADDR"), slog.New(slog.DiscardHandler))
 	ts, err := devserver.Start(ctx, devserver.Options{DatabaseFile: filepath.Join(dataDir, "temporal.db"),
 		SearchAttributes: workflows.SearchAttributes})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookflow/hookflow/internal/config"
 	"github.com/hookflow/hookflow/internal/devserver"
+	"github.com/hookflow/hookflow/internal/pprofhttp"
 	"github.com/hookflow/hookflow/internal/seal"
 	"github.com/hookflow/hookflow/workflows"
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ func devCommand() *cobra.Command {
 func runDev(ctx context.Context, cfg config.Config, out io.Writer) error {
 	tuneGC()
 	logger := newLogger(cfg, true)
-	servePprof(cfg.PprofAddr, logger)
+	pprofhttp.Serve(cfg.PprofAddr, logger)
 	keys, err := devKeys(cfg)
 	if err != nil {
 		return err
@@ -142,7 +143,7 @@ func temporalCommand() *cobra.Command {
 			ctx, stop := signalContext()
 			defer stop()
 			logger := newLogger(cfg, true)
-			servePprof(cfg.PprofAddr, logger)
+			pprofhttp.Serve(cfg.PprofAddr, logger)
 			ts, err := startTemporal(ctx, cfg, logger)
 			if err != nil {
 				return err

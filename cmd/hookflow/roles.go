@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/hookflow/hookflow/internal/config"
+	"github.com/hookflow/hookflow/internal/pprofhttp"
 	"github.com/hookflow/hookflow/internal/version"
 	"github.com/hookflow/hookflow/worker"
 	"github.com/hookflow/hookflow/workflows"
@@ -36,7 +37,7 @@ func roleCommand(name, short string, runAPI, runWorker bool) *cobra.Command {
 			ctx, stop := signalContext()
 			defer stop()
 			logger := newLogger(cfg, false)
-			servePprof(cfg.PprofAddr, logger)
+			pprofhttp.Serve(cfg.PprofAddr, logger)
 			return runRoles(ctx, cfg, logger, roles{
 				api: runAPI, worker: runWorker, migrate: name == config.CmdServe,
 				ready: func(addr string) { logger.Info("API listening", "addr", addr) },

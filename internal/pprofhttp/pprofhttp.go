@@ -1,4 +1,7 @@
-package main
+// Package pprofhttp serves Go's runtime profiles over HTTP, for
+// HOOKFLOW_PPROF_ADDR: hookflow's own processes and hookbench's bare engine
+// serve them the same way, so their profiles compare (docs/benchmarks.md).
+package pprofhttp
 
 import (
 	"log/slog"
@@ -7,9 +10,9 @@ import (
 	"time"
 )
 
-// servePprof serves Go's profiles on addr, apart from the API so they are
-// never exposed where the API is. It is off unless HOOKFLOW_PPROF_ADDR is set.
-func servePprof(addr string, logger *slog.Logger) {
+// Serve serves the profiles on addr in the background, apart from the API
+// so they are never exposed where the API is. An empty addr serves nothing.
+func Serve(addr string, logger *slog.Logger) {
 	if addr == "" {
 		return
 	}
