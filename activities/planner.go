@@ -35,6 +35,10 @@ type Planner struct {
 	// Metrics counts the deliveries a plan ends at once: skipped for a
 	// TooManyErrors hook, failed when a hook's plan fails. nil counts none.
 	Metrics *metrics.Metrics
+	// Workflows tells a lane whether the workflow it waits for still runs
+	// (lane.go); nil takes every workflow to run (tests of the plan alone).
+	Workflows WorkflowChecker
+	owners    ownerChecks
 }
 
 // LaneKicker wakes a fifo hook's lane workflow, starting it if it is not
@@ -55,6 +59,8 @@ type planStore interface {
 	MarkPlanned(ctx context.Context, eventPK int64, now time.Time) error
 	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
 	LaneHead(ctx context.Context, hookID int64, workflowID string) (*store.LaneHead, error)
+	AdoptDelivery(ctx context.Context, id int64, from, workflowID string, now time.Time) (bool, error)
+	EventQueued(ctx context.Context, pk int64) (bool, error)
 	SkipLane(ctx context.Context, hookID int64, workflowID, reason string, now time.Time) (int64, error)
 }
 
@@ -419,62 +425,4 @@ func (p *Planner) PlanRecovery(ctx context.Context, in PlanRecoveryInput) (plan.
 	}
 	ids, err := p.Store.ReopenFailed(ctx, q, p.Now().UTC())
 	return plan.Redelivery{Deliveries: ids, Retry: p.Retry, HookID: in.HookID, RateLimit: h.RateLimit}, err
-}
-
-// NextInLaneInput names a fifo hook's lane.
-type NextInLaneInput struct {
-	HookID     int64
-	WorkflowID string
-}
-
-// LaneStep is what a lane does next: send DeliveryID (at RateLimit, on
-// Retry), Wait (an older event is not planned yet, or another workflow is
-// still sending the head), stop when Done (the hook is off or deleted: the
-// lane's deliveries were skipped), or, with none of these, idle.
-type LaneStep struct {
-	DeliveryID int64
-	RateLimit  int
-	Retry      plan.Retry
-	Wait       bool
-	Done       bool
-}
-
-// NextInLane finds the delivery a fifo hook's lane sends next: the hook's
-// open delivery whose event was accepted first. The database is the lane,
-// so a lane that was killed, or restarted on another worker, goes on where
-// it was.
-func (p *Planner) NextInLane(ctx context.Context, in NextInLaneInput) (LaneStep, error) {
-	h, err := p.Store.Hook(ctx, "", in.HookID)
-	reason := ""
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		reason = "hook was deleted"
-	case err != nil:
-		return LaneStep{}, err
-	case h.State != models.StateActive:
-		reason = "hook is " + string(h.State)
-	}
-	if reason != "" {
-		// Recover (or a redelivery) reopens them, and wakes the lane.
-		_, err := p.Store.SkipLane(ctx, in.HookID, in.WorkflowID, reason, p.Now().UTC())
-		return LaneStep{Done: true}, err
-	}
-	// A hook no longer fifo: the lane sends what it still holds, in order,
-	// and ends; the hook's other deliveries go out in parallel meanwhile.
-	mine := ""
-	if !h.FIFO() {
-		mine = in.WorkflowID
-	}
-	head, err := p.Store.LaneHead(ctx, in.HookID, mine)
-	switch {
-	case err != nil:
-		return LaneStep{}, err
-	case head == nil && mine != "":
-		return LaneStep{Done: true}, nil
-	case head == nil:
-		return LaneStep{}, nil
-	case head.Behind || head.WorkflowID != in.WorkflowID:
-		return LaneStep{Wait: true}, nil
-	}
-	return LaneStep{DeliveryID: head.DeliveryID, RateLimit: h.RateLimit, Retry: p.Retry}, nil
 }

@@ -30,9 +30,15 @@ type LaneHead struct {
 	// WorkflowID is the workflow sending the delivery: the lane's, or an
 	// event's or redelivery's that planned it before the hook was fifo.
 	WorkflowID string
-	// Behind is set when an older event of the tenant is not planned yet:
-	// it may reach the hook, and then goes first.
-	Behind bool
+	// Behind is an older event of the tenant that is not planned yet: it
+	// may reach the hook, and then goes first. nil when there is none.
+	Behind *UnplannedEvent
+}
+
+// UnplannedEvent is an event whose workflow has not planned it yet.
+type UnplannedEvent struct {
+	PK         int64
+	WorkflowID string
 }
 
 // LaneHead returns the hook's open delivery whose event was accepted first
@@ -55,15 +61,33 @@ func (s *Store) LaneHead(ctx context.Context, hookID int64, workflowID string) (
 		return nil, nil
 	}
 	r := rows[0]
-	var older []int64
-	err = s.db.WithContext(ctx).Raw(`SELECT o.pk FROM events o JOIN events h ON h.pk = ?
+	var older []UnplannedEvent
+	err = s.db.WithContext(ctx).Raw(`SELECT o.pk, o.workflow_id FROM events o JOIN events h ON h.pk = ?
 		WHERE o.tenant = h.tenant AND o.planned_at IS NULL
 		  AND (o.received_at < h.received_at OR (o.received_at = h.received_at AND o.id < h.id)) LIMIT 1`,
 		r.EventPK).Scan(&older).Error
 	if err != nil {
 		return nil, fmt.Errorf("unplanned events before the lane of hook %d: %w", hookID, wrapUnavailable(err))
 	}
-	return &LaneHead{DeliveryID: r.ID, WorkflowID: r.WorkflowID, Behind: len(older) > 0}, nil
+	head := &LaneHead{DeliveryID: r.ID, WorkflowID: r.WorkflowID}
+	if len(older) > 0 {
+		head.Behind = &older[0]
+	}
+	return head, nil
+}
+
+// AdoptDelivery hands an open delivery from the workflow from, which ended
+// without finishing it (terminated in the Temporal UI, say), to the lane
+// workflowID, which sends it. It reports false when the delivery is no
+// longer open or no longer from's.
+func (s *Store) AdoptDelivery(ctx context.Context, id int64, from, workflowID string, now time.Time) (bool, error) {
+	res := s.write(ctx).Model(&models.Delivery{}).
+		Where("id = ? AND workflow_id = ? AND status IN ?", id, from, models.OpenStatuses).
+		Updates(map[string]any{"workflow_id": workflowID, "updated_at": now})
+	if res.Error != nil {
+		return false, fmt.Errorf("adopt delivery %d: %w", id, wrapUnavailable(res.Error))
+	}
+	return res.RowsAffected > 0, nil
 }
 
 // SkipLane ends every open delivery the lane workflowID holds for the hook

@@ -80,7 +80,7 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 		}
 		base := time.Now().UTC().Truncate(time.Millisecond)
 		event := func(id string, at time.Time) *models.Event {
-			e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{}`), WorkflowID: "w"}
+			e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{}`), WorkflowID: "event/t1/" + id}
 			if _, err := st.CreateEvent(ctx, e); err != nil {
 				t.Fatal(err)
 			}
@@ -102,15 +102,15 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 		deliver(ea, lane) // event "c"
 		da, db := deliver(ec, lane), deliver(eb, lane)
 		head, err := st.LaneHead(ctx, h.ID, "")
-		if err != nil || head == nil || head.DeliveryID != db || !head.Behind {
-			t.Fatalf("LaneHead = %+v, %v; want delivery %d (event b), behind (z is not planned)", head, err, db)
+		if err != nil || head == nil || head.DeliveryID != db || head.Behind == nil || *head.Behind != (store.UnplannedEvent{PK: ez.PK, WorkflowID: ez.WorkflowID}) {
+			t.Fatalf("LaneHead = %+v, %v; want delivery %d (event b), behind z (not planned)", head, err, db)
 		}
 		for _, e := range []*models.Event{ez, ea, ec} { // b itself need not be: only older events hold it
 			if err := st.MarkPlanned(ctx, e.PK, base); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if head, _ = st.LaneHead(ctx, h.ID, ""); head.DeliveryID != db || head.Behind {
+		if head, _ = st.LaneHead(ctx, h.ID, ""); head.DeliveryID != db || head.Behind != nil {
 			t.Fatalf("LaneHead = %+v; want delivery %d, not behind", head, db)
 		}
 		if _, err := st.RecordAttempt(ctx, db, store.AttemptOutcome{Attempt: models.Attempt{StartedAt: base, StatusCode: 200}, Status: models.DeliverySucceeded}); err != nil {
@@ -130,6 +130,47 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 		}
 		if head, _ = st.LaneHead(ctx, h.ID, ""); head == nil || head.DeliveryID != da {
 			t.Fatalf("LaneHead after ReopenLane = %+v; want delivery %d", head, da)
+		}
+	})
+}
+
+// A delivery left open by a workflow that ended is adopted by the lane
+// once: only while it is open and still that workflow's.
+func TestAdoptDeliveryTakesOnlyAnOrphan(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		e := &models.Event{ID: "e", Tenant: "t1", Type: "Contact.Update", OccurredAt: now, ReceivedAt: now, Body: []byte(`{}`), WorkflowID: "event/t1/e"}
+		if _, err := st.CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1, Records: models.JSON[[]int]{V: []int{0}},
+			Status: models.DeliveryPending, WorkflowID: e.WorkflowID, CreatedAt: now, UpdatedAt: now}
+		if err := st.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
+			t.Fatal(err)
+		}
+		ds, _ := st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
+		id, lane := ds[0].ID, "lane/t1/1"
+		if ok, err := st.AdoptDelivery(ctx, id, "someone/else", lane, now); err != nil || ok {
+			t.Fatalf("AdoptDelivery from a workflow that does not hold it = %v, %v; want false", ok, err)
+		}
+		if ok, err := st.AdoptDelivery(ctx, id, e.WorkflowID, lane, now); err != nil || !ok {
+			t.Fatalf("AdoptDelivery = %v, %v; want true", ok, err)
+		}
+		if head, _ := st.LaneHead(ctx, h.ID, lane); head == nil || head.DeliveryID != id || head.WorkflowID != lane {
+			t.Fatalf("LaneHead of the lane = %+v; want delivery %d, now the lane's", head, id)
+		}
+		if ok, _ := st.AdoptDelivery(ctx, id, e.WorkflowID, lane, now); ok {
+			t.Fatal("AdoptDelivery adopted the delivery twice")
+		}
+		if _, err := st.RecordAttempt(ctx, id, store.AttemptOutcome{Attempt: models.Attempt{StartedAt: now, StatusCode: 200}, Status: models.DeliverySucceeded}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := st.AdoptDelivery(ctx, id, lane, "other/lane", now); ok {
+			t.Fatal("AdoptDelivery took a delivery that had ended")
 		}
 	})
 }

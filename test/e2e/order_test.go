@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -281,4 +282,46 @@ func TestFifoLaneStopsAndRecoversInOrder(t *testing.T) {
 	hits, maxIn := rcv.hits()
 	checkOrder(t, hits, maxIn, want)
 	recordHistory(t, e, lane, "lane_recovered")
+}
+
+// A hook turned fifo while its delivery of an older event still waits for
+// a retry in that event's workflow: the lane waits for the workflow. An
+// operator who terminates that workflow in the Temporal UI would leave the
+// delivery open and the lane held for good; instead the lane takes the
+// delivery over, sends it, then the newer event's, in order.
+func TestFifoLaneTakesOverFromATerminatedWorkflow(t *testing.T) {
+	hourly := plan.Retry{InitialInterval: time.Hour, Backoff: 2, MaxInterval: time.Hour, MaxAttempts: 3, AttemptTimeout: 10 * time.Second}
+	e := newEnv(t, storetest.Backends(t)[0], func(d *worker.Deps) { d.Retry = hourly })
+	e.tenant = "fifo-orphan"
+	rcv := newOrderReceiver(t, 1, 1) // fails until told otherwise
+	h := e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
+	want := []string{"orphan-a", "orphan-b"}
+	e.trigger(map[string]any{"id": want[0], "event": "Contact.Update", "data": map[string]any{"id": 1}})
+	waitFor(t, 30*time.Second, "the first attempt of "+want[0], func() bool { hits, _ := rcv.hits(); return len(hits) == 1 })
+
+	if code := e.call("PATCH", fmt.Sprintf("/v1/hooks/%d", h.ID), map[string]any{"ordering": "fifo"}, nil); code != 200 {
+		t.Fatalf("PATCH ordering = %d", code)
+	}
+	rcv.mu.Lock()
+	rcv.failRate = 0
+	rcv.mu.Unlock()
+	e.trigger(map[string]any{"id": want[1], "event": "Contact.Update", "data": map[string]any{"id": 2}})
+	time.Sleep(time.Second)
+	if hits, _ := rcv.hits(); len(hits) != 1 {
+		t.Fatalf("%d requests while %s's workflow still held the head; want only its first attempt", len(hits), want[0])
+	}
+
+	holder := workflows.FanoutWorkflowID(e.tenant, want[0])
+	if err := e.client.TerminateWorkflow(context.Background(), holder, "", "an operator, in the Temporal UI"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "both events accepted", func() bool { return rcv.accepted() == 2 })
+	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
+	hits, maxIn := rcv.hits()
+	checkOrder(t, hits, maxIn, want)
+	for _, d := range e.deliveriesOf(h.ID).Data {
+		if d.Status != "succeeded" {
+			t.Errorf("delivery of %s is %s, want succeeded", d.EventID, d.Status)
+		}
+	}
 }
