@@ -69,6 +69,29 @@ func TestPaceSlotsAndGate(t *testing.T) {
 	})
 }
 
+// laneEvent stores tenant t1's event id, accepted at, with its workflow id.
+func laneEvent(t *testing.T, st *store.Store, id string, at time.Time) *models.Event {
+	t.Helper()
+	e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{}`), WorkflowID: "event/t1/" + id}
+	if _, err := st.CreateEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// openDelivery plans one pending delivery of e to h, held by workflow wf,
+// and returns its id.
+func openDelivery(t *testing.T, st *store.Store, h *models.Hook, e *models.Event, wf string, at time.Time) int64 {
+	t.Helper()
+	d := models.Delivery{Tenant: e.Tenant, EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1,
+		Records: models.JSON[[]int]{V: []int{0}}, Status: models.DeliveryPending, WorkflowID: wf, CreatedAt: at, UpdatedAt: at}
+	if err := st.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
+	return ds[0].ID
+}
+
 // A lane's head is the open delivery whose event was accepted first
 // (received time, then id), whatever the delivery ids; it is Behind while an
 // older event of the tenant is not planned; SkipLane ends the lane's own.
@@ -79,25 +102,11 @@ func TestLaneHeadFollowsTheEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := time.Now().UTC().Truncate(time.Millisecond)
-		event := func(id string, at time.Time) *models.Event {
-			e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{}`), WorkflowID: "event/t1/" + id}
-			if _, err := st.CreateEvent(ctx, e); err != nil {
-				t.Fatal(err)
-			}
-			return e
-		}
+		event := func(id string, at time.Time) *models.Event { return laneEvent(t, st, id, at) }
 		// Accepted in this order: z (which reaches another hook, or none), b,
 		// then a and c at the same time.
 		ez, eb, ea, ec := event("z", base.Add(-time.Second)), event("b", base), event("c", base.Add(time.Second)), event("a", base.Add(time.Second))
-		deliver := func(e *models.Event, wf string) int64 {
-			d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1,
-				Records: models.JSON[[]int]{V: []int{0}}, Status: models.DeliveryPending, WorkflowID: wf, CreatedAt: base, UpdatedAt: base}
-			if err := st.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
-				t.Fatal(err)
-			}
-			ds, _ := st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
-			return ds[0].ID
-		}
+		deliver := func(e *models.Event, wf string) int64 { return openDelivery(t, st, h, e, wf, base) }
 		lane := "lane/t1/1"
 		deliver(ea, lane) // event "c"
 		da, db := deliver(ec, lane), deliver(eb, lane)
@@ -143,17 +152,8 @@ func TestAdoptDeliveryTakesOnlyAnOrphan(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		e := &models.Event{ID: "e", Tenant: "t1", Type: "Contact.Update", OccurredAt: now, ReceivedAt: now, Body: []byte(`{}`), WorkflowID: "event/t1/e"}
-		if _, err := st.CreateEvent(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1, Records: models.JSON[[]int]{V: []int{0}},
-			Status: models.DeliveryPending, WorkflowID: e.WorkflowID, CreatedAt: now, UpdatedAt: now}
-		if err := st.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
-			t.Fatal(err)
-		}
-		ds, _ := st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
-		id, lane := ds[0].ID, "lane/t1/1"
+		e := laneEvent(t, st, "e", now)
+		id, lane := openDelivery(t, st, h, e, e.WorkflowID, now), "lane/t1/1"
 		if ok, err := st.AdoptDelivery(ctx, id, "someone/else", lane, now); err != nil || ok {
 			t.Fatalf("AdoptDelivery from a workflow that does not hold it = %v, %v; want false", ok, err)
 		}
