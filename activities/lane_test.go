@@ -52,22 +52,17 @@ func newLaneFixture(t *testing.T) *laneFixture {
 	return f
 }
 
-// event stores an event accepted at, with an open delivery to the hook held
-// by holder ("" for none), and returns it with the delivery's id.
-func (f *laneFixture) event(t *testing.T, id string, at time.Time, holder string, planned bool) (*models.Event, int64) {
+// plannedEvent stores a planned event accepted at, with an open delivery to
+// the hook held by workflow holder, and returns the delivery's id.
+func (f *laneFixture) plannedEvent(t *testing.T, id string, at time.Time, holder string) int64 {
 	t.Helper()
 	e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{"id":1}`), RecordCount: 1,
 		WorkflowID: "event/t1/" + id}
 	if _, err := f.st.CreateEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if planned {
-		if err := f.st.MarkPlanned(ctx, e.PK, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if holder == "" {
-		return e, 0
+	if err := f.st.MarkPlanned(ctx, e.PK, at); err != nil {
+		t.Fatal(err)
 	}
 	d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: f.hook.ID, Count: 1, Records: models.JSON[[]int]{V: []int{0}},
 		Status: models.DeliveryPending, WorkflowID: holder, CreatedAt: at, UpdatedAt: at}
@@ -78,7 +73,7 @@ func (f *laneFixture) event(t *testing.T, id string, at time.Time, holder string
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("HookDeliveries = %v, %v", ds, err)
 	}
-	return e, ds[0].ID
+	return ds[0].ID
 }
 
 func (f *laneFixture) next(t *testing.T) activities.LaneStep {
@@ -104,8 +99,8 @@ func (f *laneFixture) next(t *testing.T) activities.LaneStep {
 func TestLaneTakesOverTheHeadOfAnEndedWorkflow(t *testing.T) {
 	f := newLaneFixture(t)
 	older := "event/t1/a"
-	_, head := f.event(t, "a", f.now.Add(-time.Minute), older, true)
-	f.event(t, "b", f.now, f.lane, true)
+	head := f.plannedEvent(t, "a", f.now.Add(-time.Minute), older)
+	f.plannedEvent(t, "b", f.now, f.lane)
 	f.wfs.running[older] = true
 
 	if step := f.next(t); !step.Wait {
@@ -121,7 +116,7 @@ func TestLaneTakesOverTheHeadOfAnEndedWorkflow(t *testing.T) {
 	if step := f.next(t); !step.Wait {
 		t.Fatalf("step = %+v before the next check is due; want Wait", step)
 	}
-	f.now = f.now.Add(10 * time.Second)
+	f.now = f.now.Add(ownerCheckEvery)
 	step := f.next(t)
 	if step.DeliveryID != head || step.Wait {
 		t.Fatalf("step = %+v after the holder ended; want delivery %d", step, head)
@@ -141,7 +136,7 @@ func TestLaneStopsWaitingForAnEventWhoseWorkflowEnded(t *testing.T) {
 	if _, err := f.st.AdmitEvents(ctx, []*models.Event{queued}); err != nil {
 		t.Fatal(err)
 	}
-	_, head := f.event(t, "b", f.now, f.lane, true)
+	head := f.plannedEvent(t, "b", f.now, f.lane)
 	if step := f.next(t); !step.Wait || len(f.wfs.asked) != 0 {
 		t.Fatalf("step = %+v, asked %v behind a queued event; want Wait, no question", step, f.wfs.asked)
 	}
