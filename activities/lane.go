@@ -98,34 +98,61 @@ const ownerCheckEvery = 10 * time.Second
 // maxOwnerChecks bounds the workflows whose last check is remembered.
 const maxOwnerChecks = 4096
 
-// ownerChecks remembers when each workflow a lane waits for was last asked about.
+// ownerChecks remembers, for each workflow a lane waits for, when Temporal
+// was last asked about it and whether it had ended. Lanes of several hooks
+// may wait for the same workflow: the first to learn that it ended tells
+// the others, which then need not wait for their own next check.
 type ownerChecks struct {
 	mu   sync.Mutex
-	last map[string]time.Time
+	last map[string]ownerCheck
 }
 
-// due reports whether workflowID may be asked about now, and if so notes it.
-func (c *ownerChecks) due(workflowID string, now time.Time) bool {
+type ownerCheck struct {
+	at    time.Time
+	ended bool
+}
+
+// recall returns what is known of workflowID at now: ask when a question is
+// due (then noted as asked, so concurrent lanes do not ask too), otherwise
+// the last answer.
+func (c *ownerChecks) recall(workflowID string, now time.Time) (ended, ask bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if at, ok := c.last[workflowID]; ok && now.Sub(at) < ownerCheckEvery {
-		return false
+	if last, ok := c.last[workflowID]; ok && now.Sub(last.at) < ownerCheckEvery {
+		return last.ended, false
 	}
 	if c.last == nil || len(c.last) >= maxOwnerChecks {
-		c.last = map[string]time.Time{}
+		c.last = map[string]ownerCheck{}
 	}
-	c.last[workflowID] = now
-	return true
+	c.last[workflowID] = ownerCheck{at: now}
+	return false, true
+}
+
+// learn notes Temporal's answer about workflowID, asked at at.
+func (c *ownerChecks) learn(workflowID string, at time.Time, ended bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last != nil {
+		c.last[workflowID] = ownerCheck{at: at, ended: ended}
+	}
 }
 
 // ended reports whether workflowID has ended, asking Temporal only when a
-// check is due; until then it is taken to run.
+// check is due; until then the last answer stands (running, at first).
 func (p *Planner) ended(ctx context.Context, workflowID string) (bool, error) {
-	if p.Workflows == nil || !p.owners.due(workflowID, p.Now()) {
+	if p.Workflows == nil {
 		return false, nil
 	}
+	now := p.Now()
+	if ended, ask := p.owners.recall(workflowID, now); !ask {
+		return ended, nil
+	}
 	running, err := p.Workflows.Running(ctx, workflowID)
-	return err == nil && !running, err
+	if err != nil {
+		return false, err
+	}
+	p.owners.learn(workflowID, now, !running)
+	return !running, nil
 }
 
 // giveUpOnPlan stops lanes waiting for an older event whose workflow ended

@@ -39,12 +39,7 @@ func newLaneFixture(t *testing.T) *laneFixture {
 	t.Helper()
 	f := &laneFixture{st: storetest.Open(t, storetest.Backends(t)[0]), now: time.Now().UTC().Truncate(time.Millisecond),
 		wfs: &workflows{running: map[string]bool{}, asked: map[string]int{}}}
-	f.hook = &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: "ordered", Events: models.JSON[[]string]{V: []string{"*"}},
-		TargetURL: "https://example.com/hook", Type: models.HookTypeWebhook, Ordering: models.OrderingFIFO},
-		Secret: secret, State: models.StateActive, Registered: f.now, Updated: f.now}
-	if err := f.st.CreateHook(ctx, f.hook); err != nil {
-		t.Fatal(err)
-	}
+	f.hook = f.fifoHook(t, "ordered")
 	f.lane = plan.LaneWorkflowID("t1", f.hook.ID)
 	f.p = activities.NewPlanner(f.st, plan.Retry{MaxAttempts: 1})
 	f.p.Workflows = f.wfs
@@ -52,9 +47,27 @@ func newLaneFixture(t *testing.T) *laneFixture {
 	return f
 }
 
+// fifoHook stores an active fifo hook of tenant t1 to every event.
+func (f *laneFixture) fifoHook(t *testing.T, name string) *models.Hook {
+	t.Helper()
+	h := &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: name, Events: models.JSON[[]string]{V: []string{"*"}},
+		TargetURL: "https://example.com/hook", Type: models.HookTypeWebhook, Ordering: models.OrderingFIFO},
+		Secret: secret, State: models.StateActive, Registered: f.now, Updated: f.now}
+	if err := f.st.CreateHook(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // plannedEvent stores a planned event accepted at, with an open delivery to
 // the hook held by workflow holder, and returns the delivery's id.
 func (f *laneFixture) plannedEvent(t *testing.T, id string, at time.Time, holder string) int64 {
+	t.Helper()
+	return f.openDelivery(t, f.event(t, id, at), f.hook, holder)
+}
+
+// event stores a planned event accepted at.
+func (f *laneFixture) event(t *testing.T, id string, at time.Time) *models.Event {
 	t.Helper()
 	e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{"id":1}`), RecordCount: 1,
 		WorkflowID: "event/t1/" + id}
@@ -64,12 +77,19 @@ func (f *laneFixture) plannedEvent(t *testing.T, id string, at time.Time, holder
 	if err := f.st.MarkPlanned(ctx, e.PK, at); err != nil {
 		t.Fatal(err)
 	}
-	d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: f.hook.ID, Count: 1, Records: models.JSON[[]int]{V: []int{0}},
-		Status: models.DeliveryPending, WorkflowID: holder, CreatedAt: at, UpdatedAt: at}
+	return e
+}
+
+// openDelivery stores e's pending delivery to h, held by workflow holder,
+// and returns its id.
+func (f *laneFixture) openDelivery(t *testing.T, e *models.Event, h *models.Hook, holder string) int64 {
+	t.Helper()
+	d := models.Delivery{Tenant: "t1", EventPK: e.PK, EventID: e.ID, HookID: h.ID, Count: 1, Records: models.JSON[[]int]{V: []int{0}},
+		Status: models.DeliveryPending, WorkflowID: holder, CreatedAt: e.ReceivedAt, UpdatedAt: e.ReceivedAt}
 	if err := f.st.PlanDeliveries(ctx, []models.Delivery{d}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := f.st.HookDeliveries(ctx, e.PK, f.hook.ID, 0, 1)
+	ds, err := f.st.HookDeliveries(ctx, e.PK, h.ID, 0, 1)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("HookDeliveries = %v, %v", ds, err)
 	}
@@ -78,10 +98,16 @@ func (f *laneFixture) plannedEvent(t *testing.T, id string, at time.Time, holder
 
 func (f *laneFixture) next(t *testing.T) activities.LaneStep {
 	t.Helper()
+	return f.nextIn(t, f.hook)
+}
+
+// nextIn runs NextInLane for h's lane.
+func (f *laneFixture) nextIn(t *testing.T, h *models.Hook) activities.LaneStep {
+	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(f.p)
-	v, err := env.ExecuteActivity(f.p.NextInLane, activities.NextInLaneInput{HookID: f.hook.ID, WorkflowID: f.lane})
+	v, err := env.ExecuteActivity(f.p.NextInLane, activities.NextInLaneInput{HookID: h.ID, WorkflowID: plan.LaneWorkflowID("t1", h.ID)})
 	if err != nil {
 		t.Fatalf("NextInLane: %v", err)
 	}
@@ -155,6 +181,35 @@ func TestLaneStopsWaitingForAnEventWhoseWorkflowEnded(t *testing.T) {
 	}
 	if step := f.next(t); step.DeliveryID != head {
 		t.Fatalf("step = %+v after the event's workflow ended; want delivery %d", step, head)
+	}
+}
+
+// Two fifo hooks' lanes wait for the same ended workflow, which holds the
+// head of each. Once one lane has learned that it ended, the other takes
+// its head over at once, without asking Temporal again or waiting for its
+// own next check.
+func TestLanesWaitingForTheSameWorkflowShareItsEnd(t *testing.T) {
+	f := newLaneFixture(t)
+	other := f.fifoHook(t, "ordered too")
+	older := "event/t1/a"
+	a := f.event(t, "a", f.now.Add(-time.Minute))
+	heads := map[*models.Hook]int64{f.hook: f.openDelivery(t, a, f.hook, older), other: f.openDelivery(t, a, other, older)}
+	f.wfs.running[older] = true
+	for _, h := range []*models.Hook{f.hook, other} {
+		if step := f.nextIn(t, h); !step.Wait {
+			t.Fatalf("hook %s: step = %+v while the holder runs; want Wait", h.Name, step)
+		}
+	}
+
+	f.wfs.running[older] = false // terminated
+	f.now = f.now.Add(ownerCheckEvery)
+	for _, h := range []*models.Hook{f.hook, other} {
+		if step := f.nextIn(t, h); step.DeliveryID != heads[h] || step.Wait {
+			t.Fatalf("hook %s: step = %+v after the holder ended; want delivery %d", h.Name, step, heads[h])
+		}
+	}
+	if f.wfs.asked[older] != 2 {
+		t.Fatalf("Temporal asked %d times about %s; want twice: once while it ran, once when it had ended", f.wfs.asked[older], older)
 	}
 }
 
