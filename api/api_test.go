@@ -127,6 +127,8 @@ func TestBadHookInput(t *testing.T) {
 		{`{"events":["*"],"target_url":"https://x.example","rate_limit":1000000}`, 400, "rate_limit"},
 		{`{"events":["*"],"target_url":"https://x.example","rate_limit":2.5}`, 400, "rate_limit"},
 		{`{"events":["*"],"target_url":"https://x.example","ordering":"lifo"}`, 400, "ordering"},
+		{`{"events":["*"],"target_url":"https://x.example","ordering":""}`, 400, "ordering"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":-1}}`, 400, "options.chunk_size"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":500}}`, 400, "options.chunk_size"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_delay":-1}}`, 400, "options.chunk_delay"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"filter":{"a":1},"filter-op":{"a":"near"}}}}}`, 400, "options.entity.Contact.filter-op.a"},
@@ -291,5 +293,12 @@ func TestHookRateLimitAndOrdering(t *testing.T) {
 	p = h.Do("PATCH", "/v1/hooks/"+id, `{"rate_limit":0,"ordering":"none"}`)
 	if p.Code != 200 || p.Body["rate_limit"] != float64(0) || p.Body["ordering"] != "none" {
 		t.Fatalf("PATCH back = %d %s", p.Code, p.Raw)
+	}
+	// "" is neither ordering: refused, and the hook keeps its own.
+	if p = h.Do("PATCH", "/v1/hooks/"+id, `{"ordering":""}`); p.Code != 400 || p.ErrorField() != "ordering" {
+		t.Fatalf(`PATCH ordering "" = %d %s; want 400 naming ordering`, p.Code, p.Raw)
+	}
+	if g := h.Do("GET", "/v1/hooks/"+id, ""); g.Body["ordering"] != "none" {
+		t.Fatalf("after the refused PATCH the hook = %s", g.Raw)
 	}
 }

@@ -40,8 +40,18 @@ type hookBody struct {
 
 // decodeHookBody reads the body of a hook request onto spec.
 func decodeHookBody(c *gin.Context, spec models.HookSpec) (*hookBody, error) {
+	if spec.Ordering == "" { // a hook made in code, or stored "" before it was refused
+		spec.Ordering = models.OrderingNone
+	}
 	b := &hookBody{HookSpec: spec}
-	return b, DecodeJSON(c, b)
+	if err := DecodeJSON(c, b); err != nil {
+		return nil, err
+	}
+	// So "" here was given: it is neither of the two.
+	if b.Ordering == "" {
+		return nil, InvalidField("ordering", `must be "none" or "fifo"`)
+	}
+	return b, nil
 }
 
 // apply sets h from the body: its spec whole, the state and the secret

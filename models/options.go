@@ -92,7 +92,7 @@ func ValidPath(s string) bool { return len(s) <= 255 && fieldPath.MatchString(s)
 
 func (o Options) validate(v *ValidationError) {
 	if o.ChunkSize < 0 || o.ChunkSize > MaxChunkSize {
-		v.Add("options.chunk_size", "must be between 1 and 100")
+		v.Add("options.chunk_size", "must be between 1 and 100 (0 or absent: 100)")
 	}
 	if o.ChunkDelay < 0 || o.ChunkDelay > MaxChunkDelay {
 		v.Add("options.chunk_delay", "must be between 0 and 86400 seconds")
