@@ -59,9 +59,9 @@ func FuzzWriteBodies(f *testing.F) {
 			`{"url":"https://x.example/h","events":["Account.*"],"signature":"not-a-uuid"}`},
 		6: {`{"WebhookId":0,"Name":"so","Events":["contact.created"],"TargetUrl":"https://x.example/so","Secret":"s","State":"Active","Type":"webhook","Headers":{"A":"b"},"Properties":{"p":1}}`,
 			`{"Name":"x","TargetUrl":"ftp://x"}`},
-		7: {`{}`},
-		8: {`{"WebhookId":1}`, `{"WebhookId":"1"}`},
-		9: {`{"WebhookId":2}`},
+		7:  {`{}`},
+		8:  {`{"WebhookId":1}`, `{"WebhookId":"1"}`},
+		9:  {`{"WebhookId":2}`},
 		10: {`{"any":"json"}`, "\x00", `[`},
 	}
 	for route, bodies := range seeds {
