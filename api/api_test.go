@@ -128,6 +128,10 @@ func TestBadHookInput(t *testing.T) {
 		{`{"events":["*"],"target_url":"https://x.example","rate_limit":2.5}`, 400, "rate_limit"},
 		{`{"events":["*"],"target_url":"https://x.example","ordering":"lifo"}`, 400, "ordering"},
 		{`{"events":["*"],"target_url":"https://x.example","ordering":""}`, 400, "ordering"},
+		{`{"events":["*"],"Target_URL":"https://x.example"}`, 400, "Target_URL"},
+		{`{"events":["*"],"target_url":"https://a.example","TARGET_URL":"https://b.example"}`, 400, "TARGET_URL"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"Chunk_Size":5}}`, 400, "options.Chunk_Size"},
+		{`{"events":["*"],"target_url":"https://x.example","options":{"entity":{"Contact":{"Filter":{"a":1}}}}}`, 400, "options.entity.Contact.Filter"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":-1}}`, 400, "options.chunk_size"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_size":500}}`, 400, "options.chunk_size"},
 		{`{"events":["*"],"target_url":"https://x.example","options":{"chunk_delay":-1}}`, 400, "options.chunk_delay"},
@@ -202,7 +206,10 @@ func TestBadTriggers(t *testing.T) {
 		{`{"event":"Contact.Update","records":[{"id":1}],"occurred_at":"yesterday"}`, 400, "occurred_at"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"data":{"id":2}}`, 400, "data"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"recrods":[]}`, 400, "recrods"},
-		{`{"event":"webhook.errors","records":[{"id":1}]}`, 400, "event"}, // only hookflow emits state-change events
+		{`{"Event":"Contact.Update","records":[{"id":1}]}`, 400, "Event"},                                   // names are exact, as documented
+		{`{"event":"Contact.Update","records":[{"id":1}],"EVENT":"Account.Delete"}`, 400, "EVENT"},          // and one field is given once
+		{`{"event":"Contact.Update","records":[{"id":1}],"changes":[["a"]],"previous":[{"A":1}]}`, 202, ""}, // record fields are data: any case
+		{`{"event":"webhook.errors","records":[{"id":1}]}`, 400, "event"},                                   // only hookflow emits state-change events
 		{`{"event":"Webhook{7}.Started","records":[{"id":7}]}`, 400, "event"},
 		{many, 413, ""},
 		{huge, 413, ""},

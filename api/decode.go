@@ -70,6 +70,9 @@ func unmarshalStrict(b []byte, v any) error {
 	if err := duplicateNames(b); err != nil {
 		return err
 	}
+	if err := exactNames(b, v); err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	d.UseNumber()

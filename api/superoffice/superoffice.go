@@ -62,6 +62,10 @@ type webhookIn struct {
 	UpdatedAssociate    any `json:"UpdatedAssociate"`
 }
 
+// JSONNamesInAnyCase: SuperOffice's service matches member names in any
+// case, so its camelCase clients (webhookId, targetUrl) work here too.
+func (webhookIn) JSONNamesInAnyCase() {}
+
 // webhook is SuperOffice's Webhook carrier as the API answers it.
 type webhook struct {
 	WebhookID           int64             `json:"WebhookId"`
@@ -251,6 +255,8 @@ type args struct {
 	StatusFilter json.RawMessage `json:"StatusFilter"`
 }
 
+func (args) JSONNamesInAnyCase() {}
+
 func readArgs(c *gin.Context) (args, error) {
 	var a args
 	if err := api.DecodeOptionalJSON(c, &a); err != nil {
@@ -365,13 +371,18 @@ type webhookResult struct {
 	LatencyMs  int64  `json:"LatencyMs"`
 }
 
+// testRequest is the body of TestWebhook.
+type testRequest struct {
+	Webhook webhookIn `json:"Webhook"`
+}
+
+func (testRequest) JSONNamesInAnyCase() {}
+
 // testWebhook sends one signed test delivery for the carrier in the body, as
 // it would be saved (WebhookId 0: a new hook; else the stored one with the
 // carrier's changes), and reports what the target answered. Nothing is saved.
 func (so *agent) testWebhook(c *gin.Context) error {
-	var req struct {
-		Webhook webhookIn `json:"Webhook"`
-	}
+	var req testRequest
 	if err := api.DecodeJSON(c, &req); err != nil {
 		return err
 	}

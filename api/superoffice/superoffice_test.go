@@ -327,3 +327,18 @@ func TestSuperOfficeSavesItsPagesSamples(t *testing.T) {
 		t.Errorf("SaveWebhook(sample request) = %d %s; want 400 naming Events[0], Events[1], Secret and Type", bad.Code, bad.Raw)
 	}
 }
+
+// As SuperOffice's own service, the agent matches member names in any case,
+// so camelCase clients work; two members naming one field are refused, as
+// hookflow's own API refuses a name given twice.
+func TestSuperOfficeNamesMatchInAnyCase(t *testing.T) {
+	h := apitest.New(t)
+	a := h.Do("POST", agent+"SaveWebhook", `{"webhookId":0,"name":"camel","events":["contact.created"],"targetUrl":"https://x.example/so","secret":"camelcase-secret"}`)
+	if a.Code != 200 || a.Body["Name"] != "camel" || a.Body["TargetUrl"] != "https://x.example/so" {
+		t.Fatalf("SaveWebhook in camelCase = %d %s", a.Code, a.Raw)
+	}
+	twice := h.Do("POST", agent+"SaveWebhook", `{"Name":"n","Events":["contact.created"],"TargetUrl":"https://x.example/a","targetUrl":"https://x.example/b"}`)
+	if twice.Code != 400 || twice.ErrorField() != "targetUrl" {
+		t.Fatalf("SaveWebhook naming TargetUrl twice = %d %s; want 400 naming targetUrl", twice.Code, twice.Raw)
+	}
+}

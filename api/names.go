@@ -1,0 +1,179 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// AnyCaseNames is implemented by the body types of an API whose original
+// matches member names in any case (SuperOffice's, an ASP.NET service:
+// camelCase clients work there). Every other body must spell each member
+// exactly as the API documents it.
+type AnyCaseNames interface{ JSONNamesInAnyCase() }
+
+// exactNames checks the members of body against the fields of v's type
+// before encoding/json, which matches names ignoring case, decodes it:
+//   - two members that name one field ({"target_url": a, "TARGET_URL": b})
+//     are refused as duplicateNames refuses the same name twice, since
+//     encoding/json would keep b and a proxy or log reader might read a;
+//   - a member that names a field only up to case is refused, naming the
+//     field's spelling, unless the type is AnyCaseNames.
+//
+// Malformed JSON is left to encoding/json, which words its errors.
+func exactNames(body []byte, v any) error {
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	err := walkNames(d, reflect.TypeOf(v), "")
+	if refused, ok := err.(*httpError); ok {
+		return refused
+	}
+	return nil // malformed: encoding/json says how
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	anyCaseType     = reflect.TypeFor[AnyCaseNames]()
+)
+
+// walkNames reads the next value of d, checking each object's member
+// names against t (nil: anything goes below here). at names the value as
+// validation errors do: options.entity.Contact, events[0].
+func walkNames(d *jsontext.Decoder, t reflect.Type, at string) error {
+	t = decodedType(t)
+	switch d.PeekKind() {
+	case '{':
+		if _, err := d.ReadToken(); err != nil {
+			return err
+		}
+		seen := map[string]string{} // field's name → the member that named it
+		for d.PeekKind() != '}' {
+			tok, err := d.ReadToken()
+			if err != nil {
+				return err
+			}
+			name := tok.String()
+			field, next := member(t, name)
+			if field != "" {
+				if first, ok := seen[field]; ok {
+					return malformed(join(at, name), "names the same field as "+strconv.Quote(first)+"; give each field once")
+				}
+				seen[field] = name
+				if field != name && !reflect.PointerTo(t).Implements(anyCaseType) && !t.Implements(anyCaseType) {
+					return malformed(join(at, name), "is not a known field; it is spelled "+strconv.Quote(field))
+				}
+			}
+			if err := walkNames(d, next, join(at, name)); err != nil {
+				return err
+			}
+		}
+		_, err := d.ReadToken()
+		return err
+	case '[':
+		if _, err := d.ReadToken(); err != nil {
+			return err
+		}
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for i := 0; d.PeekKind() != ']'; i++ {
+			if err := walkNames(d, elem, at+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+		_, err := d.ReadToken()
+		return err
+	default:
+		return d.SkipValue()
+	}
+}
+
+// decodedType is the type encoding/json decodes into for t: pointers
+// followed, models.JSON[T] (a struct whose V its UnmarshalJSON fills) seen
+// through. Another type that decodes itself (time.Time) is not walked: nil.
+func decodedType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() == reflect.Interface || !reflect.PointerTo(t).Implements(unmarshalerType) {
+		return t
+	}
+	if t.Kind() == reflect.Struct {
+		if f, ok := t.FieldByName("V"); ok && t.NumField() <= 2 {
+			return decodedType(f.Type)
+		}
+	}
+	return nil
+}
+
+// member is the field of t that name selects, as encoding/json matches it
+// (exactly, else ignoring case), and the type below it. A map's keys are
+// data, not fields: "".
+func member(t reflect.Type, name string) (field string, next reflect.Type) {
+	if t == nil {
+		return "", nil
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return "", t.Elem()
+	case reflect.Struct:
+		fields := jsonFields(t)
+		if ft, ok := fields[name]; ok {
+			return name, ft
+		}
+		for f, ft := range fields {
+			if strings.EqualFold(f, name) {
+				return f, ft
+			}
+		}
+	}
+	return "", nil
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
+// jsonFields maps the JSON names of t's fields, those of structs it embeds
+// without a name included, to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for _, f := range reflect.VisibleFields(t) {
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		switch {
+		case !f.IsExported() || name == "-" || !inlinedPath(t, f.Index):
+		case f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct: // inlined: VisibleFields lists its fields
+		case name != "":
+			m[name] = f.Type
+		default:
+			m[f.Name] = f.Type
+		}
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
+// inlinedPath reports whether every struct on the way to the field at
+// index is embedded without a name, so encoding/json inlines the field.
+func inlinedPath(t reflect.Type, index []int) bool {
+	for k := 1; k < len(index); k++ {
+		if f := t.FieldByIndex(index[:k]); !f.Anonymous || f.Tag.Get("json") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func join(at, name string) string {
+	if at == "" {
+		return name
+	}
+	return at + "." + name
+}
