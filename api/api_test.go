@@ -204,6 +204,7 @@ func TestBadTriggers(t *testing.T) {
 		{`{"event":"Contact.Update","records":[null]}`, 400, "records[0]"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"changes":[]}`, 400, "changes"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"occurred_at":"yesterday"}`, 400, "occurred_at"},
+		{`{"event":"Contact.Update","records":[{"id":1}],"occurred_at":"2026-01-02T3:04:05Z"}`, 400, "occurred_at"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"data":{"id":2}}`, 400, "data"},
 		{`{"event":"Contact.Update","records":[{"id":1}],"recrods":[]}`, 400, "recrods"},
 		{`{"Event":"Contact.Update","records":[{"id":1}]}`, 400, "Event"},                                   // names are exact, as documented

@@ -149,7 +149,7 @@ func (s *Server) eventFrom(req *triggerRequest, tenant, skipKey string) (*models
 	now := s.Now()
 	occurred := now
 	if req.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, req.OccurredAt)
+		t, err := parseRFC3339(req.OccurredAt)
 		if err != nil {
 			v.Add("occurred_at", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 		}

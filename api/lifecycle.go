@@ -133,7 +133,7 @@ func (s *Server) recoverHook(c *gin.Context) error {
 	if req.Since == "" {
 		return models.Invalid("since", "is required: the RFC 3339 time to recover from, such as 2026-01-02T15:04:05Z")
 	}
-	since, err := time.Parse(time.RFC3339Nano, req.Since)
+	since, err := parseRFC3339(req.Since)
 	if err != nil {
 		return models.Invalid("since", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}

@@ -130,6 +130,7 @@ func TestRecover(t *testing.T) {
 		{path, `{}`, 400, "since"},
 		{path, `{"since":"yesterday"}`, 400, "since"},
 		{path, `{"since":"2026-01-02"}`, 400, "since"},
+		{path, `{"since":"2026-01-02T3:04:05Z"}`, 400, "since"}, // time.Parse alone takes a one-digit hour
 		{path, `{"since":"2026-01-02T03:04:05Z","until":"x"}`, 400, "until"},
 		{"/v1/hooks/abc/recover", `{"since":"2026-01-02T03:04:05Z"}`, 400, "id"},
 		{"/v1/hooks/999/recover", `{"since":"2026-01-02T03:04:05Z"}`, 404, ""},
@@ -269,7 +270,7 @@ func TestListNotificationsAndDeliveries(t *testing.T) {
 	if a := h.Do("GET", "/v1/deliveries?limit=1&until="+future, ""); len(a.Body["data"].([]any)) != 1 || a.Body["next_cursor"] == nil {
 		t.Errorf("first page of deliveries = %s", a.Raw)
 	}
-	for _, q := range []string{"status=lost", "since=yesterday", "hook_id=-1"} {
+	for _, q := range []string{"status=lost", "since=yesterday", "since=2026-01-02T3:04:05Z", "hook_id=-1"} {
 		if a := h.Do("GET", "/v1/deliveries?"+q, ""); a.Code != 400 {
 			t.Errorf("GET /v1/deliveries?%s = %d, want 400", q, a.Code)
 		}

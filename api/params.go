@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -71,9 +73,24 @@ func timeQuery(c *gin.Context, name string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, v)
+	t, err := parseRFC3339(v)
 	if err != nil {
 		return time.Time{}, InvalidField(name, "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
 	return t, nil
+}
+
+// rfc3339 is the shape RFC 3339 gives a date-time: time.Parse alone also
+// takes a one-digit hour (T0:00:00Z), which the OpenAPI document's
+// date-time format, and a client's own check, would refuse.
+var rfc3339 = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+
+var errNotRFC3339 = errors.New("not an RFC 3339 time")
+
+// parseRFC3339 reads an RFC 3339 date-time, fractional seconds optional.
+func parseRFC3339(s string) (time.Time, error) {
+	if !rfc3339.MatchString(s) {
+		return time.Time{}, errNotRFC3339
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
