@@ -122,6 +122,7 @@ func TestBadHookInput(t *testing.T) {
 		{`{"events":["*"],"target_url":"https://x.example","secret":"short"}`, 400, "secret"},
 		{`{"events":["*"],"target_url":"https://x.example","headers":{"Content-Type":"text/plain"}}`, 400, "headers.Content-Type"},
 		{`{"events":["*"],"target_url":"https://x.example","headers":{"X-A":"a\r\nb"}}`, 400, "headers.X-A"},
+		{`{"events":["*"],"target_url":"https://x.example","headers":{"X-Team":"a","x-team":"b"}}`, 400, "headers.x-team"}, // one would be sent, which by chance
 		{`{"events":["*"],"target_url":"https://x.example","errors_email":"nobody"}`, 400, "errors_email"},
 		{`{"events":["*"],"target_url":"https://x.example","rate_limit":-1}`, 400, "rate_limit"},
 		{`{"events":["*"],"target_url":"https://x.example","rate_limit":1000000}`, 400, "rate_limit"},

@@ -309,12 +309,18 @@ func validateHeaders(v *ValidationError, formats FormatSet, headers map[string]s
 	if len(headers) > MaxHeaders {
 		v.Add("headers", "has more than 50 headers")
 	}
+	seen := map[string]string{} // canonical name → the name given
 	for _, name := range slices.Sorted(maps.Keys(headers)) {
 		value := headers[name]
 		field := "headers." + name
+		canonical := textproto.CanonicalMIMEHeaderKey(name)
+		first, twice := seen[canonical]
+		seen[canonical] = name
 		switch {
 		case !validHeaderName(name):
 			v.Add(field, "is not a valid HTTP header name")
+		case twice: // HTTP names ignore case: one of the two would be sent, which one by chance
+			v.Add(field, "names the same header as "+strconv.Quote(first)+" (header names ignore case); give it once")
 		case reservedHeader(formats, name):
 			v.Add(field, "is set by hookflow and cannot be overridden")
 		case strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }):

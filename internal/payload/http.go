@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookflow/hookflow/internal/version"
@@ -29,8 +31,8 @@ func (r *Request) HTTPRequest(ctx context.Context, url string, custom map[string
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range custom {
-		req.Header.Set(k, v)
+	for _, k := range slices.Sorted(maps.Keys(custom)) { // sorted: a hook stored with X-A and x-a sends the same one each time
+		req.Header.Set(k, custom[k])
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
