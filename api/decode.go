@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxJSONBody bounds every JSON body but triggers, which have their own limit.
@@ -67,10 +66,7 @@ func unmarshalStrict(b []byte, v any) error {
 	if depth(b) > maxDepth {
 		return malformed("", fmt.Sprintf("JSON is nested deeper than %d levels", maxDepth))
 	}
-	if err := duplicateNames(b); err != nil {
-		return err
-	}
-	if err := exactNames(b, v); err != nil {
+	if err := checkNames(b, v); err != nil {
 		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -124,20 +120,6 @@ func inlinedNames(err error, v any) error {
 		}
 	}
 	return typ
-}
-
-// duplicateNames refuses an object that names a member twice, naming it:
-// encoding/json keeps the last one silently, so {"target_url": a,
-// "target_url": b} would mean b to hookflow and maybe a to a proxy or log
-// reader in between (RFC 8259 leaves it undefined; I-JSON, RFC 7493, forbids
-// it). Syntax errors are left to encoding/json, which words them as before.
-func duplicateNames(b []byte) error {
-	_, err := jsontext.NewDecoder(bytes.NewReader(b)).ReadValue()
-	var syn *jsontext.SyntacticError
-	if errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName) {
-		return malformed(pointerField(string(syn.JSONPointer)), "is given twice; give each field once")
-	}
-	return nil
 }
 
 // pointerField spells a JSON pointer (/options/entity/Contact) as the API

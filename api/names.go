@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,20 +18,29 @@ import (
 // exactly as the API documents it.
 type AnyCaseNames interface{ JSONNamesInAnyCase() }
 
-// exactNames checks the members of body against the fields of v's type
-// before encoding/json, which matches names ignoring case, decodes it:
-//   - two members that name one field ({"target_url": a, "TARGET_URL": b})
-//     are refused as duplicateNames refuses the same name twice, since
-//     encoding/json would keep b and a proxy or log reader might read a;
-//   - a member that names a field only up to case is refused, naming the
-//     field's spelling, unless the type is AnyCaseNames.
+// checkNames checks the member names of body against the fields of v's
+// type before encoding/json decodes it, refusing:
+//   - a name given twice in one object: encoding/json keeps the last
+//     silently, so {"target_url": a, "target_url": b} would mean b to
+//     hookflow and maybe a to a proxy or log reader in between (RFC 8259
+//     leaves it undefined; I-JSON, RFC 7493, forbids it);
+//   - two names of one field in different cases ({"target_url": a,
+//     "TARGET_URL": b}), the same trap, as encoding/json matches names
+//     ignoring case;
+//   - a name that matches a field only up to case, naming the field's
+//     spelling, unless the type is AnyCaseNames.
 //
 // Malformed JSON is left to encoding/json, which words its errors.
-func exactNames(body []byte, v any) error {
+func checkNames(body []byte, v any) error {
 	d := jsontext.NewDecoder(bytes.NewReader(body))
 	err := walkNames(d, reflect.TypeOf(v), "")
-	if refused, ok := err.(*httpError); ok {
+	var refused *httpError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &refused):
 		return refused
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return malformed(pointerField(string(syn.JSONPointer)), "is given twice; give each field once")
 	}
 	return nil // malformed: encoding/json says how
 }
