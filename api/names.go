@@ -55,6 +55,9 @@ var (
 // validation errors do: options.entity.Contact, events[0].
 func walkNames(d *jsontext.Decoder, t reflect.Type, at string) error {
 	t = decodedType(t)
+	if !namesFields(t) { // a record, a list of strings: nothing below is a field's name
+		return d.SkipValue()
+	}
 	switch d.PeekKind() {
 	case '{':
 		if _, err := d.ReadToken(); err != nil {
@@ -119,6 +122,30 @@ func decodedType(t reflect.Type) reflect.Type {
 		}
 	}
 	return nil
+}
+
+var namesCache sync.Map // reflect.Type → bool
+
+// namesFields reports whether a value of type t (decodedType's) holds a
+// struct's field names, itself or below: not so a map of anything to
+// data, as a record is, nor a list of such.
+func namesFields(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	if v, ok := namesCache.Load(t); ok {
+		return v.(bool)
+	}
+	namesCache.Store(t, true) // a type that holds itself: assume it does meanwhile
+	var names bool
+	switch t.Kind() {
+	case reflect.Struct:
+		names = true
+	case reflect.Map, reflect.Slice, reflect.Array:
+		names = namesFields(decodedType(t.Elem()))
+	}
+	namesCache.Store(t, names)
+	return names
 }
 
 // member is the field of t that name selects, as encoding/json matches it
