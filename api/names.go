@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,7 +93,7 @@ func walkNames(d *jsontext.Decoder, t reflect.Type, at string) error {
 			return err
 		}
 		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
 			elem = t.Elem()
 		}
 		for i := 0; d.PeekKind() != ']'; i++ {
@@ -149,12 +151,10 @@ func namesFields(t reflect.Type) bool {
 }
 
 // member is the field of t that name selects, as encoding/json matches it
-// (exactly, else ignoring case), and the type below it. A map's keys are
-// data, not fields: "".
+// (exactly, else ignoring case; in name order, so two fields that differ
+// only in case give the same answer each time), and the type below it. A
+// map's keys are data, not fields: "".
 func member(t reflect.Type, name string) (field string, next reflect.Type) {
-	if t == nil {
-		return "", nil
-	}
 	switch t.Kind() {
 	case reflect.Map:
 		return "", t.Elem()
@@ -163,9 +163,9 @@ func member(t reflect.Type, name string) (field string, next reflect.Type) {
 		if ft, ok := fields[name]; ok {
 			return name, ft
 		}
-		for f, ft := range fields {
+		for _, f := range slices.Sorted(maps.Keys(fields)) {
 			if strings.EqualFold(f, name) {
-				return f, ft
+				return f, fields[f]
 			}
 		}
 	}
