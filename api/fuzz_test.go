@@ -11,15 +11,15 @@ import (
 	"github.com/hookflow/hookflow/internal/openapitest"
 )
 
-// writeRoute is a request the fuzzer sends its body to.
-type writeRoute struct{ method, path string }
+// call is a request the fuzzers send.
+type call struct{ method, path string }
 
 // fuzzWrites are the requests that take a body, beside the create of a hook
 // and the trigger (FuzzHookBody, FuzzTriggerBody): the batch, hook updates,
 // recover, the vendor management APIs, and a request bin's capture, which
 // takes any request from anywhere. The test delivery routes are left out:
 // they send a request to the hook's receiver.
-var fuzzWrites = []writeRoute{
+var fuzzWrites = []call{
 	{"POST", "/v1/events/batch"},
 	{"PUT", "/v1/hooks/1"},
 	{"PATCH", "/v1/hooks/1"},
@@ -35,7 +35,7 @@ var fuzzWrites = []writeRoute{
 
 // fuzzReads are what a user reads back after writes: each must answer 200
 // whatever was accepted before it.
-var fuzzReads = []writeRoute{
+var fuzzReads = []call{
 	{"GET", "/v1/hooks?limit=500"},
 	{"GET", "/v1/hooks/1"},
 	{"GET", "/api/v100/rest/spaces/default/entities/Webhooks"},
