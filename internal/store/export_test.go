@@ -17,3 +17,10 @@ func (s *Store) WriteInTx(ctx context.Context, sql string) error {
 
 // Write runs sql on the writer outside a transaction, as single writes do.
 func (s *Store) Write(ctx context.Context, sql string) error { return s.write(ctx).Exec(sql).Error }
+
+// WriterPragma reads a pragma's value on the writer's connection.
+func (s *Store) WriterPragma(ctx context.Context, name string) (int, error) {
+	var v int
+	err := s.writer.WithContext(ctx).Raw("PRAGMA " + name).Scan(&v).Error
+	return v, err
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	} else {
 		dialect = "sqlite"
 		sqlitemem.Pin()
-		db, err = openSQLite(url, cfg)
+		db, err = openSQLite(url, readerCacheKiB, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -111,7 +112,7 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 	}
 	st := &Store{db: db, writer: db, dialect: dialect, url: url, keys: keys, admit: newCommitter()}
 	if dialect == "sqlite" && url != ":memory:" {
-		if st.writer, err = openSQLite(url, cfg); err != nil {
+		if st.writer, err = openSQLite(url, writerCacheKiB, cfg); err != nil {
 			return nil, fmt.Errorf("open sqlite writer: %w", err)
 		}
 		w, _ := st.writer.DB()
@@ -123,9 +124,10 @@ func Open(ctx context.Context, url string, keys *seal.Keyring) (*Store, error) {
 }
 
 // openSQLite opens a pool of connections to the SQLite database at path,
-// each keeping the statements it runs prepared (stmtCacheSize of them).
-func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
-	pool, err := stmtcache.Open(sqlite.DriverName, sqliteDSN(path), stmtCacheSize)
+// each keeping the statements it runs prepared (stmtCacheSize of them) and
+// up to cacheKiB of its pages.
+func openSQLite(path string, cacheKiB int, cfg *gorm.Config) (*gorm.DB, error) {
+	pool, err := stmtcache.Open(sqlite.DriverName, sqliteDSN(path, cacheKiB), stmtCacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +139,20 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 // fewer than the admission's multi-row INSERTs of every batch size.
 const stmtCacheSize = 64
 
+// Each SQLite connection caches pages apart, outside Go's heap and its
+// memory limit. The writer keeps SQLite's default, 2 MiB; the readers, up
+// to 16, keep 512 KiB each, so under a long backlog their caches hold 8 MiB
+// rather than 32 (RSS < 500 MB: docs/benchmarks.md).
+const (
+	writerCacheKiB = 2048
+	readerCacheKiB = 512
+)
+
 // sqliteDSN turns a path into a modernc.org/sqlite DSN. WAL lets readers run
 // beside the one writer; synchronous=NORMAL in WAL mode survives a killed
 // process (not a power cut); immediate transactions take the write lock up
 // front so concurrent writers wait on busy_timeout instead of failing.
-func sqliteDSN(path string) string {
+func sqliteDSN(path string, cacheKiB int) string {
 	if path == ":memory:" {
 		return "file::memory:?_pragma=foreign_keys(1)&_texttotime=1&_inttotime=1"
 	}
@@ -161,6 +172,7 @@ func sqliteDSN(path string) string {
 	// (sqlitemem.Pin). Temporary tables and sorts go to memory as well:
 	// every query here is bounded by a LIMIT or a batch.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(cacheKiB)+")")
 	q.Set("_txlock", "immediate")
 	// Time columns scan into time.Time (libtnb/sqlite adds these to a DSN
 	// it opens itself).
