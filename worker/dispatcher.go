@@ -54,7 +54,7 @@ const (
 	// A shallower one starves it: at 250 ms hookflow dev kept 88 % of the
 	// bare engine's pace at 100/s on a quiet machine, at 500 ms 94 %, where
 	// another tenant's event still waited 0.25–0.76 s behind a 10,000-event
-	// backlog with up to five CPU hogs beside it (docs/benchmarks.md).
+	// backlog with up to five CPU hogs beside it (docs/bench/issue13.md).
 	planTarget  = 500 * time.Millisecond
 	planCeiling = 600 * time.Millisecond
 	// minBound is the fewest starts the bound allows in flight: the engine
