@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -146,7 +147,10 @@ func secondWorker(t *testing.T, e *env) *env {
 // keeps short), and arrives no more than a second later than the same
 // tenant's event did without the backlog, on this machine, in this run: the
 // difference is the delay the backlog caused, whatever else loads the
-// machine.
+// machine. Each way is the median of three events, one after another: a
+// stall of the whole machine (under `go test ./...`, another package's
+// burst runs beside this one) holds up one event for a second, backlog or
+// none, but not the next.
 func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 	starts := newStartLog()
 	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{starts: starts})
@@ -166,10 +170,15 @@ func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 		waitFor(t, 60*time.Second, "the single tenant's event "+id, func() bool { return single.hits.Load() > before })
 		return sent, single.requests()[before].At.Sub(sent), a.WorkflowID
 	}
+	const tries = 3
 	// The reference: the single tenant's event with nothing queued. The
-	// first event of a process pays for warming up: time the second.
+	// first event of a process pays for warming up: it is not timed.
 	sendSingle("single-warm")
-	_, alone, _ := sendSingle("single-alone")
+	var alone []time.Duration
+	for i := range tries {
+		_, took, _ := sendSingle(fmt.Sprint("single-alone-", i))
+		alone = append(alone, took)
+	}
 
 	const backlog = 10000
 	for i := 0; i < backlog; i += 1000 {
@@ -183,25 +192,34 @@ func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 	}
 	waitFor(t, 60*time.Second, "the bulk tenant's deliveries to flow", func() bool { return bulk.hits.Load() >= 100 })
 
-	sent, took, id := sendSingle("single-behind")
-	requested, started := starts.times(id)
+	var behind []time.Duration
+	for i := range tries {
+		sent, took, id := sendSingle(fmt.Sprint("single-behind-", i))
+		behind = append(behind, took)
+		requested, started := starts.times(id)
+		ahead := starts.requestedBetween(sent, requested)
+		t.Logf("behind the backlog the single event took %s: %s queued in hookflow (%d bulk starts went first), %s starting in Temporal, %s to its delivery",
+			took, requested.Sub(sent), ahead, started.Sub(requested), took-started.Sub(sent))
+		// One claim (at most maxClaim, 64) may be on its way when the
+		// event is admitted; it takes the next one.
+		if ahead > 2*64 {
+			t.Errorf("%d of the bulk tenant's starts went before the single tenant's event: it waited behind the backlog", ahead)
+		}
+	}
 	queued, _, err := e.store.QueueStats(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ahead := starts.requestedBetween(sent, requested)
-	t.Logf("alone the single event took %s; behind the backlog %s: %s queued in hookflow (%d bulk starts went first), "+
-		"%s starting in Temporal, %s to its delivery; %d bulk events still queued",
-		alone, took, requested.Sub(sent), ahead, started.Sub(requested), took-started.Sub(sent), queued)
+	t.Logf("alone the single event took %v, behind the backlog %v; %d bulk events still queued", alone, behind, queued)
 	if queued < backlog/2 {
 		t.Fatalf("only %d bulk events were still queued: the backlog drained too soon to test anything", queued)
 	}
-	// One claim (at most maxClaim, 64) may be on its way when the event is
-	// admitted; it takes the next one.
-	if ahead > 2*64 {
-		t.Errorf("%d of the bulk tenant's starts went before the single tenant's event: it waited behind the backlog", ahead)
+	if delay := medianOf(behind) - medianOf(alone); delay > time.Second {
+		t.Errorf("the backlog delayed the single tenant's event by %s (median %s against %s alone), want ≤ 1s", delay, medianOf(behind), medianOf(alone))
 	}
-	if delay := took - alone; delay > time.Second {
-		t.Errorf("the backlog delayed the single tenant's event by %s (%s against %s alone), want ≤ 1s", delay, took, alone)
-	}
+}
+
+// medianOf is the middle of an odd number of durations.
+func medianOf(ds []time.Duration) time.Duration {
+	return slices.Sorted(slices.Values(ds))[len(ds)/2]
 }
