@@ -25,8 +25,7 @@ type Recorder struct {
 type recordStore interface {
 	Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error)
 	Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error)
-	FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error
-	DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error)
+	FailDelivery(ctx context.Context, id, hookID int64, reason, transition string, now time.Time) (bool, error)
 	AdmitEvents(ctx context.Context, es []*models.Event) ([]bool, error)
 	ReserveSlot(ctx context.Context, hookID, deliveryID int64, now time.Time, interval time.Duration) (time.Time, error)
 }
@@ -76,24 +75,21 @@ type FailResult struct {
 	Transition string
 }
 
-// FailDelivery marks a delivery failed and moves its hook from Active to
-// TooManyErrors. The move is a conditional update, so when many deliveries of
-// one hook fail at once only one of them reports Disabled.
+// FailDelivery marks a delivery failed and, in the same transaction, moves
+// its hook from Active to TooManyErrors. The move is a conditional update, so
+// when many deliveries of one hook fail at once only one of them reports
+// Disabled.
 func (r *Recorder) FailDelivery(ctx context.Context, in FailInput) (FailResult, error) {
 	d, err := r.Store.Delivery(ctx, "", in.DeliveryID)
 	if err != nil {
 		return FailResult{}, notFoundIsFinal(err)
 	}
-	now := r.Now().UTC()
-	if err := r.Store.FinishDelivery(ctx, d.ID, models.DeliveryFailed, in.Reason, now); err != nil {
-		return FailResult{}, err
-	}
-	r.Metrics.DeliveryEnded(models.DeliveryFailed)
 	transition := fmt.Sprintf("%d.%d", d.ID, d.Redeliveries) // a delivery fails for good once per redelivery
-	disabled, err := r.Store.DisableHook(ctx, d.HookID, transition, now)
+	disabled, err := r.Store.FailDelivery(ctx, d.ID, d.HookID, in.Reason, transition, r.Now().UTC())
 	if err != nil {
 		return FailResult{}, err
 	}
+	r.Metrics.DeliveryEnded(models.DeliveryFailed)
 	if disabled {
 		activity.GetLogger(ctx).Warn("hook turned TooManyErrors", "hook_id", d.HookID, "delivery_id", d.ID, "event_id", d.EventID, "err", in.Reason)
 	}

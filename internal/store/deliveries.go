@@ -162,13 +162,32 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 // because the hook is off, or failed once retries ran out). A delivery that
 // already ended keeps its status.
 func (s *Store) FinishDelivery(ctx context.Context, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
-	err := s.write(ctx).Model(&models.Delivery{}).
+	return finishDelivery(s.write(ctx), id, status, reason, now)
+}
+
+func finishDelivery(db *gorm.DB, id int64, status models.DeliveryStatus, reason string, now time.Time) error {
+	err := db.Model(&models.Delivery{}).
 		Where("id = ? AND status IN ?", id, models.OpenStatuses).
 		Updates(map[string]any{"status": status, "last_error": reason, "updated_at": now, "completed_at": now}).Error
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", id, wrapUnavailable(err))
 	}
 	return nil
+}
+
+// FailDelivery marks a delivery failed for good and, in the same
+// transaction, moves its hook to TooManyErrors on behalf of transition (as
+// DisableHook does, and reporting the same): no reader sees the failure
+// that turned a hook off with the hook still Active.
+func (s *Store) FailDelivery(ctx context.Context, id, hookID int64, reason, transition string, now time.Time) (disabled bool, err error) {
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := finishDelivery(tx, id, models.DeliveryFailed, reason, now); err != nil {
+			return err
+		}
+		disabled, err = disableHook(tx, hookID, transition, now)
+		return err
+	})
+	return disabled, err
 }
 
 // reopened are the columns of a delivery sent again by workflowID: pending

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,6 +53,34 @@ func TestDisableHookOncePerTransition(t *testing.T) {
 		}
 		if ok, _ := st.DisableHook(ctx, h.ID, "later", time.Now()); !ok {
 			t.Error("a re-activated hook could not be disabled again")
+		}
+	})
+}
+
+// A delivery that fails for good and the hook it turns off are one
+// write: whoever reads the failed delivery reads the hook TooManyErrors.
+// A later failure of the off hook reports no transition of its own.
+func TestFailDeliveryTurnsTheHookOffWithIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := hook("t1", "*")
+		if err := st.CreateHook(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		ds := plan(t, st, h, "e1", time.Now().UTC(), 2)
+		for i, want := range []bool{true, true, false} { // the first twice: a retried activity
+			d := ds[i/2]
+			transition := fmt.Sprint(d.ID, ".0")
+			disabled, err := st.FailDelivery(ctx, d.ID, h.ID, "target answered 410", transition, time.Now().UTC())
+			if err != nil || disabled != want {
+				t.Fatalf("failure %d: FailDelivery = %v, %v; want %v", i, disabled, err, want)
+			}
+			got, err := st.Delivery(ctx, "t1", d.ID)
+			if err != nil || got.Status != models.DeliveryFailed || got.LastError != "target answered 410" {
+				t.Fatalf("failure %d: delivery = %+v, %v; want failed", i, got, err)
+			}
+		}
+		if got, _ := st.Hook(ctx, "t1", h.ID); got.State != models.StateTooManyErrors || got.DisabledBy != fmt.Sprint(ds[0].ID, ".0") {
+			t.Errorf("hook state %s, disabled by %q; want TooManyErrors by the first failure", got.State, got.DisabledBy)
 		}
 	})
 }

@@ -238,7 +238,11 @@ func stateColumns(to models.HookState) map[string]any {
 // exactly one transition wins; asking again for the same transition reports
 // true again, so a retried caller still sends the mail it owes.
 func (s *Store) DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error) {
-	res := s.write(ctx).Model(&models.Hook{}).
+	return disableHook(s.write(ctx), id, transition, now)
+}
+
+func disableHook(db *gorm.DB, id int64, transition string, now time.Time) (bool, error) {
+	res := db.Model(&models.Hook{}).
 		Where("id = ? AND (state = ? OR (state = ? AND disabled_by = ?))", id, models.StateActive, models.StateTooManyErrors, transition).
 		Updates(map[string]any{"state": models.StateTooManyErrors, "disabled_by": transition, "updated": now})
 	if res.Error != nil {
