@@ -281,7 +281,7 @@ func TestSendWebhookRefusesPrivateTargets(t *testing.T) {
 // FailDelivery turns the hook off and names the transition; retried (the
 // worker died before Temporal heard the answer) it reports the same
 // transition again, so its mail is not lost. Other transitions are refused
-// (internal/store's TestDisableHookOncePerTransition).
+// (internal/store's TestFailDeliveryDisablesTheHookOncePerTransition).
 func TestFailDeliveryTurnsTheHookOff(t *testing.T) {
 	st, h, ids := fixture(t, "http://127.0.0.1:1/", nil)
 	var ts testsuite.WorkflowTestSuite

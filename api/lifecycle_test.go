@@ -67,8 +67,9 @@ func (h *harness) admitted() []string {
 func TestActivate(t *testing.T) {
 	h := newHarness(t)
 	id := h.createHook(hookJSON)
-	if ok, err := h.Store.DisableHook(bg, id, "9.0", time.Now()); !ok || err != nil {
-		t.Fatalf("DisableHook = %v, %v", ok, err)
+	d := h.delivery(id, models.DeliveryPending)
+	if ok, err := h.Store.FailDelivery(bg, d.ID, id, "target answered 500", "9.0", time.Now()); !ok || err != nil {
+		t.Fatalf("FailDelivery = %v, %v", ok, err)
 	}
 	a := h.Do("POST", fmt.Sprintf("/v1/hooks/%d/activate", id), "")
 	if a.Code != 200 || a.Body["state"] != "Active" || a.Body["error_count"] != float64(0) {

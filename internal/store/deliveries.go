@@ -176,9 +176,9 @@ func finishDelivery(db *gorm.DB, id int64, status models.DeliveryStatus, reason 
 }
 
 // FailDelivery marks a delivery failed for good and, in the same
-// transaction, moves its hook to TooManyErrors on behalf of transition (as
-// DisableHook does, and reporting the same): no reader sees the failure
-// that turned a hook off with the hook still Active.
+// transaction, moves its hook to TooManyErrors on behalf of transition,
+// reporting whether this transition did (see disableHook): no reader sees
+// the failure that turned a hook off with the hook still Active.
 func (s *Store) FailDelivery(ctx context.Context, id, hookID int64, reason, transition string, now time.Time) (disabled bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := finishDelivery(tx, id, models.DeliveryFailed, reason, now); err != nil {

@@ -14,27 +14,30 @@ import (
 
 // Many failures of one hook at once disable it exactly once; the winning
 // transition asking again (a retried activity) still hears true.
-func TestDisableHookOncePerTransition(t *testing.T) {
+func TestFailDeliveryDisablesTheHookOncePerTransition(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := hook("t1", "*")
 		if err := st.CreateHook(ctx, h); err != nil {
 			t.Fatal(err)
 		}
+		ds := plan(t, st, h, "e1", time.Now().UTC(), 22) // 20 at once, then "other" and "later"
+		disable := func(i int, transition string) (bool, error) {
+			return st.FailDelivery(ctx, ds[i].ID, h.ID, "target answered 500", transition, time.Now())
+		}
+		transition := func(i int) string { return string(rune('a' + i)) }
 		var wg sync.WaitGroup
-		var winners atomic.Int32
-		var winner atomic.Value
+		var winners, winner atomic.Int32
 		for i := range 20 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				transition := string(rune('a' + i))
-				ok, err := st.DisableHook(ctx, h.ID, transition, time.Now())
+				ok, err := disable(i, transition(i))
 				if err != nil {
 					t.Error(err)
 				}
 				if ok {
 					winners.Add(1)
-					winner.Store(transition)
+					winner.Store(int32(i))
 				}
 			}()
 		}
@@ -42,16 +45,17 @@ func TestDisableHookOncePerTransition(t *testing.T) {
 		if winners.Load() != 1 {
 			t.Fatalf("%d transitions won, want exactly 1", winners.Load())
 		}
-		if ok, _ := st.DisableHook(ctx, h.ID, winner.Load().(string), time.Now()); !ok {
+		w := int(winner.Load())
+		if ok, _ := disable(w, transition(w)); !ok {
 			t.Error("the winning transition asking again was told no")
 		}
-		if ok, _ := st.DisableHook(ctx, h.ID, "other", time.Now()); ok {
+		if ok, _ := disable(20, "other"); ok {
 			t.Error("another transition disabled a disabled hook")
 		}
 		if ok, _ := st.SetHookState(ctx, h.ID, "", models.StateActive, time.Now()); !ok {
 			t.Fatal("activate did not change the hook")
 		}
-		if ok, _ := st.DisableHook(ctx, h.ID, "later", time.Now()); !ok {
+		if ok, _ := disable(21, "later"); !ok {
 			t.Error("a re-activated hook could not be disabled again")
 		}
 	})
@@ -102,8 +106,8 @@ func TestEditRacingADisableLeavesTheHookOff(t *testing.T) {
 		if _, err := st.RecordAttempt(ctx, d.ID, failed); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := st.DisableHook(ctx, h.ID, "d1", time.Now()); !ok || err != nil { // ...a delivery fails...
-			t.Fatalf("DisableHook = %v, %v", ok, err)
+		if ok, err := st.FailDelivery(ctx, d.ID, h.ID, "503", "d1", time.Now()); !ok || err != nil { // ...a delivery fails...
+			t.Fatalf("FailDelivery = %v, %v", ok, err)
 		}
 		edit.Name = "renamed" // ...and the user's PATCH of the name lands.
 		if err := st.UpdateHook(ctx, edit, models.StateActive); err != nil {

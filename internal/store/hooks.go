@@ -232,15 +232,11 @@ func stateColumns(to models.HookState) map[string]any {
 	return cols
 }
 
-// DisableHook moves an Active hook to TooManyErrors on behalf of
+// disableHook moves an Active hook to TooManyErrors on behalf of
 // transition (the failure that caused it) and reports whether it did. The
 // update is conditional, so when many deliveries of the hook fail at once
 // exactly one transition wins; asking again for the same transition reports
 // true again, so a retried caller still sends the mail it owes.
-func (s *Store) DisableHook(ctx context.Context, id int64, transition string, now time.Time) (bool, error) {
-	return disableHook(s.write(ctx), id, transition, now)
-}
-
 func disableHook(db *gorm.DB, id int64, transition string, now time.Time) (bool, error) {
 	res := db.Model(&models.Hook{}).
 		Where("id = ? AND (state = ? OR (state = ? AND disabled_by = ?))", id, models.StateActive, models.StateTooManyErrors, transition).
