@@ -38,7 +38,10 @@ type Planner struct {
 	// Workflows tells a lane whether the workflow it waits for still runs
 	// (lane.go); nil takes every workflow to run (tests of the plan alone).
 	Workflows WorkflowChecker
-	owners    ownerChecks
+	// Starter starts the workflow of each hook of a large fan-out
+	// (StartHookDeliveries).
+	Starter HookDeliveryStarter
+	owners  ownerChecks
 }
 
 // LaneKicker wakes a fifo hook's lane workflow, starting it if it is not
@@ -77,7 +80,7 @@ type PlanEventInput struct {
 }
 
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
-// their deliveries too, so the common case needs one workflow and no children.
+// their deliveries too, so the common case needs one workflow and no more.
 func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event, error) {
 	if p.Planning != nil && in.AfterHookID == 0 {
 		p.Planning(in.WorkflowID)
@@ -131,8 +134,8 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 				laned = append(laned, h.ID)
 			}
 		} else if inline && work <= plan.InlineFilterWork {
-			// A hook whose deliveries do not fit goes to a child workflow,
-			// which plans it and pages through them.
+			// A hook whose deliveries do not fit gets a workflow of its
+			// own (StartHookDeliveries), which plans it and pages through them.
 			var spent int64
 			if hp, spent, err = p.planHook(ctx, ev, h, in.WorkflowID, 0, plan.InlineDeliveries-planned, true); err != nil {
 				return plan.Event{}, err

@@ -180,7 +180,7 @@ func newEventID() string {
 // becomes part of the event's workflow id (workflows.FanoutWorkflowID), which
 // Temporal sends in gRPC headers (ASCII only), and of its URL
 // (/v1/events/{id}, where "/" could not be addressed). Without "/" no event's
-// workflow id can equal another's child workflow id (event/t/c1/hook/4).
+// workflow id can equal another's hook workflow id (event/t/c1/hook/4).
 func validEventID(s string) bool {
 	if s == "" || len(s) > 255 {
 		return false

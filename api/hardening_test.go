@@ -68,7 +68,7 @@ func TestStrictDecodingAndControlCharacters(t *testing.T) {
 
 // Every event id the API accepts can start its workflow, and no accepted id
 // can take another workflow's id (issue 14: "évt-1" was stored but Temporal
-// refused its workflow forever; "c1/hook/4" took the id of event c1's child
+// refused its workflow forever; "c1/hook/4" took the id of event c1's workflow
 // for hook 4, which then delivered nothing).
 func TestEventIDsAreWorkflowSafe(t *testing.T) {
 	h := newHarness(t)

@@ -273,7 +273,7 @@ func (d *Dispatcher) options(ctx context.Context, ev *models.Event) client.Start
 // search-attribute update (a visibility write) when its plan agrees, which
 // it does unless hooks change in between. A fan-out larger than the event
 // workflow sends itself (plan.InlineHooks), or a failed lookup, names none:
-// the workflow's children carry their hook ids. Being a hint, it is kept
+// the hooks' own workflows carry their hook ids. Being a hint, it is kept
 // for a second per kind of event: a burst of one event type costs one
 // lookup a second, not one per event.
 func (d *Dispatcher) hookHint(ctx context.Context, ev *models.Event) []string {

@@ -48,8 +48,8 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Lane)
 	w.RegisterWorkflow(workflows.Retention)
 	planner := activities.NewPlanner(d.Store, d.Retry)
-	l := lanes{c: c, taskQueue: taskQueue}
-	planner.Lanes, planner.Workflows = l, l
+	e := engine{c: c, taskQueue: taskQueue}
+	planner.Lanes, planner.Workflows, planner.Starter = e, e, e
 	planner.Metrics = d.Metrics
 	if d.Dispatcher != nil {
 		planner.Planning = d.Dispatcher.Planning

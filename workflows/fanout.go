@@ -4,7 +4,6 @@
 package workflows
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -66,9 +65,10 @@ var planOptions = workflow.LocalActivityOptions{
 }
 
 // Fanout delivers one event to every hook it matches. Small fan-outs are
-// sent from this workflow; larger ones start one HookDelivery child per hook
-// (abandoned: they outlive this run) and continue as new every page of hooks,
-// so no history grows with the number of hooks or chunks.
+// sent from this workflow; larger ones start one HookDelivery workflow per
+// hook (through an activity, so they report nothing back to this run) and
+// continue as new every page of hooks, so no history grows with the number
+// of hooks or chunks.
 func Fanout(ctx workflow.Context, in FanoutInput) error {
 	var p *activities.Planner
 	var ep plan.Event
@@ -95,27 +95,26 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 	}
 	firstAt := workflow.Now(ctx)
 	var planned []plan.Hook
-	var children []workflow.ChildWorkflowFuture
+	var own []int64 // hooks whose deliveries run in a workflow of their own
 	for _, h := range ep.Hooks {
 		if h.Planned {
 			planned = append(planned, h)
 		} else {
-			children = append(children, startHookDelivery(ctx, in, h.HookID))
+			own = append(own, h.HookID)
 		}
 	}
-	// All children are requested in one workflow task, before any delivery
-	// runs; waiting for each start afterwards makes the starts durable
-	// before this run completes.
 	wg := workflow.NewWaitGroup(ctx)
 	wg.Add(1)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer wg.Done()
 		sendPlans(ctx, planned, 0, firstAt)
 	})
-	for _, child := range children {
-		err := child.GetChildWorkflowExecution().Get(ctx, nil)
-		var started *temporal.ChildWorkflowExecutionAlreadyStartedError
-		if err != nil && !errors.As(err, &started) { // already started: by an earlier run of this fan-out
+	if len(own) > 0 {
+		eventType, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrEventType)
+		err := workflow.ExecuteLocalActivity(lctx, p.StartHookDeliveries, activities.StartHookDeliveriesInput{
+			Tenant: in.Tenant, EventID: in.EventID, EventType: eventType, EventPK: in.EventPK, HookIDs: own,
+		}).Get(ctx, nil)
+		if err != nil {
 			return err
 		}
 	}
@@ -140,20 +139,4 @@ func planFailure(reason string) error {
 		return nil
 	}
 	return temporal.NewNonRetryableApplicationError(reason, activities.ErrTypePlanFailed, nil)
-}
-
-// startHookDelivery requests a child workflow for one hook; it outlives this run.
-func startHookDelivery(ctx workflow.Context, in FanoutInput, hookID int64) workflow.ChildWorkflowFuture {
-	id := HookDeliveryWorkflowID(in.Tenant, in.EventID, hookID)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			AttrHookIDs.ValueSet([]string{strconv.FormatInt(hookID, 10)}),
-		),
-	})
-	return workflow.ExecuteChildWorkflow(cctx, HookDelivery, HookDeliveryInput{
-		Tenant: in.Tenant, EventID: in.EventID, EventPK: in.EventPK, HookID: hookID,
-	})
 }

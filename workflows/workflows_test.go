@@ -1,10 +1,9 @@
 package workflows_test
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,35 +130,30 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 	}
 }
 
-// A large fan-out starts one child per hook and continues as new per page.
-func TestLargeFanoutStartsChildrenAndContinuesAsNew(t *testing.T) {
+// A large fan-out starts one workflow per hook, through an activity, and
+// continues as new per page.
+func TestLargeFanoutStartsAWorkflowPerHookAndContinuesAsNew(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
 	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
 		Hooks:           []plan.Hook{{HookID: 7, Retry: retry}, {HookID: 9, Retry: retry}},
 		NextAfterHookID: 9,
 	}, nil)
-	var mu sync.Mutex // the test environment runs mocked children on goroutines of their own
-	var children []workflows.HookDeliveryInput
-	env.OnWorkflow(workflows.HookDelivery, mock.Anything, mock.Anything).Return(
-		func(ctx workflow.Context, in workflows.HookDeliveryInput) error {
-			mu.Lock()
-			children = append(children, in)
-			mu.Unlock()
-			if want := workflows.HookDeliveryWorkflowID("t1", "e1", in.HookID); workflow.GetInfo(ctx).WorkflowExecution.ID != want {
-				t.Errorf("child id = %s, want %s", workflow.GetInfo(ctx).WorkflowExecution.ID, want)
-			}
+	var starts []activities.StartHookDeliveriesInput
+	env.OnActivity(p.StartHookDeliveries, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.StartHookDeliveriesInput) error {
+			starts = append(starts, in)
 			return nil
 		})
+	env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(workflows.AttrEventType.ValueSet("Contact.Update")))
 	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
 	var cont *workflow.ContinueAsNewError
 	if err := env.GetWorkflowError(); !errors.As(err, &cont) {
 		t.Fatalf("Fanout error = %v, want continue-as-new", err)
 	}
-	// Both are requested in one workflow task; the order they run in is the test environment's.
-	slices.SortFunc(children, func(a, b workflows.HookDeliveryInput) int { return cmp.Compare(a.HookID, b.HookID) })
-	if len(children) != 2 || children[0].HookID != 7 || children[1].HookID != 9 {
-		t.Errorf("children = %+v, want hooks 7 and 9", children)
+	want := activities.StartHookDeliveriesInput{Tenant: "t1", EventID: "e1", EventType: "Contact.Update", EventPK: 1, HookIDs: []int64{7, 9}}
+	if len(starts) != 1 || !reflect.DeepEqual(starts[0], want) {
+		t.Errorf("hook workflows started = %+v, want one call for %+v", starts, want)
 	}
 }
 

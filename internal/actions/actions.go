@@ -15,7 +15,6 @@ import (
 // Kinds of actions, as the counts name them.
 const (
 	Start       = "workflow start"   // client start or continue-as-new
-	Child       = "child workflow"   // start child + child execution: 2 each
 	LocalBatch  = "local activities" // every marker of one workflow task together: 1
 	Activity    = "activity attempt" // every attempt, retries included
 	Timer       = "timer"            // every timer started
@@ -54,20 +53,16 @@ func (c Count) String() string {
 	return fmt.Sprintf("%d (%s)", c.Total(), strings.Join(parts, ", "))
 }
 
-// History counts the actions of one run's history. A child run's own start
-// is not counted: its parent's initiation already counts 2. (hookflow's only
-// signals wake fifo lanes; it sends no queries or updates, and records no
-// side effects.)
+// History counts the actions of one run's history. (hookflow starts no
+// child workflows; its only signals wake fifo lanes; it sends no queries or
+// updates, and records no side effects.)
 func History(events []*historypb.HistoryEvent) Count {
 	c := Count{}
 	markers := false // the current workflow task's commands record a marker
 	for _, ev := range events {
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-			a := ev.GetWorkflowExecutionStartedEventAttributes()
-			if a.GetParentWorkflowExecution() == nil || a.GetContinuedExecutionRunId() != "" {
-				c[Start]++
-			}
+			c[Start]++
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			markers = false
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
@@ -75,8 +70,6 @@ func History(events []*historypb.HistoryEvent) Count {
 				c[LocalBatch]++
 				markers = true
 			}
-		case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-			c[Child] += 2
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			c[Activity] += int(max(ev.GetActivityTaskStartedEventAttributes().GetAttempt(), 1))
 		case enumspb.EVENT_TYPE_TIMER_STARTED:

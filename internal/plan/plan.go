@@ -19,7 +19,7 @@ const (
 	// before it continues as new.
 	FanoutPage = 500
 	// InlineHooks and InlineDeliveries bound the deliveries the event workflow
-	// sends itself; larger fan-outs get one child workflow per hook. A
+	// sends itself; larger fan-outs get one workflow per hook. A
 	// delivery that succeeds at once costs its history one marker, so a
 	// hundred hooks fit one workflow, and one workflow per event (not per
 	// hook) is what lets a fan-out to 100 hooks keep up with its events.
@@ -30,7 +30,7 @@ const (
 	DeliveryPage = 500
 	// InlineFilterWork bounds the filter work (filter.Apply's units) the
 	// event workflow's plan spends on its hooks; hooks past it are planned
-	// by child workflows of their own, each with its own filter budget, so
+	// by workflows of their own, one per hook, each with its own filter budget, so
 	// one plan never runs long whatever the hooks' filters.
 	InlineFilterWork = 2 * filter.Budget
 	// RecoverPage is how many deliveries a recover run sends again at once
@@ -88,7 +88,7 @@ type Event struct {
 }
 
 // Hook is one matched hook. Planned hooks come with their deliveries;
-// the others are planned by a child workflow of their own.
+// the others are planned by a workflow of their own.
 type Hook struct {
 	HookID     int64
 	Planned    bool

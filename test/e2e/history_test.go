@@ -16,7 +16,7 @@ import (
 // recordHistory saves a workflow's history as workflows/testdata/<name>.json
 // when HOOKFLOW_UPDATE=1 (internal/golden), for the replay test. name says which path
 // of the workflow code the history covers (fanout_inline_sends,
-// fanout_hook_children…), so a reader knows what a failing replay broke.
+// fanout_hook_workflows…), so a reader knows what a failing replay broke.
 // docs/architecture.md ("Changing a workflow") says when to record again
 // and when to version instead.
 func recordHistory(t *testing.T, e *env, workflowID, name string) {
