@@ -57,7 +57,7 @@ func TestSendErrorsDoNotCarryTheURL(t *testing.T) {
 // their count (issue 14: 40 events of 1 MiB cached by count took the heap
 // from 39 MB to 2 GB), and its estimate is not far below what they cost.
 func TestEventCacheIsBoundedInBytes(t *testing.T) {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	const max = 8 << 20
 	p := activities.NewPlanner(st, plan.Retry{MaxAttempts: 1})
 	p.Events = activities.NewEventCache(max)

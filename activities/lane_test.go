@@ -37,7 +37,7 @@ type laneFixture struct {
 
 func newLaneFixture(t *testing.T) *laneFixture {
 	t.Helper()
-	f := &laneFixture{st: storetest.Open(t, storetest.Backends(t)[0]), now: time.Now().UTC().Truncate(time.Millisecond),
+	f := &laneFixture{st: storetest.Open(t, storetest.SQLite(t)), now: time.Now().UTC().Truncate(time.Millisecond),
 		wfs: &workflows{running: map[string]bool{}, asked: map[string]int{}}}
 	f.hook = f.fifoHook(t, "ordered")
 	f.lane = plan.LaneWorkflowID("t1", f.hook.ID)

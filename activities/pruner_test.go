@@ -14,7 +14,7 @@ import (
 // 40 days ahead, the event received now is gone and one received 15 days
 // "later" stays; a pass with no retention set refuses to run.
 func TestDeleteExpiredFollowsTheClock(t *testing.T) {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	now := time.Now().UTC()
 	for id, at := range map[string]time.Time{"now": now, "later": now.Add(15 * 24 * time.Hour)} {
 		e := &models.Event{ID: id, Tenant: "t1", Type: "Contact.Update", OccurredAt: at, ReceivedAt: at, Body: []byte(`{}`), WorkflowID: "w-" + id}

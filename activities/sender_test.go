@@ -35,7 +35,7 @@ const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // records, plans the hook's deliveries, and returns the store and delivery ids.
 func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store, *models.Hook, []int64) {
 	t.Helper()
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	now := time.Now().UTC().Add(-time.Second)
 	h := &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url,
 		Type: models.HookTypeWebhook, Format: payload.Standard, Headers: models.JSON[map[string]string]{V: map[string]string{"X-Tenant-Token": "abc"}}},

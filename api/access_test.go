@@ -26,7 +26,7 @@ type loggedAPI struct {
 }
 
 func newLoggedAPI(t *testing.T, keys ...config.APIKey) *loggedAPI {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	l := &loggedAPI{st: st, logs: &bytes.Buffer{}}
 	d := apitest.Deps(keys...)
 	d.Logger = slog.New(slog.NewJSONHandler(l.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -122,7 +122,7 @@ func quote(s string) string {
 // origins are refused, and without keys on loopback only loopback Host names
 // are served. Bins still capture anything.
 func TestBrowsersCannotReachTheAPI(t *testing.T) {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	d := apitest.Deps()
 	d.LoopbackHosts = true
 	h := apitest.With(t, st, d).Handler
@@ -228,7 +228,7 @@ func TestFailedPlanShowsOnTheEvent(t *testing.T) {
 // stored an empty filter: every record to a hook that filtered them), and
 // then the hook reads clean.
 func TestUnreadableHookIsListedAndMustBeReplaced(t *testing.T) {
-	b := storetest.Backends(t)[0] // SQLite: a second connection writes what the API never would
+	b := storetest.SQLite(t) // SQLite: a second connection writes what the API never would
 	h := newHarnessOn(t, storetest.Open(t, b))
 	created := h.Do("POST", "/v1/hooks", hookJSON)
 	id := strconv.Itoa(int(created.Body["id"].(float64)))

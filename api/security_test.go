@@ -34,7 +34,7 @@ type twoTenants struct {
 }
 
 func newTwoTenants(t *testing.T) *twoTenants {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	keys := []config.APIKey{{Key: adminKey}, {Key: acmeKey, Tenant: "acme"}, {Key: evilKey, Tenant: "evil"}}
 	tt := &twoTenants{Harness: apitest.NewOn(t, st, keys...), st: st}
 	tt.Key = acmeKey
@@ -304,7 +304,7 @@ func FuzzHookBody(f *testing.F) {
 func newFuzzRouter(f *testing.F) http.Handler {
 	d := apitest.Deps()
 	d.MaxBody = 64 << 10
-	return router.New(storetest.Open(f, storetest.Backends(f)[0]), d)
+	return router.New(storetest.Open(f, storetest.SQLite(f)), d)
 }
 
 func serve(h http.Handler, method, path string, body []byte) int {

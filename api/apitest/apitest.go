@@ -83,7 +83,7 @@ type Harness struct {
 
 // New is the API on the first test backend (SQLite) with keys.
 func New(t testing.TB, keys ...config.APIKey) *Harness {
-	return NewOn(t, storetest.Open(t, storetest.Backends(t)[0]), keys...)
+	return NewOn(t, storetest.Open(t, storetest.SQLite(t)), keys...)
 }
 
 // NewOn is the API on st with keys (storetest.Each runs a test on every backend).

@@ -189,7 +189,7 @@ func TestBinCapturesAnyMethod(t *testing.T) {
 }
 
 func TestUnknownBinIs404(t *testing.T) {
-	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	h := newBinHarness(t, storetest.Open(t, storetest.SQLite(t)))
 	const id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, p := range []string{"/bins/" + id, "/bins/" + id + "/x", "/bins/" + id + "/view", "/bins/" + id + "/requests.json"} {
 		if rec := h.send("GET", p, nil, nil); rec.Code != 404 {
@@ -206,7 +206,7 @@ func TestUnknownBinIs404(t *testing.T) {
 // A body past 256 KiB keeps its beginning and says so; a binary body comes
 // back as base64; a bin keeps its newest 1,000 requests.
 func TestBinLimits(t *testing.T) {
-	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	h := newBinHarness(t, storetest.Open(t, storetest.SQLite(t)))
 	id := h.createBin("", "")
 	big := bytes.Repeat([]byte("x"), models.BinMaxRequest+10)
 	h.send("POST", "/bins/"+id, big, nil)
@@ -241,7 +241,7 @@ func TestBinLimits(t *testing.T) {
 // A bin expires after 24 hours: from then on every URL of it is 404, and
 // the next bin created purges it.
 func TestBinExpires(t *testing.T) {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	h := newBinHarness(t, st)
 	id := h.createBin("", "")
 	h.send("POST", "/bins/"+id, []byte("hi"), nil)
@@ -272,7 +272,7 @@ func TestBinExpires(t *testing.T) {
 func TestBinTenantIsolation(t *testing.T) {
 	acme, globex := config.APIKey{Key: "acme-key-0000000001", Tenant: "acme"}, config.APIKey{Key: "globex-key-000000001", Tenant: "globex"}
 	all := config.APIKey{Key: "all-tenants-key-000001"}
-	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]), acme, globex, all)
+	h := newBinHarness(t, storetest.Open(t, storetest.SQLite(t)), acme, globex, all)
 	if a := h.as("", "POST", "/v1/bins", ""); a.Code != 401 {
 		t.Errorf("create without a key = %d, want 401", a.Code)
 	}
@@ -307,7 +307,7 @@ func TestBinTenantIsolation(t *testing.T) {
 // hook's secrets, per the hook's format.
 func TestBinSignatureVerdicts(t *testing.T) {
 	const secret, other = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_c2VjcmV0LXRoYXQtd2FzLXJvdGF0ZWQ="
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	h := newBinHarness(t, st)
 	tests := []struct {
 		format models.Format
@@ -378,7 +378,7 @@ func signed(t *testing.T, f models.Format, secret string, now time.Time) *payloa
 // every exchange): the page's own paths capture every method but GET, the
 // page answers range and conditional requests, and assets have their types.
 func TestBinKeylessAnswers(t *testing.T) {
-	h := newBinHarness(t, storetest.Open(t, storetest.Backends(t)[0]))
+	h := newBinHarness(t, storetest.Open(t, storetest.SQLite(t)))
 	id := h.createBin("", "")
 	for _, m := range []string{"HEAD", "TRACE", "OPTIONS", "POST"} {
 		for _, p := range []string{"/view", "/requests.json", "/a/b"} {

@@ -43,7 +43,7 @@ const cliKey = "cli-test-key-0123456789"
 // startAPI serves the real API router on SQLite and points the client
 // commands at it through HOOKFLOW_SERVER and HOOKFLOW_API_KEY.
 func startAPI(t *testing.T) *store.Store {
-	st := storetest.Open(t, storetest.Backends(t)[0])
+	st := storetest.Open(t, storetest.SQLite(t))
 	h := router.New(st, api.Deps{Temporal: noTemporal{}, TaskQueue: "q",
 		Keys: []config.APIKey{{Key: cliKey}}, MaxBody: 1 << 20, MaxRecords: 100,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }})

@@ -153,7 +153,7 @@ func secondWorker(t *testing.T, e *env) *env {
 // none, but not the next.
 func TestBacklogOfOneTenantDoesNotDelayAnother(t *testing.T) {
 	starts := newStartLog()
-	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{starts: starts})
+	e := newEnvWith(t, storetest.SQLite(t), envOptions{starts: starts})
 	bulk := newReceiver(t)
 	single := newReceiver(t)
 	// Tenants of this run only: workflow ids name them, and the Temporal

@@ -133,7 +133,7 @@ func TestBinPageInBrowser(t *testing.T) {
 	started := time.Now()
 	tab := browser(t, 2*time.Minute)
 	t.Logf("chromium started in %s", time.Since(started).Round(time.Millisecond))
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	var bin struct {
 		URL     string `json:"url"`
 		ViewURL string `json:"view_url"`
@@ -232,7 +232,7 @@ func TestBinPageInBrowser(t *testing.T) {
 func TestBinPageAsksForAKey(t *testing.T) {
 	tab := browser(t, time.Minute)
 	key := config.APIKey{Key: "acme-key-0000000001", Tenant: "acme"}
-	srv := httptest.NewServer(router.New(storetest.Open(t, storetest.Backends(t)[0]), api.Deps{Keys: []config.APIKey{key},
+	srv := httptest.NewServer(router.New(storetest.Open(t, storetest.SQLite(t)), api.Deps{Keys: []config.APIKey{key},
 		MaxBody: 1 << 20, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(srv.Close)
 	e := &env{t: t, api: srv, http: &http.Client{Transport: openapitest.New(t, openapiDocument(t, srv.URL)).Transport(nil)}}

@@ -113,7 +113,7 @@ func TestEventIsDeliveredSigned(t *testing.T) {
 
 // The same trigger id twice starts one workflow and delivers once.
 func TestRepeatedTriggerDeliversOnce(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t)
 	e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL})
 	body := map[string]any{"id": "same", "event": "deal.created", "data": map[string]any{"id": 9}}
@@ -142,7 +142,7 @@ func TestRepeatedTriggerDeliversOnce(t *testing.T) {
 // Failed attempts are retried on the configured schedule with the same
 // delivery id; Retry-After sets the delay.
 func TestRetriesKeepTheDeliveryID(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t, 503, 500, 200)
 	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
 	a := e.trigger(map[string]any{"event": "contact.created", "data": map[string]any{"id": 1}})
@@ -175,7 +175,7 @@ func TestRetriesKeepTheDeliveryID(t *testing.T) {
 // 410 Gone ends the delivery at once and turns the hook off; retries that
 // run out do the same; later events skip the hook.
 func TestFailingReceiverTurnsTheHookOff(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	gone := newReceiver(t, 410)
 	h := e.createHook(map[string]any{"events": []string{"*"}, "target_url": gone.URL})
 	a := e.trigger(map[string]any{"event": "contact.created", "data": map[string]any{"id": 1}})
@@ -228,7 +228,7 @@ func TestFailingReceiverTurnsTheHookOff(t *testing.T) {
 // whatever the hooks, and no workflow task fails (as one did each time a
 // child's completion landed while its parent completed).
 func TestLargeFanoutRunsAWorkflowPerHook(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t)
 	const hooks = plan.InlineHooks + 1
 	var ids []int64
@@ -302,7 +302,7 @@ func describe(t *testing.T, e *env, workflowID string) *workflowpb.WorkflowExecu
 
 // A batch of triggers starts one workflow per event and each is delivered.
 func TestBatchIsDeliveredPerEvent(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t)
 	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})
 	events := make([]map[string]any, 50)

@@ -458,7 +458,7 @@ func TestNothingIsMissedWhileTooManyErrors(t *testing.T) {
 // still waiting ends skipped without a request, new events do not match, a
 // monitor hears webhook.stopped; started again, recover sends the chunk.
 func TestStoppedHookSkipsAndRecovers(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newFlaky(t, 0)
 	rcv.up.Store(true)
 	h := e.createHook(map[string]any{"events": []string{"deal.*"}, "target_url": rcv.URL, "options": map[string]any{"chunk_size": 1, "chunk_delay": 2}})

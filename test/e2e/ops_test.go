@@ -66,7 +66,7 @@ func hasLabels(m *dto.Metric, labels []string) bool {
 // with 410 — /metrics shows every hookflow metric with its labels, and the
 // Temporal SDK's own metrics on the same registry.
 func TestMetricsAfterDeliveries(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	flaky := newReceiver(t, 500)
 	gone := newReceiver(t, 410)
 	e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": flaky.URL})
@@ -123,7 +123,7 @@ func TestMetricsAfterDeliveries(t *testing.T) {
 // delivery, hook, event and workflow ids.
 func TestLogLinesCarryTheirIDs(t *testing.T) {
 	logs := &lockedBuffer{}
-	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{logs: logs})
+	e := newEnvWith(t, storetest.SQLite(t), envOptions{logs: logs})
 	rcv := newReceiver(t)
 	h := e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL})
 	body := strings.NewReader(`{"id":"logs-1","event":"Deal.Created","data":{"id":7}}`)

@@ -23,7 +23,7 @@ import (
 // by load-only; the same event with a skip key
 // the hook lists reaches nothing.
 func TestFilterChunkAndSkipKey(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t)
 	h := e.createHook(map[string]any{"events": []string{"Contact.*"}, "target_url": rcv.URL, "options": map[string]any{
 		"entity": map[string]any{"Contact": map[string]any{
@@ -88,7 +88,7 @@ func TestFilterChunkAndSkipKey(t *testing.T) {
 // insecure_ssl skips TLS verification for that hook only: a self-signed
 // receiver fails without it and succeeds with it.
 func TestInsecureSSLIsPerHook(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	var hits atomic.Int32
 	tlsRcv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer tlsRcv.Close()

@@ -169,8 +169,8 @@ func TestFifoHookKeepsOrderUnderRandomFailures(t *testing.T) {
 // and every event arrives once. A
 // delivery waiting for its slot shows as throttled.
 func TestRateLimitHoldsAcrossWorkers(t *testing.T) {
-	b := storetest.Backends(t)[len(storetest.Backends(t))-1] // PostgreSQL when configured: two writers at once
-	e := newEnv(t, b)
+	bs := storetest.Backends(t)
+	e := newEnv(t, bs[len(bs)-1]) // PostgreSQL when configured: two writers at once
 	e.tenant = "rate"
 	secondWorker(t, e)
 	rcv := newOrderReceiver(t, 0, 1)
@@ -229,7 +229,7 @@ func TestRateLimitHoldsAcrossWorkers(t *testing.T) {
 // holds (no request) and ends. Back up, activate + recover send the failed
 // head and every skipped delivery again, in the order of their events.
 func TestFifoLaneStopsAndRecoversInOrder(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	e.tenant = "fifo-recover"
 	start := time.Now().Add(-time.Second)
 	rcv := newOrderReceiver(t, 1, 1) // every request fails
@@ -291,7 +291,7 @@ func TestFifoLaneStopsAndRecoversInOrder(t *testing.T) {
 // delivery over, sends it, then the newer event's, in order.
 func TestFifoLaneTakesOverFromATerminatedWorkflow(t *testing.T) {
 	hourly := plan.Retry{InitialInterval: time.Hour, Backoff: 2, MaxInterval: time.Hour, MaxAttempts: 3, AttemptTimeout: 10 * time.Second}
-	e := newEnv(t, storetest.Backends(t)[0], func(d *worker.Deps) { d.Retry = hourly })
+	e := newEnv(t, storetest.SQLite(t), func(d *worker.Deps) { d.Retry = hourly })
 	e.tenant = "fifo-orphan"
 	rcv := newOrderReceiver(t, 1, 1) // fails until told otherwise
 	h := e.createHook(map[string]any{"events": []string{"contact.*"}, "target_url": rcv.URL})

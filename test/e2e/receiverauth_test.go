@@ -71,7 +71,7 @@ func (e *env) testHook(id int64) testAnswer {
 // the hook that has one; the hook without gets a failure whose attempt log
 // says what is missing.
 func TestMutualTLSReceiver(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	ca := authtest.NewCA(t)
 	rcv := &authReceiver{}
 	rcv.Server = ca.MTLSServer(t, rcv)
@@ -111,7 +111,7 @@ func TestMutualTLSReceiver(t *testing.T) {
 // when the receiver answers 401, and replaced before it expires; an endpoint
 // that refuses is the attempt's reason.
 func TestOAuthReceiver(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	// Token 1 is the one saving the hook fetches (to check the credentials),
 	// 2 the first delivery's, 3 expires within the refresh margin, 4 lives.
 	ts := authtest.NewTokenServer(t, "hookflow-e2e", "e2e-client-secret-7", time.Hour, time.Hour, receiverauth.TokenMargin/2, time.Hour)
@@ -170,7 +170,7 @@ func TestOAuthReceiver(t *testing.T) {
 
 // A receiver behind HTTP Basic authentication.
 func TestBasicAuthReceiver(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := &authReceiver{}
 	rcv.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "crm-gateway" || p != "b4sic-pa55" {

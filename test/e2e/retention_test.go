@@ -23,7 +23,7 @@ import (
 func TestRetentionScheduleRunsAndDeletes(t *testing.T) {
 	const retention = 30 * 24 * time.Hour
 	// Nothing is dispatched: the old queued event stays queued, in flight.
-	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{holdDispatch: true,
+	e := newEnvWith(t, storetest.SQLite(t), envOptions{holdDispatch: true,
 		worker: []func(*worker.Deps){func(d *worker.Deps) { d.Retention = retention }}})
 	ctx := context.Background()
 	event := func(id string, age time.Duration) *models.Event {

@@ -42,7 +42,7 @@ func (l *lockedBuffer) String() string {
 func TestSecretsStayOutOfLogsAndHistories(t *testing.T) {
 	logs := &lockedBuffer{}
 	const apiKey = "e2e-secret-api-key-0123456789"
-	e := newEnvWith(t, storetest.Backends(t)[0], envOptions{keys: []config.APIKey{{Key: apiKey}}, logs: logs})
+	e := newEnvWith(t, storetest.SQLite(t), envOptions{keys: []config.APIKey{{Key: apiKey}}, logs: logs})
 	rcv := newReceiver(t, 500) // one failure, then success: error paths log too
 	h := e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL})
 	oldSecret := h.Secret

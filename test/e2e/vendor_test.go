@@ -14,7 +14,7 @@ import (
 // gets SuperOffice-shaped deliveries it can verify the way SuperOffice's
 // documentation says: base64 HMAC-SHA256 of the body with the secret.
 func TestSuperOfficeRegistrationAndDelivery(t *testing.T) {
-	e := newEnv(t, storetest.Backends(t)[0])
+	e := newEnv(t, storetest.SQLite(t))
 	rcv := newReceiver(t)
 	const secret = "my-superoffice-secret"
 	var saved struct {

@@ -30,11 +30,18 @@ type Backend struct {
 // empty database that is dropped when the test ends.
 func Backends(t testing.TB) []Backend {
 	t.Helper()
-	bs := []Backend{{Name: "sqlite", URL: filepath.Join(t.TempDir(), "hookflow.db")}}
+	bs := []Backend{SQLite(t)}
 	if base := os.Getenv(EnvPostgres); base != "" {
 		bs = append(bs, Backend{Name: "postgres", URL: FreshPostgres(t, base)})
 	}
 	return bs
+}
+
+// SQLite returns a fresh SQLite database alone, for tests that need one
+// database and not each backend: no PostgreSQL database is made for them.
+func SQLite(t testing.TB) Backend {
+	t.Helper()
+	return Backend{Name: "sqlite", URL: filepath.Join(t.TempDir(), "hookflow.db")}
 }
 
 // FreshPostgres creates an empty database on the server of base and returns
