@@ -23,6 +23,7 @@ var scenarios = map[string]scenario{
 	"one-hook":       {about: "events of one record to one hook", hooks: 1, records: 1},
 	"fanout-10":      {about: "each event to 10 hooks", hooks: 10, records: 1},
 	"fanout-100":     {about: "each event to 100 hooks", hooks: 100, records: 1},
+	"fanout-1000":    {about: "each event to 1,000 hooks: a workflow per hook, two plan pages", hooks: 1000, records: 1},
 	"chunked-10k":    {about: "one event of 10,000 records chunked by 100", hooks: 1, records: 10000, chunkSize: 100, events: 1},
 	"match-5-of-10":  {about: "5 of 10 hooks match each event", hooks: 5, otherHooks: 5, records: 1},
 	"match-5-of-10k": {about: "5 of 10,000 hooks match each event", hooks: 5, otherHooks: 9995, records: 1},

@@ -31,6 +31,7 @@ runs=(
   "one-hook-40     one-hook       -rate 40 -duration 60s"
   "fanout-10       fanout-10      -rate 30 -duration 30s"
   "fanout-100      fanout-100     -rate 10 -duration 10s"
+  "fanout-1000     fanout-1000    -rate 1 -duration 10s"
   "chunked-10k     chunked-10k"
   "match-5-of-10   match-5-of-10  -rate 30 -duration 30s"
   "match-5-of-10k  match-5-of-10k -rate 30 -duration 30s"
