@@ -290,6 +290,38 @@ func TestLargeFanoutRunsAWorkflowPerHook(t *testing.T) {
 	})
 }
 
+// A fan-out past a page of hooks continues as new for the next page, and
+// every hook of both pages gets its workflow and its delivery, once.
+func TestFanoutPastAPageContinuesAsNew(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	rcv := newReceiver(t)
+	const hooks = plan.FanoutPage + 1
+	for range hooks {
+		e.createHook(map[string]any{"events": []string{"*"}, "target_url": rcv.URL})
+	}
+	a := e.trigger(map[string]any{"event": "contact.created", "data": map[string]any{"id": 1}})
+	ev := e.eventDone(a.EventID, hooks)
+	seen := map[int64]bool{}
+	for _, d := range ev.Deliveries {
+		if d.Status != "succeeded" || seen[d.HookID] || d.WorkflowID != workflows.HookDeliveryWorkflowID("default", a.EventID, d.HookID) {
+			t.Fatalf("delivery %+v: want one succeeded delivery per hook, in the hook's own workflow", d)
+		}
+		seen[d.HookID] = true
+	}
+	if n := rcv.hits.Load(); n != hooks {
+		t.Errorf("receiver got %d requests, want %d", n, hooks)
+	}
+	e.workflowDone(a.WorkflowID)
+	last := history(t, e, a.WorkflowID)
+	started := last.Events[0].GetWorkflowExecutionStartedEventAttributes()
+	if started.GetContinuedExecutionRunId() == "" {
+		t.Errorf("the event's last run did not continue an earlier one: %d hooks fit one page?", hooks)
+	}
+	if bad := eventsOf(last, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED); len(bad) > 0 || len(last.Events) > 15 {
+		t.Errorf("the event's last run has %d events, %d failed workflow tasks; want at most 15 and none", len(last.Events), len(bad))
+	}
+}
+
 // describe reads what Temporal knows of a workflow's latest run.
 func describe(t *testing.T, e *env, workflowID string) *workflowpb.WorkflowExecutionInfo {
 	t.Helper()
