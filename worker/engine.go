@@ -58,8 +58,10 @@ func (e engine) Running(ctx context.Context, workflowID string) (bool, error) {
 func (e engine) StartHookDelivery(ctx context.Context, in activities.HookDeliveryStart) error {
 	hook := strconv.FormatInt(in.HookID, 10)
 	attrs := []temporal.SearchAttributeUpdate{workflows.AttrTenant.ValueSet(in.Tenant), workflows.AttrHookIDs.ValueSet([]string{hook})}
+	summary := "hook " + hook
 	if in.EventType != "" {
 		attrs = append(attrs, workflows.AttrEventType.ValueSet(in.EventType))
+		summary = in.EventType + " · " + summary
 	}
 	_, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        workflows.HookDeliveryWorkflowID(in.Tenant, in.EventID, in.HookID),
@@ -70,7 +72,7 @@ func (e engine) StartHookDelivery(ctx context.Context, in activities.HookDeliver
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(attrs...),
-		StaticSummary:                            in.EventType + " · hook " + hook,
+		StaticSummary:                            summary,
 	}, workflows.HookDelivery, workflows.HookDeliveryInput{
 		Tenant: in.Tenant, EventID: in.EventID, EventPK: in.EventPK, HookID: in.HookID,
 	})

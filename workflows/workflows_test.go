@@ -145,7 +145,9 @@ func TestLargeFanoutStartsAWorkflowPerHookAndContinuesAsNew(t *testing.T) {
 			starts = append(starts, in)
 			return nil
 		})
-	env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(workflows.AttrEventType.ValueSet("Contact.Update")))
+	if err := env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(workflows.AttrEventType.ValueSet("Contact.Update"))); err != nil {
+		t.Fatal(err)
+	}
 	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
 	var cont *workflow.ContinueAsNewError
 	if err := env.GetWorkflowError(); !errors.As(err, &cont) {

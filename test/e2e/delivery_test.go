@@ -320,6 +320,18 @@ func TestFanoutPastAPageContinuesAsNew(t *testing.T) {
 	if bad := eventsOf(last, enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED); len(bad) > 0 || len(last.Events) > 15 {
 		t.Errorf("the event's last run has %d events, %d failed workflow tasks; want at most 15 and none", len(last.Events), len(bad))
 	}
+	// A hook of the second page is found by the event's type too: the
+	// search attributes went on with the event's workflow.
+	var lastHook int64
+	for id := range seen {
+		lastHook = max(lastHook, id)
+	}
+	k := workflows.AttrEventType.GetName()
+	want := describe(t, e, a.WorkflowID).GetSearchAttributes().GetIndexedFields()[k]
+	got := describe(t, e, workflows.HookDeliveryWorkflowID("default", a.EventID, lastHook)).GetSearchAttributes().GetIndexedFields()[k]
+	if want == nil || !proto.Equal(got, want) {
+		t.Errorf("hook %d's workflow has %s %v, want the event's %v", lastHook, k, got, want)
+	}
 }
 
 // describe reads what Temporal knows of a workflow's latest run.
