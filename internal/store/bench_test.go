@@ -18,10 +18,10 @@ import (
 // 10,000 hooks of other event types: through the pattern index, the cost
 // stays the same whatever the number of hooks.
 func BenchmarkMatchHooks(b *testing.B) {
-	for i, backend := range storetest.Backends(b) {
+	for _, backend := range storetest.Backends(b) {
 		for _, total := range []int{10, 10000} {
 			b.Run(fmt.Sprintf("%s/hooks=%d", backend.Name, total), func(b *testing.B) {
-				st := storetest.Open(b, storetest.Backends(b)[i]) // a fresh database each
+				st := storetest.Open(b, backend.Fresh(b)) // a fresh database each
 				for i := 0; i < total; i++ {
 					event := fmt.Sprintf("Other%d.Event", i)
 					if i < 5 {
@@ -50,9 +50,9 @@ func BenchmarkMatchHooks(b *testing.B) {
 // admits 100 events per call, as /v1/events/batch does. It reports events
 // per second and, for single, the latency of one call (p50, p99).
 func BenchmarkAdmitEvents(b *testing.B) {
-	for i, backend := range storetest.Backends(b) {
+	for _, backend := range storetest.Backends(b) {
 		b.Run(backend.Name+"/single", func(b *testing.B) {
-			st := storetest.Open(b, storetest.Backends(b)[i])
+			st := storetest.Open(b, backend.Fresh(b))
 			var n atomic.Int64
 			var mu sync.Mutex
 			var took []time.Duration
@@ -83,7 +83,7 @@ func BenchmarkAdmitEvents(b *testing.B) {
 			}
 		})
 		b.Run(backend.Name+"/batch-100", func(b *testing.B) {
-			st := storetest.Open(b, storetest.Backends(b)[i])
+			st := storetest.Open(b, backend.Fresh(b))
 			k := 0
 			now := time.Now()
 			for b.Loop() {
@@ -107,11 +107,11 @@ func BenchmarkAdmitEvents(b *testing.B) {
 // the whole pass (docs/operations.md#retention).
 func BenchmarkDeleteExpiredPage(b *testing.B) {
 	const events, page = 2000, 500
-	for i, backend := range storetest.Backends(b) {
+	for _, backend := range storetest.Backends(b) {
 		b.Run(backend.Name, func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
-				st := storetest.Open(b, storetest.Backends(b)[i])
+				st := storetest.Open(b, backend.Fresh(b))
 				old := time.Now().UTC().Add(-60 * 24 * time.Hour)
 				body := []byte(`{"records":[{"x":"` + strings.Repeat("x", 2048) + `"}]}`)
 				for n := 0; n < events; n++ {

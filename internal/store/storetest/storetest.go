@@ -37,6 +37,17 @@ func Backends(t testing.TB) []Backend {
 	return bs
 }
 
+// Fresh returns another empty database of b's kind, for a benchmark that
+// wants one per run: it creates only that one, where Backends creates one
+// of each kind.
+func (b Backend) Fresh(t testing.TB) Backend {
+	t.Helper()
+	if b.Name == "postgres" {
+		return Backend{Name: b.Name, URL: FreshPostgres(t, os.Getenv(EnvPostgres))}
+	}
+	return SQLite(t)
+}
+
 // SQLite returns a fresh SQLite database alone, for tests that need one
 // database and not each backend: no PostgreSQL database is made for them.
 func SQLite(t testing.TB) Backend {
