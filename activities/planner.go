@@ -41,7 +41,10 @@ type Planner struct {
 	// Starter starts the workflow of each hook of a large fan-out
 	// (StartHookDeliveries).
 	Starter HookDeliveryStarter
-	owners  ownerChecks
+	// Send makes a delivery's first attempt with its plan (PlanAndSend);
+	// nil makes none there (tests of the plan alone).
+	Send   func(context.Context, SendInput) (SendResult, error)
+	owners ownerChecks
 }
 
 // LaneKicker wakes a fifo hook's lane workflow, starting it if it is not

@@ -71,14 +71,15 @@ var planOptions = workflow.LocalActivityOptions{
 // of hooks or chunks.
 func Fanout(ctx workflow.Context, in FanoutInput) error {
 	var p *activities.Planner
-	var ep plan.Event
+	var ps activities.PlanAndSendResult
 	lctx := workflow.WithLocalActivityOptions(ctx, planOptions)
-	err := workflow.ExecuteLocalActivity(lctx, p.PlanEvent, activities.PlanEventInput{
+	err := workflow.ExecuteLocalActivity(lctx, p.PlanAndSend, activities.PlanEventInput{
 		EventPK: in.EventPK, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, AfterHookID: in.AfterHookID,
-	}).Get(ctx, &ep)
+	}).Get(ctx, &ps)
 	if err != nil {
 		return err
 	}
+	ep := ps.Plan
 	var inline []string
 	for _, h := range ep.Hooks {
 		if h.Planned {
@@ -107,6 +108,10 @@ func Fanout(ctx workflow.Context, in FanoutInput) error {
 	wg.Add(1)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer wg.Done()
+		if first := ps.First; first != nil { // the plan's one delivery, attempted with it
+			followFirst(ctx, item{deliveryID: first.DeliveryID, retry: planned[0].Retry, hookID: planned[0].HookID}, first.Err())
+			return
+		}
 		sendPlans(ctx, planned, 0, firstAt)
 	})
 	if len(own) > 0 {

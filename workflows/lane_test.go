@@ -91,7 +91,7 @@ func TestPacedDeliveryWaitsForItsSlots(t *testing.T) {
 	var r *activities.Recorder
 	h := planned(7, 0, 1)
 	h.RateLimit = 5
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{Hooks: []plan.Hook{h}}, nil)
+	env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(activities.PlanAndSendResult{Plan: plan.Event{Hooks: []plan.Hook{h}}}, nil)
 	start := env.Now()
 	slots := 0
 	env.OnActivity(r.ReserveSlot, mock.Anything, mock.Anything).Return(

@@ -97,12 +97,22 @@ func sendBatch(ctx workflow.Context, items []item) {
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
-			if err := retryAfterFirst(ctx, it.retry, it.deliveryID, err); err != nil && !temporal.IsCanceledError(err) {
-				fail(ctx, it.deliveryID, err)
-			}
+			followFirst(ctx, it, err)
 		})
 	}
 	wg.Wait(ctx)
+}
+
+// followFirst takes a delivery on from its first attempt, which ended with
+// err: nothing more when it succeeded, else its retries and, failed for good,
+// its end.
+func followFirst(ctx workflow.Context, it item, err error) {
+	if err == nil || temporal.IsCanceledError(err) {
+		return
+	}
+	if err := retryAfterFirst(ctx, it.retry, it.deliveryID, err); err != nil && !temporal.IsCanceledError(err) {
+		fail(ctx, it.deliveryID, err)
+	}
 }
 
 // firstAttemptContext runs one attempt as a local activity, not retried there.

@@ -54,49 +54,66 @@ func TestFanoutSendsSmallFanoutItself(t *testing.T) {
 			temporal.NewApplicationError("c", activities.ErrTypeNetwork), temporal.NewApplicationError("d", activities.ErrTypeNetwork),
 		}, 4, true},
 	}
+	// Each case runs twice: with two hooks, whose deliveries the workflow
+	// sends itself, and with one hook of one delivery, whose first attempt
+	// the plan's local activity makes (PlanAndSend), the workflow taking
+	// the delivery on from what it reports.
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t)
-			var p *activities.Planner
-			var s *activities.Sender
-			var r *activities.Recorder
-			env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
-				Hooks: []plan.Hook{planned(7, 0, 1), planned(8, 0, 2)},
-			}, nil).Once()
-			var mu sync.Mutex // activities run on goroutines of their own
-			calls := map[int64]int{}
-			env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
-					mu.Lock()
-					defer mu.Unlock()
-					calls[in.DeliveryID]++
-					if in.DeliveryID == 1 {
-						return activities.SendResult{}, tt.sends[calls[1]-1]
+		for _, withPlan := range []bool{false, true} {
+			name := tt.name
+			if withPlan {
+				name += ", first attempt with the plan"
+			}
+			t.Run(name, func(t *testing.T) {
+				env := newEnv(t)
+				var p *activities.Planner
+				var s *activities.Sender
+				var r *activities.Recorder
+				var mu sync.Mutex // activities run on goroutines of their own
+				calls := map[int64]int{}
+				plans := activities.PlanAndSendResult{Plan: plan.Event{Hooks: []plan.Hook{planned(7, 0, 1), planned(8, 0, 2)}}}
+				if withPlan {
+					first, err := activities.NewFirstAttempt(1, tt.sends[0])
+					if err != nil {
+						t.Fatal(err)
 					}
-					return activities.SendResult{}, nil
-				})
-			var failed []int64
-			env.OnActivity(r.FailDelivery, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, in activities.FailInput) (activities.FailResult, error) {
-					mu.Lock()
-					defer mu.Unlock()
-					failed = append(failed, in.DeliveryID)
-					if in.Reason == "" {
-						t.Error("FailDelivery got no reason")
-					}
-					return activities.FailResult{HookID: 7}, nil // the hook-disabled path has its own test
-				}).Maybe()
-			env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
-			if err := env.GetWorkflowError(); err != nil {
-				t.Fatalf("Fanout: %v", err)
-			}
-			if calls[1] != tt.wantCalls || calls[2] != 1 {
-				t.Errorf("sends = %v, want delivery 1 sent %d times and delivery 2 once", calls, tt.wantCalls)
-			}
-			if got := len(failed) == 1 && failed[0] == 1; got != tt.wantFail || (!tt.wantFail && len(failed) != 0) {
-				t.Errorf("FailDelivery calls = %v, want failure of delivery 1: %v", failed, tt.wantFail)
-			}
-		})
+					plans = activities.PlanAndSendResult{Plan: plan.Event{Hooks: []plan.Hook{planned(7, 0, 1)}}, First: first}
+					calls[1] = 1
+				}
+				env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(plans, nil).Once()
+				env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(
+					func(_ context.Context, in activities.SendInput) (activities.SendResult, error) {
+						mu.Lock()
+						defer mu.Unlock()
+						calls[in.DeliveryID]++
+						if in.DeliveryID == 1 {
+							return activities.SendResult{}, tt.sends[calls[1]-1]
+						}
+						return activities.SendResult{}, nil
+					}).Maybe()
+				var failed []int64
+				env.OnActivity(r.FailDelivery, mock.Anything, mock.Anything).Return(
+					func(_ context.Context, in activities.FailInput) (activities.FailResult, error) {
+						mu.Lock()
+						defer mu.Unlock()
+						failed = append(failed, in.DeliveryID)
+						if in.Reason == "" {
+							t.Error("FailDelivery got no reason")
+						}
+						return activities.FailResult{HookID: 7}, nil // the hook-disabled path has its own test
+					}).Maybe()
+				env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
+				if err := env.GetWorkflowError(); err != nil {
+					t.Fatalf("Fanout: %v", err)
+				}
+				if wantOther := map[bool]int{false: 1, true: 0}[withPlan]; calls[1] != tt.wantCalls || calls[2] != wantOther {
+					t.Errorf("sends = %v, want delivery 1 sent %d times and delivery 2 %d", calls, tt.wantCalls, wantOther)
+				}
+				if got := len(failed) == 1 && failed[0] == 1; got != tt.wantFail || (!tt.wantFail && len(failed) != 0) {
+					t.Errorf("FailDelivery calls = %v, want failure of delivery 1: %v", failed, tt.wantFail)
+				}
+			})
+		}
 	}
 }
 
@@ -105,9 +122,9 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
 	var s *activities.Sender
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+	env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(activities.PlanAndSendResult{Plan: plan.Event{
 		Hooks: []plan.Hook{planned(7, 5*time.Minute, 10, 11, 12)},
-	}, nil)
+	}}, nil)
 	start := env.Now()
 	var mu sync.Mutex
 	sentAt := map[int64]time.Duration{}
@@ -135,10 +152,10 @@ func TestChunksAreSpacedByTheHookDelay(t *testing.T) {
 func TestLargeFanoutStartsAWorkflowPerHookAndContinuesAsNew(t *testing.T) {
 	env := newEnv(t)
 	var p *activities.Planner
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
+	env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(activities.PlanAndSendResult{Plan: plan.Event{
 		Hooks:           []plan.Hook{{HookID: 7, Retry: retry}, {HookID: 9, Retry: retry}},
 		NextAfterHookID: 9,
-	}, nil)
+	}}, nil)
 	var starts []activities.StartHookDeliveriesInput
 	env.OnActivity(p.StartHookDeliveries, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StartHookDeliveriesInput) error {
@@ -203,7 +220,7 @@ func TestOneRecordRequestsKeepTheChunkPace(t *testing.T) {
 	var s *activities.Sender
 	hp := planned(7, time.Minute, 1, 2, 3, 4, 5)
 	hp.RequestsPerChunk = 2
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{Hooks: []plan.Hook{hp}}, nil)
+	env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(activities.PlanAndSendResult{Plan: plan.Event{Hooks: []plan.Hook{hp}}}, nil)
 	start := env.Now()
 	var mu sync.Mutex
 	sentAt := map[int64]time.Duration{}
@@ -235,8 +252,8 @@ func TestPlanFailureFailsTheWorkflowAfterTheOthers(t *testing.T) {
 	var p *activities.Planner
 	var s *activities.Sender
 	failed := plan.Hook{HookID: 8, Planned: true, Retry: retry, Failed: "hook 8: the hook's filter needs more work than one event may take"}
-	env.OnActivity(p.PlanEvent, mock.Anything, mock.Anything).Return(plan.Event{
-		Hooks: []plan.Hook{planned(7, 0, 1), failed}}, nil).Once()
+	env.OnActivity(p.PlanAndSend, mock.Anything, mock.Anything).Return(activities.PlanAndSendResult{Plan: plan.Event{
+		Hooks: []plan.Hook{planned(7, 0, 1), failed}}}, nil).Once()
 	env.OnActivity(s.SendWebhook, mock.Anything, mock.Anything).Return(activities.SendResult{}, nil).Once()
 	env.ExecuteWorkflow(workflows.Fanout, workflows.FanoutInput{Tenant: "t1", EventID: "e1", EventPK: 1})
 	var appErr *temporal.ApplicationError
