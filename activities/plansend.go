@@ -49,8 +49,8 @@ func (f *FirstAttempt) Err() error {
 // delivery to send now — one hook, one chunk, no rate limit, the common
 // case — makes its first attempt in the same local activity. Planning and
 // sending in one local activity rather than two takes a marker out of the
-// event's history and a local activity's round trip out of the worker: 9 %
-// of hookflow dev's CPU per delivery at saturation (docs/benchmarks.md).
+// event's history and a local activity's round trip out of the worker:
+// about 5 % of hookflow dev's CPU per delivery (docs/benchmarks.md).
 // The attempt is made as the workflow's own first attempt would be: bounded
 // by the hook's attempt timeout, not retried here, at least once (a worker
 // that dies during it makes Temporal run the plan, and the attempt, again).
