@@ -245,15 +245,16 @@ func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
 	if err := tx.Raw(`SELECT COALESCE(MIN(turn), 0) FROM event_queue WHERE claimed_until IS NULL`).Scan(&head).Error; err != nil {
 		return fmt.Errorf("read the queue's head: %w", err)
 	}
-	var last []struct {
-		Tenant string
-		Tail   int64
-	}
-	if err := tx.Raw(`SELECT tenant, MAX(turn) AS tail FROM event_queue WHERE tenant IN ? GROUP BY tenant`, tenants).Scan(&last).Error; err != nil {
-		return fmt.Errorf("read the tenants' last turns: %w", err)
-	}
-	for _, l := range last {
-		tails[l.Tenant] = &l.Tail
+	for _, tenant := range tenants {
+		// One tenant per query: a bare MAX over the (tenant, turn) index is
+		// one index probe, where "tenant IN … GROUP BY tenant" made both
+		// SQLite and PostgreSQL read every queued row of the tenants, so
+		// admission slowed as a bulk import's backlog grew.
+		var tail *int64
+		if err := tx.Raw(`SELECT MAX(turn) FROM event_queue WHERE tenant = ?`, tenant).Scan(&tail).Error; err != nil {
+			return fmt.Errorf("read tenant %q's last turn: %w", tenant, err)
+		}
+		tails[tenant] = tail
 	}
 	var sql strings.Builder
 	sql.WriteString("INSERT INTO event_queue (event_pk, tenant, turn, queued_at) VALUES ")
