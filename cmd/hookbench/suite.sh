@@ -49,10 +49,21 @@ bench() { # mode name scenario flags...
     echo "   failed: see $out/$mode-$name.txt" | tee -a "$out/log"
 }
 
+# serve on these two cores delivers ~60-100 events/s: overload (3x the
+# dev engine's capacity for 60 s, ~57,000 events) and one-hook-300 would
+# each spend their whole 300 s drain on a backlog that one-hook-200 and
+# burst measure already, and end with deliveries "not arrived". Named, they
+# still run (suite.sh serve overload) for a machine where serve keeps pace.
+serve_skip=" overload one-hook-300 "
+
 for mode in dev serve; do
   [[ $which == all || $which == "$mode" ]] || continue
   for r in "${runs[@]}"; do
     [[ -z $only || $r == "$only "* ]] || continue
+    if [[ $mode == serve && -z $only && $serve_skip == *" ${r%% *} "* ]]; then
+      echo "== serve ${r%% *}: skipped (see serve_skip)" | tee -a "$out/log"
+      continue
+    fi
     # shellcheck disable=SC2086 # the flags split on purpose
     bench "$mode" $r
   done
