@@ -206,6 +206,29 @@ func TestEphemeralWithUI(t *testing.T) {
 	}
 }
 
+// TestRunningWorkflowIsListed checks the UI's list under the visibility
+// settings of dynamicConfig: a workflow that is still running shows as
+// Running (its start row is written, only later under load), and as
+// Terminated once it ends.
+func TestRunningWorkflowIsListed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{SearchAttributes: map[string]enums.IndexedValueType{"HookflowTenant": enums.INDEXED_VALUE_TYPE_KEYWORD}})
+	c := dialWithWorker(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// No worker polls this queue: the workflow waits for its first task
+	// until it is terminated.
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "waiting", TaskQueue: "no-worker"}, greetWorkflow, "nobody")
+	if err != nil {
+		t.Fatalf("start workflow: %v", err)
+	}
+	waitListed(t, c, `WorkflowId = "waiting" AND ExecutionStatus = "Running"`, run.GetID())
+	if err := c.TerminateWorkflow(ctx, run.GetID(), run.GetRunID(), "test ends"); err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+	waitListed(t, c, `WorkflowId = "waiting" AND ExecutionStatus = "Terminated"`, run.GetID())
+}
+
 func TestFileBackedRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
