@@ -42,9 +42,16 @@ type Planner struct {
 	// (StartHookDeliveries).
 	Starter HookDeliveryStarter
 	// Send makes a delivery's first attempt with its plan (PlanAndSend);
-	// nil makes none there (tests of the plan alone).
-	Send   func(context.Context, SendInput) (SendResult, error)
+	// nil makes none there (tests of the plan alone). *Sender is one.
+	Send   firstSender
 	owners ownerChecks
+}
+
+// firstSender makes a delivery's first attempt: from the rows the plan has
+// just written and read, or by the delivery's id.
+type firstSender interface {
+	SendPlanned(ctx context.Context, d *models.Delivery, h *models.Hook) (SendResult, error)
+	SendWebhook(ctx context.Context, in SendInput) (SendResult, error)
 }
 
 // LaneKicker wakes a fifo hook's lane workflow, starting it if it is not
@@ -85,6 +92,20 @@ type PlanEventInput struct {
 // PlanEvent matches hooks for an event and, when the fan-out is small, plans
 // their deliveries too, so the common case needs one workflow and no more.
 func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event, error) {
+	ep, _, err := p.planEvent(ctx, in)
+	return ep, err
+}
+
+// ready is a delivery planned just now, with its hook, as the plan wrote and
+// read them: its first attempt needs no second read of either.
+type ready struct {
+	delivery models.Delivery
+	hook     *models.Hook
+}
+
+// planEvent is PlanEvent, which also returns the rows of the deliveries it
+// created, in the order of the plan's hooks.
+func (p *Planner) planEvent(ctx context.Context, in PlanEventInput) (plan.Event, []ready, error) {
 	if p.Planning != nil && in.AfterHookID == 0 {
 		p.Planning(in.WorkflowID)
 	}
@@ -93,23 +114,23 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 	if errors.As(err, &appErr) && appErr.NonRetryable() {
 		// An event that cannot be read reaches no hook: no lane may wait for it.
 		if err := p.Store.MarkPlanned(ctx, in.EventPK, p.Now().UTC()); err != nil {
-			return plan.Event{}, err
+			return plan.Event{}, nil, err
 		}
 	}
 	if err != nil {
-		return plan.Event{}, err
+		return plan.Event{}, nil, err
 	}
 	et, err := models.ParseEventType(ev.Type)
 	if err != nil {
 		// It reaches no hook: no lane waits for it.
 		if err := p.Store.MarkPlanned(ctx, ev.PK, p.Now().UTC()); err != nil {
-			return plan.Event{}, err
+			return plan.Event{}, nil, err
 		}
-		return plan.Event{}, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
+		return plan.Event{}, nil, temporal.NewNonRetryableApplicationError("event type", ErrTypeBadPayload, err)
 	}
 	hooks, err := p.Store.MatchHooksToPlan(ctx, ev.Tenant, et, ev.Aliases(), ev.ReceivedAt, in.AfterHookID, plan.FanoutPage+1)
 	if err != nil {
-		return plan.Event{}, err
+		return plan.Event{}, nil, err
 	}
 	out := plan.Event{}
 	if len(hooks) > plan.FanoutPage {
@@ -119,6 +140,7 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 	inline := in.AfterHookID == 0 && out.NextAfterHookID == 0 && len(hooks) <= plan.InlineHooks
 	planned, work := 0, int64(0)
 	var laned []int64
+	var created []ready
 	for i := range hooks {
 		h := &hooks[i]
 		if !filter.Accepts(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.SkipKey) {
@@ -130,7 +152,7 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 			// planned for its lanes once this plan ends; the lane pages.
 			var spent int64
 			if hp, spent, err = p.planLane(ctx, ev, h); err != nil {
-				return plan.Event{}, err
+				return plan.Event{}, nil, err
 			}
 			work += spent
 			if h.State == models.StateActive { // a TooManyErrors hook's were recorded skipped
@@ -139,11 +161,14 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 		} else if inline && work <= plan.InlineFilterWork {
 			// A hook whose deliveries do not fit gets a workflow of its
 			// own (StartHookDeliveries), which plans it and pages through them.
-			var spent int64
-			if hp, spent, err = p.planHook(ctx, ev, h, in.WorkflowID, 0, plan.InlineDeliveries-planned, true); err != nil {
-				return plan.Event{}, err
+			hkp, err := p.planHook(ctx, ev, h, in.WorkflowID, 0, plan.InlineDeliveries-planned, true)
+			if err != nil {
+				return plan.Event{}, nil, err
 			}
-			planned, work = planned+len(hp.Deliveries), work+spent
+			hp, planned, work = hkp.Hook, planned+len(hkp.Deliveries), work+hkp.work
+			for _, d := range hkp.created {
+				created = append(created, ready{delivery: d, hook: h})
+			}
 		}
 		if hp.Planned && hp.Failed == "" && len(hp.Deliveries) == 0 && h.State != models.StateActive {
 			// Recorded as skipped (planRecords): nothing to send, and the
@@ -154,23 +179,23 @@ func (p *Planner) PlanEvent(ctx context.Context, in PlanEventInput) (plan.Event,
 	}
 	if out.NextAfterHookID == 0 {
 		if err := p.Store.MarkPlanned(ctx, ev.PK, p.Now().UTC()); err != nil {
-			return plan.Event{}, err
+			return plan.Event{}, nil, err
 		}
 	}
 	for _, id := range laned {
 		if err := p.kick(ctx, ev.Tenant, id); err != nil {
-			return plan.Event{}, err
+			return plan.Event{}, nil, err
 		}
 	}
-	return out, nil
+	return out, created, nil
 }
 
 // planLane plans a fifo hook's deliveries of the event for its lane, which
 // reads them from the database: the plan carries none.
 func (p *Planner) planLane(ctx context.Context, ev *loadedEvent, h *models.Hook) (plan.Hook, int64, error) {
-	hp, spent, err := p.planHook(ctx, ev, h, plan.LaneWorkflowID(h.Tenant, h.ID), 0, 1, false)
+	hp, err := p.planHook(ctx, ev, h, plan.LaneWorkflowID(h.Tenant, h.ID), 0, 1, false)
 	hp.Deliveries, hp.Laned = nil, true
-	return hp, spent, err
+	return hp.Hook, hp.work, err
 }
 
 func (p *Planner) kick(ctx context.Context, tenant string, hookID int64) error {
@@ -205,8 +230,16 @@ func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (plan.Hook, er
 	if err != nil {
 		return plan.Hook{}, err
 	}
-	hp, _, err := p.planHook(ctx, ev, h, in.WorkflowID, in.Offset, plan.DeliveryPage, false)
-	return hp, err
+	hp, err := p.planHook(ctx, ev, h, in.WorkflowID, in.Offset, plan.DeliveryPage, false)
+	return hp.Hook, err
+}
+
+// hookPlan is a hook's plan, with the filter work planning it spent and,
+// when its deliveries were created just now, their rows as inserted.
+type hookPlan struct {
+	plan.Hook
+	work    int64
+	created []models.Delivery
 }
 
 // planHook creates the hook's deliveries for the event, unless they exist,
@@ -214,18 +247,19 @@ func (p *Planner) PlanHook(ctx context.Context, in PlanHookInput) (plan.Hook, er
 // onlyIfFits it plans nothing when there are more than limit, and returns a
 // plan with Planned false. A hook whose filter cannot be evaluated gets a
 // plan that failed (planFailed).
-func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (plan.Hook, int64, error) {
+func (p *Planner) planHook(ctx context.Context, ev *loadedEvent, h *models.Hook, workflowID string, offset, limit int, onlyIfFits bool) (hookPlan, error) {
 	if err := h.Unreadable(); err != nil {
 		hp, err := p.planFailed(ctx, ev, h, workflowID, "hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error())
-		return hp, 0, err
+		return hookPlan{Hook: hp}, err
 	}
 	records, work, err := filter.Apply(h.Options.V, entityOf(ev.Type), ev.CustomEntity, ev.Body)
 	if err != nil {
 		hp, err := p.planFailed(ctx, ev, h, workflowID, "hook "+strconv.FormatInt(h.ID, 10)+": "+err.Error())
-		return hp, work, err
+		return hookPlan{Hook: hp, work: work}, err
 	}
 	hp, err := p.planRecords(ctx, ev, h, records, workflowID, offset, limit, onlyIfFits)
-	return hp, work, err
+	hp.work = work
+	return hp, err
 }
 
 // planFailed records that the hook's deliveries of the event could not be
@@ -266,7 +300,7 @@ const missedReason = "hook was TooManyErrors when the event arrived"
 // deliveries. A hook that is TooManyErrors gets them as skipped, with no
 // request made and none returned to send: activate and recover send them
 // later, as they would have been (docs/failures.md).
-func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Hook, records []models.Record, workflowID string, offset, limit int, onlyIfFits bool) (plan.Hook, error) {
+func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Hook, records []models.Record, workflowID string, offset, limit int, onlyIfFits bool) (hookPlan, error) {
 	per, perChunk := h.Options.V.EffectiveChunkSize(), 1
 	if payload.OneRecordPerRequest(h.Format) {
 		per, perChunk = 1, per
@@ -275,11 +309,11 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 	hp := plan.Hook{HookID: h.ID, Total: count, ChunkDelay: time.Duration(h.Options.V.ChunkDelay) * time.Second,
 		RequestsPerChunk: perChunk, Retry: p.Retry, RateLimit: h.RateLimit}
 	if onlyIfFits && count > limit {
-		return plan.Hook{HookID: h.ID, Retry: p.Retry, RateLimit: h.RateLimit}, nil
+		return hookPlan{Hook: plan.Hook{HookID: h.ID, Retry: p.Retry, RateLimit: h.RateLimit}}, nil
 	}
 	hp.Planned = true
 	if count == 0 {
-		return hp, nil
+		return hookPlan{Hook: hp}, nil
 	}
 	missed := h.State == models.StateTooManyErrors
 	if offset == 0 {
@@ -301,22 +335,26 @@ func (p *Planner) planRecords(ctx context.Context, ev *loadedEvent, h *models.Ho
 			}
 		}
 		if err := p.Store.PlanDeliveries(ctx, ds); err != nil {
-			return plan.Hook{}, err
+			return hookPlan{}, err
 		}
 		p.countEnded(ds)
 		if count <= limit && allCreated(ds) {
 			// One INSERT numbers its rows in seq order, whatever order
 			// RETURNING handed the ids back in.
 			slices.SortFunc(ds, func(a, b models.Delivery) int { return cmp.Compare(a.ID, b.ID) })
-			return handOut(hp, ds, missed), nil
+			out := hookPlan{Hook: handOut(hp, ds, missed)}
+			if !missed {
+				out.created = ds
+			}
+			return out, nil
 		}
 	}
 	// Planned by an earlier try of this plan, or a page of a larger plan.
 	ds, err := p.Store.HookDeliveries(ctx, ev.PK, h.ID, offset, limit)
 	if err != nil {
-		return plan.Hook{}, err
+		return hookPlan{}, err
 	}
-	return handOut(hp, ds, missed), nil
+	return hookPlan{Hook: handOut(hp, ds, missed)}, nil
 }
 
 // allCreated reports whether every delivery was inserted just now (each got

@@ -51,11 +51,13 @@ func (f *FirstAttempt) Err() error {
 // sending in one local activity rather than two takes a marker out of the
 // event's history and a local activity's round trip out of the worker:
 // about 5 % of hookflow dev's CPU per delivery (docs/benchmarks.md).
+// The attempt starts from the delivery and hook rows the plan has just
+// written and read (Sender.SendPlanned), not from a second read of each.
 // The attempt is made as the workflow's own first attempt would be: bounded
 // by the hook's attempt timeout, not retried here, at least once (a worker
 // that dies during it makes Temporal run the plan, and the attempt, again).
 func (p *Planner) PlanAndSend(ctx context.Context, in PlanEventInput) (PlanAndSendResult, error) {
-	ep, err := p.PlanEvent(ctx, in)
+	ep, created, err := p.planEvent(ctx, in)
 	if err != nil || p.Send == nil || len(ep.Hooks) != 1 {
 		return PlanAndSendResult{Plan: ep}, err
 	}
@@ -69,7 +71,12 @@ func (p *Planner) PlanAndSend(ctx context.Context, in PlanEventInput) (PlanAndSe
 		actx, cancel = context.WithTimeout(ctx, h.Retry.AttemptTimeout)
 	}
 	defer cancel()
-	_, sendErr := p.Send(actx, SendInput{DeliveryID: id})
+	var sendErr error
+	if len(created) == 1 && created[0].delivery.ID == id {
+		_, sendErr = p.Send.SendPlanned(actx, &created[0].delivery, created[0].hook)
+	} else { // planned by an earlier try: read where that try left it
+		_, sendErr = p.Send.SendWebhook(actx, SendInput{DeliveryID: id})
+	}
 	if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		// What a local activity past its start-to-close timeout reports.
 		sendErr = temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, sendErr)

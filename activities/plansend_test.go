@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -18,10 +19,31 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
+// readCounter is the store, counting the reads of single deliveries and hooks.
+type readCounter struct {
+	*store.Store
+	deliveries, hooks atomic.Int32
+}
+
+func (r *readCounter) Delivery(ctx context.Context, tenant string, id int64) (*models.Delivery, error) {
+	r.deliveries.Add(1)
+	return r.Store.Delivery(ctx, tenant, id)
+}
+
+func (r *readCounter) Hook(ctx context.Context, tenant string, id int64) (*models.Hook, error) {
+	r.hooks.Add(1)
+	return r.Store.Hook(ctx, tenant, id)
+}
+
 // planAndSend runs PlanAndSend as the workflow does, as a local activity,
 // with the worker's wiring: the planner's first attempts go through a real
 // Sender to the receiver.
 func planAndSend(t *testing.T, st *store.Store, attemptTimeout time.Duration) activities.PlanAndSendResult {
+	t.Helper()
+	return planAndSendCounted(t, &readCounter{Store: st}, attemptTimeout)
+}
+
+func planAndSendCounted(t *testing.T, st *readCounter, attemptTimeout time.Duration) activities.PlanAndSendResult {
 	t.Helper()
 	ev, err := st.Event(ctx, "t1", "e1")
 	if err != nil {
@@ -29,7 +51,7 @@ func planAndSend(t *testing.T, st *store.Store, attemptTimeout time.Duration) ac
 	}
 	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3, AttemptTimeout: attemptTimeout})
 	clients := egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second, ConnectTimeout: time.Second, TLSTimeout: time.Second})
-	p.Send = activities.NewSender(st, receiverauth.New(clients), time.Hour).SendWebhook
+	p.Send = activities.NewSender(st, receiverauth.New(clients), time.Hour)
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
@@ -47,8 +69,18 @@ func planAndSend(t *testing.T, st *store.Store, attemptTimeout time.Duration) ac
 // An event whose plan is one delivery gets its first attempt with the plan,
 // and the result says how it went in the terms the workflow retries by:
 // the error's type, whether it may be retried, the receiver's Retry-After,
-// or a timeout past the hook's attempt timeout.
+// or a timeout past the hook's attempt timeout. A first plan sends from the
+// rows it wrote and read; a retried one, which finds its delivery stored,
+// reads it back first, so an attempt an earlier try made is seen.
 func TestPlanAndSendMakesTheFirstAttempt(t *testing.T) {
+	for _, retried := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first plan", true: "retried plan"}[retried], func(t *testing.T) {
+			testPlanAndSendMakesTheFirstAttempt(t, retried)
+		})
+	}
+}
+
+func testPlanAndSendMakesTheFirstAttempt(t *testing.T, retried bool) {
 	tests := []struct {
 		name      string
 		answer    func(w http.ResponseWriter)
@@ -71,15 +103,30 @@ func TestPlanAndSendMakesTheFirstAttempt(t *testing.T) {
 				tt.answer(w)
 			}))
 			defer rcv.Close()
-			st, _, ids := fixture(t, rcv.URL, nil)
-			out := planAndSend(t, st, 10*time.Second)
+			var st *store.Store
+			if retried { // an earlier try planned the delivery
+				st, _, _ = fixture(t, rcv.URL, nil)
+			} else {
+				st, _, _ = unplannedFixture(t, rcv.URL, nil)
+			}
+			counted := &readCounter{Store: st}
+			out := planAndSendCounted(t, counted, 10*time.Second)
+			ds, err := st.Deliveries(ctx, store.DeliveryQuery{Limit: 10})
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("deliveries = %v, %v; want the event's one", ds, err)
+			}
+			ids := []int64{ds[0].ID}
 			if out.First == nil || out.First.DeliveryID != ids[0] || len(out.Plan.Hooks) != 1 {
 				t.Fatalf("PlanAndSend = %+v, want the plan of delivery %d and its first attempt", out, ids[0])
 			}
 			if hits.Load() != 1 {
 				t.Errorf("receiver got %d requests, want 1", hits.Load())
 			}
-			err := out.First.Err()
+			if reads := counted.deliveries.Load() + counted.hooks.Load(); (reads == 0) == retried {
+				t.Errorf("the attempt read %d deliveries and %d hooks back; want none after a first plan, both after a retried one",
+					counted.deliveries.Load(), counted.hooks.Load())
+			}
+			err = out.First.Err()
 			if typ, final, delay := errType(err); typ != tt.wantType || final != tt.wantFinal || delay != tt.wantDelay || (tt.wantType == "") != (err == nil) {
 				t.Errorf("first attempt error = %v (type %q, final %v, delay %v), want type %q, final %v, delay %v",
 					err, typ, final, delay, tt.wantType, tt.wantFinal, tt.wantDelay)

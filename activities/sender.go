@@ -96,6 +96,13 @@ func (s *Sender) SendWebhook(ctx context.Context, in SendInput) (SendResult, err
 	if err != nil {
 		return SendResult{}, err
 	}
+	return s.SendPlanned(ctx, d, h)
+}
+
+// SendPlanned makes one attempt of delivery d, pending, to its hook h, both
+// as just read: SendWebhook reads them, and an event's plan hands over the
+// rows it has written and read (PlanAndSend).
+func (s *Sender) SendPlanned(ctx context.Context, d *models.Delivery, h *models.Hook) (SendResult, error) {
 	if h.State != models.StateActive {
 		return s.skip(ctx, d, "hook is "+string(h.State))
 	}

@@ -35,6 +35,18 @@ const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // records, plans the hook's deliveries, and returns the store and delivery ids.
 func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store, *models.Hook, []int64) {
 	t.Helper()
+	st, h, e := unplannedFixture(t, url, edit)
+	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
+	plan, err := p.PlanHook(ctx, activities.PlanHookInput{EventPK: e.PK, HookID: h.ID, WorkflowID: "w"})
+	if err != nil || len(plan.Deliveries) != 1 {
+		t.Fatalf("PlanHook = %+v, %v", plan, err)
+	}
+	return st, h, plan.Deliveries
+}
+
+// unplannedFixture is fixture before the plan: the hook and the event, no delivery yet.
+func unplannedFixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store, *models.Hook, *models.Event) {
+	t.Helper()
 	st := storetest.Open(t, storetest.SQLite(t))
 	now := time.Now().UTC().Add(-time.Second)
 	h := &models.Hook{Tenant: "t1", HookSpec: models.HookSpec{Name: "crm", Events: models.JSON[[]string]{V: []string{"*"}}, TargetURL: url,
@@ -51,12 +63,7 @@ func fixture(t *testing.T, url string, edit func(h *models.Hook)) (*store.Store,
 	if _, err := st.CreateEvent(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	p := activities.NewPlanner(st, plan.Retry{InitialInterval: time.Second, Backoff: 2, MaxInterval: time.Minute, MaxAttempts: 3})
-	plan, err := p.PlanHook(ctx, activities.PlanHookInput{EventPK: e.PK, HookID: h.ID, WorkflowID: "w"})
-	if err != nil || len(plan.Deliveries) != 1 {
-		t.Fatalf("PlanHook = %+v, %v", plan, err)
-	}
-	return st, h, plan.Deliveries
+	return st, h, e
 }
 
 func send(t *testing.T, st *store.Store, allowPrivate bool, id int64) (activities.SendResult, error) {

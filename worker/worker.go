@@ -59,7 +59,7 @@ func New(c client.Client, taskQueue string, d Deps) sdkworker.Worker {
 	sender.Metrics = d.Metrics
 	sender.Events = planner.Events // one decoded copy of each event per worker
 	w.RegisterActivity(sender)
-	planner.Send = sender.SendWebhook
+	planner.Send = sender
 	recorder := &activities.Recorder{Store: d.Store, Now: time.Now, Metrics: d.Metrics}
 	if d.Dispatcher != nil {
 		recorder.Admitted = d.Dispatcher.Wake // a state-change event starts at once

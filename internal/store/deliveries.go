@@ -7,7 +7,6 @@ import (
 
 	"github.com/hookflow/hookflow/models"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // planBatch is the most deliveries one INSERT writes (bind-parameter limits).
@@ -108,7 +107,8 @@ type AttemptOutcome struct {
 
 // RecordAttempt stores one try, advances the delivery and keeps the hook's
 // failure count: reset by a success, raised (with failing_since) by a failure.
-// It returns the delivery as updated.
+// It returns the delivery as updated. Every delivery attempt runs it, so
+// its statements are written out rather than built by GORM per call.
 func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOutcome) (*models.Delivery, error) {
 	var d models.Delivery
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -119,14 +119,9 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 		if !o.Status.Open() {
 			completedAt = &now
 		}
-		res := tx.Model(&d).Clauses(clause.Returning{}).Where("id = ?", deliveryID).Updates(map[string]any{
-			"attempts":         gorm.Expr("attempts + 1"),
-			"last_status_code": o.Attempt.StatusCode,
-			"last_error":       o.Attempt.Error,
-			"status":           o.Status,
-			"updated_at":       now,
-			"completed_at":     completedAt,
-		})
+		res := tx.Raw(`UPDATE deliveries SET attempts = attempts + 1, last_status_code = ?, last_error = ?, status = ?,
+			updated_at = ?, completed_at = ? WHERE id = ? RETURNING *`,
+			o.Attempt.StatusCode, o.Attempt.Error, o.Status, now, completedAt, deliveryID).Scan(&d)
 		if res.Error != nil {
 			return fmt.Errorf("update delivery: %w", res.Error)
 		}
@@ -134,23 +129,19 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 			return fmt.Errorf("delivery %d: %w", deliveryID, ErrNotFound)
 		}
 		a := o.Attempt
-		a.DeliveryID = deliveryID
-		a.Number = d.Attempts
-		if err := tx.Create(&a).Error; err != nil {
+		err := tx.Exec(`INSERT INTO attempts (delivery_id, number, started_at, status_code, latency_ms, error, response_excerpt)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, deliveryID, d.Attempts, a.StartedAt, a.StatusCode, a.LatencyMS, a.Error, a.ResponseExcerpt).Error
+		if err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
 		}
-		hook := tx.Model(&models.Hook{}).Where("id = ?", d.HookID)
 		if o.Status == models.DeliverySucceeded {
 			// Only a hook that was failing is written: a healthy hook's row is
 			// not rewritten (nor locked, on PostgreSQL) by every delivery.
-			return hook.Where("error_count <> 0 OR failing_since IS NOT NULL").
-				Updates(map[string]any{"error_count": 0, "failing_since": nil}).Error
+			return tx.Exec(`UPDATE hooks SET error_count = 0, failing_since = NULL
+				WHERE id = ? AND (error_count <> 0 OR failing_since IS NOT NULL)`, d.HookID).Error
 		}
-		return hook.Updates(map[string]any{
-			"error_count":   gorm.Expr("error_count + 1"),
-			"failing_since": gorm.Expr("COALESCE(failing_since, ?)", now),
-			"last_error":    a.Error,
-		}).Error
+		return tx.Exec(`UPDATE hooks SET error_count = error_count + 1, failing_since = COALESCE(failing_since, ?), last_error = ?
+			WHERE id = ?`, now, a.Error, d.HookID).Error
 	})
 	if err != nil {
 		return nil, err
