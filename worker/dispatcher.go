@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,7 +165,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if backlog {
 			free = d.gather(ctx, free)
 		}
-		want := min(free, maxClaim)
+		// A power of two: each claim size is a statement of its own to
+		// the store (ClaimEvents), so there are seven at most.
+		want := 1 << (bits.Len(uint(min(free, maxClaim))) - 1)
 		now := d.now().UTC()
 		evs, err := d.queue.ClaimEvents(ctx, want, now, now.Add(lease))
 		if err != nil {

@@ -187,3 +187,32 @@ func BenchmarkDeleteExpiredPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClaimEvents is a dispatcher's claim of 8 queued events out of a
+// backlog of 2,000, the size of claim it makes behind a backlog.
+func BenchmarkClaimEvents(b *testing.B) {
+	for _, backend := range storetest.Backends(b) {
+		b.Run(backend.Name, func(b *testing.B) {
+			st := storetest.Open(b, backend.Fresh(b))
+			now := time.Now().UTC()
+			for k := 0; k < 2000; k += 500 {
+				es := make([]*models.Event, 500)
+				for j := range es {
+					es[j] = event("t", fmt.Sprint("queued", k+j), now)
+				}
+				if _, err := st.AdmitEvents(ctx, es); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				// Each claim's leases have run out by the next: the same
+				// head of the queue is claimed again.
+				now = now.Add(time.Hour)
+				evs, err := st.ClaimEvents(ctx, 8, now, now.Add(time.Minute))
+				if err != nil || len(evs) != 8 {
+					b.Fatalf("ClaimEvents = %d events, %v", len(evs), err)
+				}
+			}
+		})
+	}
+}
