@@ -165,9 +165,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if backlog {
 			free = d.gather(ctx, free)
 		}
-		// A power of two: each claim size is a statement of its own to
-		// the store (ClaimEvents), so there are seven at most.
-		want := 1 << (bits.Len(uint(min(free, maxClaim))) - 1)
+		want := claimSize(free)
+		if want == 0 { // the bound shrank while gathering
+			continue
+		}
 		now := d.now().UTC()
 		evs, err := d.queue.ClaimEvents(ctx, want, now, now.Add(lease))
 		if err != nil {
@@ -192,6 +193,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// claimSize is how many events to claim with free starts: at most
+// maxClaim, rounded down to a power of two, as each claim size is a
+// statement of its own to the store (ClaimEvents): seven at most. 0 when
+// none is free.
+func claimSize(free int) int {
+	if free < 1 {
+		return 0
+	}
+	return 1 << (bits.Len(uint(min(free, maxClaim))) - 1)
 }
 
 // gather waits, up to gatherWait, until minClaim starts are free, and
