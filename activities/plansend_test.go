@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/hookflow/hookflow/internal/egress"
 	"github.com/hookflow/hookflow/internal/plan"
 	"github.com/hookflow/hookflow/internal/receiverauth"
+	"github.com/hookflow/hookflow/internal/signature"
 	"github.com/hookflow/hookflow/internal/store"
 	"github.com/hookflow/hookflow/models"
 	"go.temporal.io/sdk/temporal"
@@ -97,9 +99,16 @@ func testPlanAndSendMakesTheFirstAttempt(t *testing.T, retried bool) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hits atomic.Int32
+			var hits, signed atomic.Int32
 			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
+				// Signed with the hook's secret and carrying its headers,
+				// whichever read of the hook the attempt used.
+				b, _ := io.ReadAll(r.Body)
+				if signature.VerifyStandard(secret, r.Header.Get("Webhook-Id"), r.Header.Get("Webhook-Timestamp"), r.Header.Get("Webhook-Signature"), b, time.Now(), 5*time.Minute) &&
+					r.Header.Get("X-Tenant-Token") == "abc" {
+					signed.Add(1)
+				}
 				tt.answer(w)
 			}))
 			defer rcv.Close()
@@ -119,8 +128,8 @@ func testPlanAndSendMakesTheFirstAttempt(t *testing.T, retried bool) {
 			if out.First == nil || out.First.DeliveryID != ids[0] || len(out.Plan.Hooks) != 1 {
 				t.Fatalf("PlanAndSend = %+v, want the plan of delivery %d and its first attempt", out, ids[0])
 			}
-			if hits.Load() != 1 {
-				t.Errorf("receiver got %d requests, want 1", hits.Load())
+			if hits.Load() != 1 || signed.Load() != 1 {
+				t.Errorf("receiver got %d requests, %d signed with the hook's secret and headers; want 1 and 1", hits.Load(), signed.Load())
 			}
 			if reads := counted.deliveries.Load() + counted.hooks.Load(); (reads == 0) == retried {
 				t.Errorf("the attempt read %d deliveries and %d hooks back; want none after a first plan, both after a retried one",
