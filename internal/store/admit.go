@@ -189,7 +189,7 @@ func (s *Store) admitTx(ctx context.Context, es []*models.Event) ([]bool, error)
 			PK         int64
 			Tenant, ID string
 		}
-		if err := tx.Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+		if err := tx.Raw(sql.String(), args...).Find(&rows).Error; err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
 		type key struct{ tenant, id string }
@@ -242,7 +242,7 @@ func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
 		return nil
 	}
 	var head int64
-	if err := tx.Raw(`SELECT COALESCE(MIN(turn), 0) FROM event_queue WHERE claimed_until IS NULL`).Scan(&head).Error; err != nil {
+	if err := tx.Raw(`SELECT COALESCE(MIN(turn), 0) FROM event_queue WHERE claimed_until IS NULL`).Row().Scan(&head); err != nil {
 		return fmt.Errorf("read the queue's head: %w", err)
 	}
 	for _, tenant := range tenants {
@@ -251,7 +251,7 @@ func enqueue(tx *gorm.DB, es []*models.Event, created []bool) error {
 		// SQLite and PostgreSQL read every queued row of the tenants, so
 		// admission slowed as a bulk import's backlog grew.
 		var tail *int64
-		if err := tx.Raw(`SELECT MAX(turn) FROM event_queue WHERE tenant = ?`, tenant).Scan(&tail).Error; err != nil {
+		if err := tx.Raw(`SELECT MAX(turn) FROM event_queue WHERE tenant = ?`, tenant).Row().Scan(&tail); err != nil {
 			return fmt.Errorf("read tenant %q's last turn: %w", tenant, err)
 		}
 		tails[tenant] = tail

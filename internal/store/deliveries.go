@@ -121,7 +121,7 @@ func (s *Store) RecordAttempt(ctx context.Context, deliveryID int64, o AttemptOu
 		}
 		res := tx.Raw(`UPDATE deliveries SET attempts = attempts + 1, last_status_code = ?, last_error = ?, status = ?,
 			updated_at = ?, completed_at = ? WHERE id = ? RETURNING *`,
-			o.Attempt.StatusCode, o.Attempt.Error, o.Status, now, completedAt, deliveryID).Scan(&d)
+			o.Attempt.StatusCode, o.Attempt.Error, o.Status, now, completedAt, deliveryID).Find(&d)
 		if res.Error != nil {
 			return fmt.Errorf("update delivery: %w", res.Error)
 		}

@@ -197,7 +197,7 @@ func (s *Store) matchHooks(ctx context.Context, states []models.HookState, tenan
 		JOIN hooks ON hooks.id = matched.hook_id
 		WHERE hooks.state IN ? AND hooks.registered <= ? AND hooks.id > ? ORDER BY hooks.id LIMIT `+strconv.Itoa(limit),
 		tenant, append([]string{event.Entity, models.Wildcard}, aliases...), []string{event.Action, models.Wildcard},
-		states, before, afterID).Scan(&hs).Error
+		states, before, afterID).Find(&hs).Error
 	if err != nil {
 		return nil, fmt.Errorf("match hooks: %w", wrapUnavailable(err))
 	}

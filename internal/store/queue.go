@@ -48,7 +48,7 @@ func (s *Store) ClaimEvents(ctx context.Context, limit int, now, until time.Time
 	var claimed []queueRow
 	err := s.write(ctx).Raw(`UPDATE event_queue SET claimed_until = ? WHERE event_pk IN (
 		SELECT event_pk FROM event_queue WHERE claimed_until IS NULL OR claimed_until < ?
-		ORDER BY turn, event_pk LIMIT `+strconv.Itoa(limit)+lock+`) RETURNING event_pk, turn`, until, now).Scan(&claimed).Error
+		ORDER BY turn, event_pk LIMIT `+strconv.Itoa(limit)+lock+`) RETURNING event_pk, turn`, until, now).Find(&claimed).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim queued events: %w", wrapUnavailable(err))
 	}
