@@ -15,8 +15,8 @@ import (
 func TestFreedBlockKeepsItsPage(t *testing.T) {
 	Pin()
 	Pin() // once only
-	if len(pinned) != maxClass-minClass+1 {
-		t.Fatalf("%d blocks pinned, want one per size class (%d)", len(pinned), maxClass-minClass+1)
+	if want := pagesPerClass * (maxClass - minClass + 1); len(pinned) != want {
+		t.Fatalf("%d blocks pinned, want %d: %d pages of each size class", len(pinned), want, pagesPerClass)
 	}
 	tls := libc.NewTLS()
 	defer tls.Close()
@@ -28,6 +28,37 @@ func TestFreedBlockKeepsItsPage(t *testing.T) {
 		libc.Xfree(tls, p)
 		if !mapped(p) {
 			t.Errorf("malloc(%d) then free: its page at %#x was unmapped", size, p&^0xffff)
+		}
+	}
+}
+
+// TestBurstKeepsItsPages checks the pages beyond the first: a statement
+// journal holds dozens of 2 KiB blocks at once (SQLite's 1 KiB chunks with
+// their headers) until its transaction ends. After they are freed, every
+// page they came from is still mapped.
+func TestBurstKeepsItsPages(t *testing.T) {
+	Pin()
+	tls := libc.NewTLS()
+	defer tls.Close()
+	const size = 1032         // a journal chunk: 2 KiB class
+	n := 3 * (1 << 16) / 2048 // blocks of three pages, with the pinned ones
+	blocks := make([]uintptr, n)
+	pages := map[uintptr]bool{}
+	for i := range blocks {
+		if blocks[i] = libc.Xmalloc(tls, size); blocks[i] == 0 {
+			t.Fatal("malloc failed")
+		}
+		pages[pageOf(blocks[i])] = true
+	}
+	if len(pages) < 2 {
+		t.Fatalf("%d blocks came from %d page(s): the test needs a burst larger than a page", n, len(pages))
+	}
+	for _, b := range blocks {
+		libc.Xfree(tls, b)
+	}
+	for _, b := range blocks {
+		if !mapped(b) {
+			t.Fatalf("a burst of %d blocks over %d pages, then freed: the page at %#x was unmapped", n, len(pages), pageOf(b))
 		}
 	}
 }
