@@ -80,6 +80,9 @@ const (
 	// rather than one each.
 	minClaim   = 8
 	gatherWait = 50 * time.Millisecond
+	// starterIdle is how long a goroutine that ran a start is kept for
+	// the next one (starters).
+	starterIdle = 5 * time.Second
 	// badEventRetry is how long an event whose start Temporal refused as
 	// invalid waits before it is tried again (logged each time).
 	badEventRetry = time.Minute
@@ -141,11 +144,11 @@ func (d *Dispatcher) Planning(workflowID string) {
 
 // Run dispatches until ctx ends, then waits for the starts in flight.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	var starts sync.WaitGroup
+	starts := newStarters(starterIdle)
 	dequeued := make(chan struct{})
 	go func() { defer close(dequeued); d.dequeue() }()
 	defer func() {
-		starts.Wait()
+		starts.stop()
 		close(d.started)
 		<-dequeued
 	}()
@@ -185,11 +188,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		d.limit.take(len(evs))
 		for i := range evs {
-			starts.Add(1)
-			go func() {
-				defer starts.Done()
-				d.start(ctx, &evs[i])
-			}()
+			starts.run(func() { d.start(ctx, &evs[i]) })
 		}
 	}
 	return nil
