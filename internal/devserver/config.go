@@ -219,10 +219,10 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// The transfer and visibility queues keep each task they ran until
 		// their next checkpoint, 30 s by default, and every new task's range
 		// is merged into theirs by walking all of them
-		// (executableTracker.split): at 200 workflows/s, 12,000 tasks walked
+		// (executableTracker.split): at 200 workflows/s, up to ~12,000 walked
 		// per new range, up to 7 % of the CPU, and in some runs not others.
 		// Checkpointing every second keeps a second's worth. Bursts drained
-		// 20-25 % faster in five of five interleaved pairs
+		// 23-27 % faster in five of five interleaved pairs
 		// (docs/bench/issue13.md, tenth pass); the cost is one small write
 		// of each queue's state a second.
 		dynamicconfig.TransferProcessorUpdateAckInterval.Key():   time.Second,
