@@ -157,7 +157,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		close(d.started)
 		<-dequeued
 	}()
-	claimFailures, backlog := 0, false
+	claimFailures := 0
 	defer d.backlog.Store(false)
 	for ctx.Err() == nil {
 		d.expire()
@@ -171,7 +171,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.sleep(ctx, d.limit.freed, planTarget)
 			continue
 		}
-		if backlog {
+		if d.backlog.Load() {
 			free = d.gather(ctx, free)
 		}
 		want := claimSize(free)
@@ -187,8 +187,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		claimFailures, backlog = 0, len(evs) == want
-		d.backlog.Store(backlog)
+		claimFailures = 0
+		d.backlog.Store(len(evs) == want)
 		if len(evs) == 0 {
 			d.sleep(ctx, d.wake, idlePoll)
 			continue
